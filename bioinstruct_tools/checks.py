@@ -1,0 +1,325 @@
+"""The validation checks: one library behind `bioinstruct validate`, `bioinstruct build` and `bioinstruct push`.
+
+Each check is a small function over the records that returns a `CheckResult`: pass or fail, counts per
+snake_case reason code, and the offending records. Only a *gating* check that fails makes the whole
+report fail; the others are reported. Records that break the schema are reported by the schema check
+and left out of the checks on content, which need three strings.
+"""
+
+import os
+import re
+import string
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import bioinstruct
+from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, find_near_duplicates, greedy_dropped
+
+# Self-Instruct's post-processing filters (Wang et al. 2023, `bootstrap_instructions.py`).
+MIN_INSTRUCTION_WORDS = 3  # an instruction of this many words or fewer is too short
+MAX_INSTRUCTION_WORDS = 150  # more than this is too long
+BLACKLISTED_WORDS = ("image", "images", "graph", "graphs", "picture", "pictures", "file", "files",
+                     "map", "maps", "draw", "plot", "go to")
+_BLACKLIST = re.compile(r"\b(" + "|".join(re.escape(word) for word in BLACKLISTED_WORDS) + r")\b", re.I)
+
+# Outputs that say "no output" instead of being one.
+PLACEHOLDER_OUTPUT = re.compile(
+    r"^\s*(?:<\s*(?:no[\s_-]*output|none|n/?a|null|nil|empty|blank)\s*>|no[\s_-]*output|n/a)\s*\.?\s*$", re.I
+)
+_NORMALIZE_DROP = re.compile(rf"[{re.escape(string.punctuation)}\s]+")
+
+
+@dataclass
+class Record:
+    index: int
+    line: Optional[int]
+    data: dict
+
+
+@dataclass
+class Offender:
+    reason: str
+    detail: str
+    index: Optional[int] = None
+    line: Optional[int] = None
+    pair: Optional[tuple[int, int]] = None  # near-duplicates: (earlier, later)
+    score: Optional[float] = None
+
+    def to_json(self) -> dict:
+        keys = ("reason", "detail", "index", "line", "pair", "score")
+        return {key: getattr(self, key) for key in keys if getattr(self, key) is not None}
+
+
+@dataclass
+class CheckResult:
+    name: str
+    gating: bool
+    passed: bool
+    summary: str
+    counts: dict[str, int] = field(default_factory=dict)
+    offenders: list[Offender] = field(default_factory=list)
+    seconds: float = 0.0
+    details: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        if self.passed:
+            return "pass"
+        return "fail" if self.gating else "warn"
+
+    def to_json(self) -> dict:
+        return {
+            "status": self.status,
+            "gating": self.gating,
+            "summary": self.summary,
+            "counts": self.counts,
+            "seconds": round(self.seconds, 4),
+            "offenders": [offender.to_json() for offender in self.offenders],
+            **self.details,
+        }
+
+
+@dataclass
+class Report:
+    path: str
+    rows: int
+    checks: list[CheckResult]
+    records: list[Record]
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed or not check.gating for check in self.checks)
+
+    def check(self, name: str) -> CheckResult:
+        return next(check for check in self.checks if check.name == name)
+
+    def to_json(self) -> dict:
+        return {
+            "file": self.path,
+            "rows": self.rows,
+            "passed": self.passed,
+            "checks": {check.name: check.to_json() for check in self.checks},
+        }
+
+
+def _located(record: Record, reason: str, detail: str) -> Offender:
+    return Offender(reason=reason, detail=detail, index=record.index, line=record.line)
+
+
+def _result(name: str, gating: bool, offenders: list[Offender], summary: str, **details) -> CheckResult:
+    counts = Counter(offender.reason for offender in offenders)
+    return CheckResult(name=name, gating=gating, passed=not offenders, summary=summary,
+                       counts=dict(sorted(counts.items())), offenders=offenders, details=details)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The checks
+# ---------------------------------------------------------------------------------------------------
+
+
+def check_schema(records: list[Record]) -> CheckResult:
+    offenders = [
+        _located(record, reason, message)
+        for record in records
+        for reason, message in bioinstruct.schema_violations(record.data)
+    ]
+    return _result("schema", True, offenders, f"{len(offenders)} schema violations")
+
+
+def check_uniqueness(records: list[Record], strict: bool = False) -> CheckResult:
+    """Exact repeats of an instruction gate; instructions equal after normalisation gate with `strict`."""
+    exact: dict[str, Record] = {}
+    normalized: dict[str, Record] = {}
+    seen_records: dict[tuple, Record] = {}
+    offenders = []
+    for record in records:
+        instruction = record.data["instruction"]
+        whole = tuple(record.data[name] for name in bioinstruct.FIELDS)
+        if whole in seen_records:
+            first = seen_records[whole]
+            offenders.append(_located(record, "duplicate_record", f"the whole record repeats record {first.index}"))
+        elif instruction in exact:
+            first = exact[instruction]
+            offenders.append(_located(record, "duplicate_instruction", f"instruction repeats record {first.index}"))
+        else:
+            key = _NORMALIZE_DROP.sub(" ", instruction.lower()).strip()
+            if key in normalized:
+                first = normalized[key]
+                offenders.append(_located(
+                    record, "normalized_duplicate_instruction",
+                    f"instruction equals record {first.index}'s after normalising case, spaces and punctuation"))
+            normalized.setdefault(key, record)
+        exact.setdefault(instruction, record)
+        seen_records.setdefault(whole, record)
+    gating_reasons = {"duplicate_record", "duplicate_instruction"} | ({"normalized_duplicate_instruction"} if strict else set())
+    result = _result("uniqueness", True, offenders, f"{len(exact)} distinct instructions in {len(records)} records")
+    result.passed = not any(offender.reason in gating_reasons for offender in offenders)
+    return result
+
+
+def check_size(rows: int, expected_rows: Optional[int]) -> CheckResult:
+    if expected_rows is None:
+        return _result("size", False, [], f"{rows} rows (no expected size given)")
+    offenders = [] if rows == expected_rows else [
+        Offender("row_count_mismatch", f"expected {expected_rows} rows, found {rows}")]
+    return _result("size", True, offenders, f"{rows} rows, expected {expected_rows}")
+
+
+def check_placeholders(records: list[Record]) -> CheckResult:
+    """Empty-input markers are accepted and counted; an output that is only a placeholder fails."""
+    offenders = [
+        _located(record, "placeholder_output", f"output is the placeholder {record.data['output'].strip()!r}")
+        for record in records
+        if PLACEHOLDER_OUTPUT.match(record.data["output"])
+    ]
+    input_placeholders = sum(1 for record in records if bioinstruct.is_empty_input_placeholder(record.data["input"]))
+    empty_inputs = sum(1 for record in records if not record.data["input"].strip())
+    result = _result("placeholders", True, offenders,
+                     f"{len(offenders)} placeholder outputs; {input_placeholders} empty-input placeholders, "
+                     f"{empty_inputs} empty inputs",
+                     empty_input_placeholders=input_placeholders, empty_inputs=empty_inputs)
+    return result
+
+
+def self_instruct_filter_reasons(instruction: str) -> list[str]:
+    """The Self-Instruct post-processing rules that `instruction` breaks, as reason codes."""
+    reasons = []
+    words = len(instruction.split())
+    if words <= MIN_INSTRUCTION_WORDS:
+        reasons.append("instruction_too_short")
+    if words > MAX_INSTRUCTION_WORDS:
+        reasons.append("instruction_too_long")
+    if _BLACKLIST.search(instruction):
+        reasons.append("blacklisted_keyword")
+    if instruction and instruction[0] in string.punctuation:
+        reasons.append("starts_with_punctuation")
+    if instruction and not instruction[0].isascii():
+        reasons.append("starts_with_non_ascii")
+    return reasons
+
+
+def check_self_instruct_filters(records: list[Record], strict: bool = False) -> CheckResult:
+    offenders = []
+    for record in records:
+        instruction = record.data["instruction"]
+        for reason in self_instruct_filter_reasons(instruction):
+            detail = {
+                "instruction_too_short": f"{len(instruction.split())} words (Self-Instruct needs more than {MIN_INSTRUCTION_WORDS})",
+                "instruction_too_long": f"{len(instruction.split())} words (Self-Instruct allows {MAX_INSTRUCTION_WORDS})",
+                "blacklisted_keyword": f"mentions {_BLACKLIST.search(instruction).group(0)!r}",
+                "starts_with_punctuation": f"starts with {instruction[:1]!r}",
+                "starts_with_non_ascii": f"starts with {instruction[:1]!r}",
+            }[reason]
+            offenders.append(_located(record, reason, detail))
+    return _result("self_instruct_filters", strict, offenders,
+                   f"{len({o.index for o in offenders})} instructions Self-Instruct's filters would drop")
+
+
+def check_near_duplicates(records: list[Record], threshold: float = SELF_INSTRUCT_THRESHOLD, gating: bool = False,
+                          progress: Optional[Callable[[int], None]] = None) -> CheckResult:
+    instructions = [record.data["instruction"] for record in records]
+    pairs = find_near_duplicates(instructions, threshold=threshold, progress=progress)
+    offenders = [
+        Offender(
+            reason="near_duplicate",
+            detail=f"ROUGE-L {pair.score:.3f}: {instructions[pair.first]!r} ~ {instructions[pair.second]!r}",
+            pair=(records[pair.first].index, records[pair.second].index),
+            score=pair.score,
+        )
+        for pair in pairs
+    ]
+    dropped = [records[position].index for position in greedy_dropped(pairs)]
+    return _result("near_duplicates", gating, offenders,
+                   f"{len(pairs)} pairs above ROUGE-L {threshold}; Self-Instruct's greedy filter would drop {len(dropped)}",
+                   threshold=threshold, greedy_dropped=dropped)
+
+
+def check_categories(records: list[Record]) -> CheckResult:
+    counts = Counter(bioinstruct.categorize(record.data["instruction"], record.data["input"]) for record in records)
+    total = max(len(records), 1)
+    shares = {category: counts.get(category, 0) / total for category in bioinstruct.CATEGORIES}
+    summary = ", ".join(
+        f"{category} {shares[category]:.1%} (paper {bioinstruct.PAPER_SHARES[category]:.1%})"
+        for category in bioinstruct.CATEGORIES
+    )
+    result = _result("categories", False, [], summary,
+                     rows={category: counts.get(category, 0) for category in bioinstruct.CATEGORIES},
+                     shares=shares, paper_shares=dict(bioinstruct.PAPER_SHARES))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------------
+# Running them
+# ---------------------------------------------------------------------------------------------------
+
+
+def default_expected_rows(path: str) -> Optional[int]:
+    """The published size for the upstream file (known by its name); no size gate for other files."""
+    return bioinstruct.PUBLISHED_SIZE if os.path.basename(path) == bioinstruct._FILENAME else None
+
+
+def validate_file(
+    path: str,
+    expected_rows: Optional[int] = None,
+    strict: bool = False,
+    near_duplicate_threshold: float = SELF_INSTRUCT_THRESHOLD,
+    gate_near_duplicates: bool = False,
+    progress: Optional[Callable[[int], None]] = None,
+) -> Report:
+    """Read `path` and run every check. Raises `bioinstruct.UnreadableFileError` if it cannot be read."""
+    records = [Record(index, line, data) for index, line, data in bioinstruct.read_records(path)]
+    return validate_records(records, path, expected_rows, strict, near_duplicate_threshold, gate_near_duplicates,
+                            progress)
+
+
+def validate_records(
+    records: list[Record],
+    path: str,
+    expected_rows: Optional[int] = None,
+    strict: bool = False,
+    near_duplicate_threshold: float = SELF_INSTRUCT_THRESHOLD,
+    gate_near_duplicates: bool = False,
+    progress: Optional[Callable[[int], None]] = None,
+) -> Report:
+    """Run every check on records already read (`path` names where they came from in the report)."""
+    checks = []
+
+    def timed(run, *args, **kwargs) -> CheckResult:
+        start = time.perf_counter()
+        result = run(*args, **kwargs)
+        result.seconds = time.perf_counter() - start
+        checks.append(result)
+        return result
+
+    schema = timed(check_schema, records)
+    invalid = {offender.index for offender in schema.offenders}
+    valid = [record for record in records if record.index not in invalid]
+    timed(check_uniqueness, valid, strict=strict)
+    timed(check_size, len(records), expected_rows)
+    timed(check_placeholders, valid)
+    timed(check_self_instruct_filters, valid, strict=strict)
+    timed(check_near_duplicates, valid, threshold=near_duplicate_threshold, gating=gate_near_duplicates,
+          progress=progress)
+    timed(check_categories, valid)
+    return Report(path=path, rows=len(records), checks=checks, records=records)
+
+
+def rejected_records(report: Report) -> list[dict]:
+    """Every offending record with its reason codes, for `--rejects` (near-duplicates: the ones the greedy filter drops)."""
+    reasons: dict[int, list[dict]] = defaultdict(list)
+    for check in report.checks:
+        for offender in check.offenders:
+            if offender.index is not None:
+                reasons[offender.index].append({"check": check.name, "reason": offender.reason, "detail": offender.detail})
+    near = report.check("near_duplicates")
+    partner = {pair.pair[1]: pair.pair[0] for pair in near.offenders}
+    for index in near.details["greedy_dropped"]:
+        reasons[index].append({"check": "near_duplicates", "reason": "near_duplicate",
+                               "detail": f"ROUGE-L above {near.details['threshold']} with record {partner[index]}"})
+    by_index = {record.index: record for record in report.records}
+    return [
+        {"index": index, "line": by_index[index].line, "reasons": reasons[index], "record": by_index[index].data}
+        for index in sorted(reasons)
+    ]

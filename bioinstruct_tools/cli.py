@@ -1,0 +1,243 @@
+"""The `bioinstruct` console command: build, validate, push, card.
+
+Exit codes: 0 success; 1 a gate failed (or the build, push or check could not complete); 2 an input
+file cannot be read. Errors are one line on stderr, never a traceback.
+"""
+
+import argparse
+import json
+import sys
+from typing import Optional
+
+from datasets.exceptions import DatasetGenerationError
+from tqdm.auto import tqdm
+
+import bioinstruct
+from bioinstruct_tools import __version__, card, checks, export, hub
+from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD
+
+EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
+
+
+class CommandError(Exception):
+    """Ends the command with a one-line message and an exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
+def _progress_bar(description: str):
+    bar = tqdm( desc=description, unit="instr", file=sys.stderr, disable=None, leave=False)
+    return bar, bar.update
+
+
+def _validation_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--expect-rows", type=int, metavar="N",
+                        help=f"gate on exactly N rows (default: {bioinstruct.PUBLISHED_SIZE:,} for the upstream "
+                             f"{bioinstruct._FILENAME}, no size gate otherwise)")
+    parser.add_argument("--strict", action="store_true",
+                        help="make Self-Instruct's filters and normalised duplicate instructions gate too")
+
+
+# ---------------------------------------------------------------------------------------------------
+# validate
+# ---------------------------------------------------------------------------------------------------
+
+
+def run_validation(path: str, args) -> checks.Report:
+    expected = args.expect_rows if args.expect_rows is not None else checks.default_expected_rows(path)
+    bar, update = _progress_bar("near-duplicates")
+    try:
+        return checks.validate_file(
+            path, expected_rows=expected, strict=args.strict,
+            near_duplicate_threshold=getattr(args, "near_duplicate_threshold", SELF_INSTRUCT_THRESHOLD),
+            gate_near_duplicates=getattr(args, "gate_near_duplicates", False), progress=update)
+    except bioinstruct.UnreadableFileError as e:
+        raise CommandError(str(e), EXIT_UNREADABLE) from None
+    finally:
+        bar.close()
+
+
+def print_report(report: checks.Report, show: int, out=sys.stdout) -> None:
+    print(f"{report.path}: {report.rows} records", file=out)
+    for check in report.checks:
+        print(f"  {check.status.upper():4}  {check.name:<22} {check.summary}", file=out)
+        if check.status == "pass":
+            continue
+        for offender in check.offenders[:show]:
+            if offender.pair:
+                where = f"records {offender.pair[0]} and {offender.pair[1]}"
+            elif offender.index is not None:
+                where = f"record {offender.index}" + (f" (line {offender.line})" if offender.line else "")
+            else:
+                where = "file"
+            print(f"        {where}: {offender.reason}: {offender.detail}", file=out)
+        if len(check.offenders) > show:
+            print(f"        ... and {len(check.offenders) - show} more", file=out)
+    print(f"result: {'PASS' if report.passed else 'FAIL'}", file=out)
+
+
+def cmd_validate(args) -> int:
+    report = run_validation(args.file, args)
+    if args.rejects:
+        with open(args.rejects, "w", encoding="utf-8") as f:
+            for row in checks.rejected_records(report):
+                f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if args.json:
+        json.dump(report.to_json(), sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        print_report(report, args.show)
+    return EXIT_OK if report.passed else EXIT_FAILED
+
+
+# ---------------------------------------------------------------------------------------------------
+# build
+# ---------------------------------------------------------------------------------------------------
+
+
+def cmd_build(args) -> int:
+    bar, update = _progress_bar("validating")
+    try:
+        result = export.build(args.source, args.out, expected_rows=args.expect_rows, strict=args.strict,
+                              overwrite=args.overwrite, record=args.record, progress=update)
+    except export.GateFailed as e:
+        bar.close()
+        print_report(e.report, show=5, out=sys.stderr)
+        raise CommandError(str(e)) from None
+    except export.BuildError as e:
+        raise CommandError(str(e)) from None
+    except bioinstruct.UnreadableFileError as e:
+        raise CommandError(str(e), EXIT_UNREADABLE) from None
+    except DatasetGenerationError as e:
+        raise CommandError(str(e.__cause__ or e)) from None
+    finally:
+        bar.close()
+    table = result.table()
+    if args.json:
+        json.dump({"out_dir": str(result.out_dir), "source": result.source, "configs": table}, sys.stdout, indent=2)
+        print()
+        return EXIT_OK
+    print(f"built {result.out_dir} from {result.source}")
+    print(f"{'config':<12} {'rows':>8} {'share':>8} {'paper':>8}")
+    for row in table:
+        print(f"{row['config']:<12} {row['rows']:>8,} {row['share']:>8.1%} {row['paper_share']:>8.1%}")
+    if args.record:
+        print(f"recorded the upstream checksum and sizes in {card.INFOS_PATH.name} and {card.CARD_PATH.name}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------
+# push
+# ---------------------------------------------------------------------------------------------------
+
+
+def cmd_push(args) -> int:
+    bar, update = _progress_bar("validating")
+    try:
+        expected = bioinstruct.PUBLISHED_SIZE if args.repo_id == bioinstruct._REPO_ID else args.expect_rows
+        report = hub.validate_layout(args.dir, expected_rows=expected, progress=update)
+    except (hub.PushError, bioinstruct.UnreadableFileError) as e:
+        raise CommandError(str(e)) from None
+    finally:
+        bar.close()
+    if not report.passed:
+        print_report(report, show=5, out=sys.stderr)
+        raise CommandError(f"{args.dir}: validation failed; nothing was pushed")
+    try:
+        plan = hub.plan_push(args.dir, repo_id=args.repo_id, revision=args.revision, message=args.message,
+                             list_remote=True)
+        if args.dry_run:
+            print(hub.describe_plan(plan))
+            return EXIT_OK
+        url = hub.push(plan, create_pr=args.create_pr)
+    except hub.PushError as e:
+        raise CommandError(str(e)) from None
+    print(f"{'opened pull request' if args.create_pr else 'pushed'}: {url}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------
+# card
+# ---------------------------------------------------------------------------------------------------
+
+
+def cmd_card(args) -> int:
+    if args.check:
+        stale = card.stale_repo_files()
+        if stale:
+            raise CommandError(f"out of date: {', '.join(p.name for p in stale)} (run `bioinstruct card`)")
+        print("README.md and dataset_infos.json match the builder")
+        return EXIT_OK
+    written = card.write_repo_files()
+    print(f"rewrote {', '.join(p.name for p in written)}" if written else "already up to date")
+    return EXIT_OK
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bioinstruct", description="Build, validate and publish BioInstruct.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="build every config into the data-only Hub layout",
+                                description="Validate the source, run the loading script for every config and "
+                                            "write DIR: README.md, dataset_infos.json, data/<config>/*.parquet.")
+    build.add_argument("--source", metavar="FILE_OR_URL",
+                       help=f"a local copy (JSON array or JSON Lines) or URL; default: the upstream {bioinstruct._URL}")
+    build.add_argument("--out", required=True, metavar="DIR", help="the folder to write (must not exist)")
+    build.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
+    build.add_argument("--record", action="store_true",
+                       help="upstream only: store the measured checksum and sizes in this repo's card and infos")
+    build.add_argument("--json", action="store_true", help="print the table as JSON")
+    _validation_options(build)
+    build.set_defaults(run=cmd_build)
+
+    validate = commands.add_parser("validate", help="check a BioInstruct file (upstream or regenerated)",
+                                   description="Run the validation checks on FILE. Exit 0 when every gating check "
+                                               "passes, 1 when one fails, 2 when FILE cannot be read.")
+    validate.add_argument("file", metavar="FILE", help="a JSON array or JSON Lines file")
+    _validation_options(validate)
+    validate.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    validate.add_argument("--rejects", metavar="PATH", help="write every offending record with its reasons (JSON Lines)")
+    validate.add_argument("--near-duplicate-threshold", type=float, default=SELF_INSTRUCT_THRESHOLD, metavar="T",
+                          help="ROUGE-L F-measure above which two instructions are near-duplicates (default: %(default)s)")
+    validate.add_argument("--gate-near-duplicates", action="store_true", help="fail when near-duplicates are found")
+    validate.add_argument("--show", type=int, default=5, metavar="N", help="offenders shown per check (default: 5)")
+    validate.set_defaults(run=cmd_validate)
+
+    push = commands.add_parser("push", help="push a built folder to the Hub in one commit",
+                               description="Validate DIR's data, then commit it to the Hub in one commit that also "
+                                           "deletes the repo's files the new layout no longer has.")
+    push.add_argument("dir", metavar="DIR", help="a folder written by `bioinstruct build`")
+    push.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="the Hub dataset repo")
+    push.add_argument("--revision", default="main", metavar="BRANCH", help="the branch to commit to (default: main)")
+    push.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
+    push.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
+    push.add_argument("--message", metavar="TEXT", help="the commit message (default names the version and git commit)")
+    push.add_argument("--expect-rows", type=int, metavar="N",
+                      help=f"gate on exactly N rows (always {bioinstruct.PUBLISHED_SIZE:,} for {bioinstruct._REPO_ID})")
+    push.set_defaults(run=cmd_push)
+
+    card_cmd = commands.add_parser("card", help="regenerate README.md's YAML and size table and dataset_infos.json",
+                                   description="Regenerate the card's YAML, its size table and dataset_infos.json "
+                                               "from the builder and the recorded measurements.")
+    card_cmd.add_argument("--check", action="store_true", help="only report whether they are out of date")
+    card_cmd.set_defaults(run=cmd_card)
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except CommandError as e:
+        print(f"bioinstruct {args.command}: {e}", file=sys.stderr)
+        return e.code
+    except KeyboardInterrupt:
+        print(f"bioinstruct {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""`bioinstruct build`: run the loading script for every config and write the data-only Hub layout.
+
+The layout is what `datasets` 2.14 through 5.x load without remote code:
+
+    README.md                          the card; YAML `configs:` points at the parquet folders
+    dataset_infos.json                 features, rows and bytes per config, the source checksum
+    data/<config>/train-00000-of-00001.parquet
+
+Never a `<name>.py`: `datasets` >= 4 refuses a repo that holds a loading script. Everything is written
+to a temporary folder beside DIR and moved into place only when complete, after the validation gates
+passed, so a failed or interrupted build leaves no DIR behind.
+"""
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import datasets
+from datasets.info import DatasetInfosDict
+from datasets.utils.file_utils import cached_path
+
+import bioinstruct
+from bioinstruct_tools import card, checks
+
+SHARD_NAME = "train-00000-of-00001.parquet"
+
+
+class BuildError(Exception):
+    """A build stopped before writing anything; the message says why and what to do."""
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    source: str
+    rows: dict[str, int]
+    infos: DatasetInfosDict
+    report: checks.Report
+
+    def table(self) -> list[dict]:
+        full = self.rows[bioinstruct.DEFAULT_CONFIG_NAME]
+        return [
+            {"config": name, "rows": rows, "share": rows / full if full else 0.0,
+             "paper_share": bioinstruct.PAPER_SHARES.get(name, 1.0)}
+            for name, rows in self.rows.items()
+        ]
+
+
+def fetch_source(source: Optional[str]) -> str:
+    """A local path to the source: the upstream file (downloaded once into the datasets cache) by default."""
+    if source is None or "://" in source:
+        url = source or bioinstruct._URL
+        try:
+            return cached_path(url)
+        except Exception as e:  # offline, DNS, HTTP errors: all mean "no copy here"
+            raise BuildError(
+                f"cannot download {url} ({type(e).__name__}); pass a local copy with --source FILE"
+            ) from None
+    if not os.path.isfile(source):
+        raise BuildError(f"{source}: no such file")
+    return source
+
+
+def sha256_of(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _build_config(name: str, source_path: str, cache_dir: str, parquet_path: Path) -> datasets.DatasetInfo:
+    builder = bioinstruct.BioInstruct(config_name=name, data_files=[os.path.abspath(source_path)], cache_dir=cache_dir)
+    builder.download_and_prepare()
+    dataset = builder.as_dataset(split="train")
+    parquet_path.parent.mkdir(parents=True, exist_ok=True)
+    dataset.to_parquet(str(parquet_path))
+    return builder.info
+
+
+def build(
+    source: Optional[str],
+    out_dir: str,
+    expected_rows: Optional[int] = None,
+    strict: bool = False,
+    overwrite: bool = False,
+    record: bool = False,
+    progress=None,
+) -> BuildResult:
+    """Validate `source` (None: the upstream file), then build every config into `out_dir`."""
+    upstream = source is None or source == bioinstruct._URL
+    if record and not upstream:
+        raise BuildError("--record stores the upstream file's checksum and sizes: build from the upstream URL")
+    out = Path(out_dir)
+    if out.exists() and not overwrite:
+        raise BuildError(f"{out}: already exists (use --overwrite to replace it)")
+    if (out / f"{bioinstruct._DATASETNAME}.py").exists() or out.resolve() == card.REPO_ROOT:
+        raise BuildError(f"{out}: refusing to write the Hub layout over the package itself")
+
+    source_path = fetch_source(source)
+    if upstream and expected_rows is None:
+        expected_rows = bioinstruct.PUBLISHED_SIZE
+    report = checks.validate_file(source_path, expected_rows=expected_rows, strict=strict, progress=progress)
+    if not report.passed:
+        raise GateFailed(report)
+
+    source_url = bioinstruct._URL if upstream else os.path.basename(source_path)
+    checksum = {"num_bytes": os.path.getsize(source_path), "checksum": sha256_of(source_path)}
+    if upstream:
+        recorded = card.read_infos(card.INFOS_PATH).get(bioinstruct.DEFAULT_CONFIG_NAME)
+        expected = (recorded.download_checksums or {}).get(bioinstruct._URL) if recorded else None
+        if expected and expected != checksum:
+            raise BuildError(f"{bioinstruct._URL}: checksum {checksum} differs from the recorded {expected}")
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    try:
+        measured = DatasetInfosDict()
+        with tempfile.TemporaryDirectory(prefix="bioinstruct-cache-") as cache_dir:
+            for name in bioinstruct.CONFIG_NAMES:
+                info = _build_config(name, source_path, cache_dir, staging / "data" / name / SHARD_NAME)
+                info.download_checksums = {source_url: checksum}
+                info.download_size = checksum["num_bytes"]
+                measured[name] = info
+        infos = card.config_infos(measured)
+        (staging / card.INFOS_FILENAME).write_text(card.infos_json(infos), encoding="utf-8")
+        (staging / "README.md").write_text(
+            card.render_card(card.CARD_PATH.read_text(encoding="utf-8"), infos, for_hub=True), encoding="utf-8")
+        _move_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if record:
+        card.write_repo_files(recorded=infos)
+    rows = {name: card.measured_rows(infos, name) for name in bioinstruct.CONFIG_NAMES}
+    return BuildResult(out_dir=out, source=source_path, rows=rows, infos=infos, report=report)
+
+
+class GateFailed(BuildError):
+    def __init__(self, report: checks.Report):
+        self.report = report
+        failed = [check.name for check in report.checks if check.status == "fail"]
+        super().__init__(f"{report.path}: validation failed ({', '.join(failed)}); nothing was written "
+                         f"(run `bioinstruct validate {report.path}` for the offending records)")
+
+
+def _move_into_place(staging: Path, out: Path) -> None:
+    """Replace `out` by the finished `staging` folder with renames only, so no half-written DIR is ever seen."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.replace(out, retired / "old")
+    os.replace(staging, out)
+    shutil.rmtree(retired, ignore_errors=True)

@@ -122,9 +122,10 @@ def build(
         measured = DatasetInfosDict()
         with tempfile.TemporaryDirectory(prefix="bioinstruct-cache-") as cache_dir:
             for name in bioinstruct.CONFIG_NAMES:
-                info = _build_config(name, source_path, cache_dir, staging / "data" / name / SHARD_NAME)
+                parquet_path = staging / "data" / name / SHARD_NAME
+                info = _build_config(name, source_path, cache_dir, parquet_path)
                 info.download_checksums = {source_url: checksum}
-                info.download_size = checksum["num_bytes"]
+                info.download_size = parquet_path.stat().st_size  # what a user of this config downloads
                 measured[name] = info
         infos = card.config_infos(measured)
         (staging / card.INFOS_FILENAME).write_text(card.infos_json(infos), encoding="utf-8")

@@ -183,36 +183,34 @@ def check_placeholders(records: list[Record]) -> CheckResult:
     return result
 
 
-def self_instruct_filter_reasons(instruction: str) -> list[str]:
-    """The Self-Instruct post-processing rules that `instruction` breaks, as reason codes."""
-    reasons = []
+def self_instruct_filter_findings(instruction: str) -> list[tuple[str, str]]:
+    """The Self-Instruct post-processing rules that `instruction` breaks, as (reason code, detail) pairs."""
+    findings = []
     words = len(instruction.split())
     if words <= MIN_INSTRUCTION_WORDS:
-        reasons.append("instruction_too_short")
+        findings.append(("instruction_too_short", f"{words} words (Self-Instruct needs more than {MIN_INSTRUCTION_WORDS})"))
     if words > MAX_INSTRUCTION_WORDS:
-        reasons.append("instruction_too_long")
-    if _BLACKLIST.search(instruction):
-        reasons.append("blacklisted_keyword")
+        findings.append(("instruction_too_long", f"{words} words (Self-Instruct allows {MAX_INSTRUCTION_WORDS})"))
+    keyword = _BLACKLIST.search(instruction)
+    if keyword:
+        findings.append(("blacklisted_keyword", f"mentions {keyword.group(0)!r}"))
     if instruction and instruction[0] in string.punctuation:
-        reasons.append("starts_with_punctuation")
+        findings.append(("starts_with_punctuation", f"starts with {instruction[0]!r}"))
     if instruction and not instruction[0].isascii():
-        reasons.append("starts_with_non_ascii")
-    return reasons
+        findings.append(("starts_with_non_ascii", f"starts with {instruction[0]!r}"))
+    return findings
+
+
+def self_instruct_filter_reasons(instruction: str) -> list[str]:
+    return [reason for reason, _ in self_instruct_filter_findings(instruction)]
 
 
 def check_self_instruct_filters(records: list[Record], strict: bool = False) -> CheckResult:
-    offenders = []
-    for record in records:
-        instruction = record.data["instruction"]
-        for reason in self_instruct_filter_reasons(instruction):
-            detail = {
-                "instruction_too_short": f"{len(instruction.split())} words (Self-Instruct needs more than {MIN_INSTRUCTION_WORDS})",
-                "instruction_too_long": f"{len(instruction.split())} words (Self-Instruct allows {MAX_INSTRUCTION_WORDS})",
-                "blacklisted_keyword": f"mentions {_BLACKLIST.search(instruction).group(0)!r}",
-                "starts_with_punctuation": f"starts with {instruction[:1]!r}",
-                "starts_with_non_ascii": f"starts with {instruction[:1]!r}",
-            }[reason]
-            offenders.append(_located(record, reason, detail))
+    offenders = [
+        _located(record, reason, detail)
+        for record in records
+        for reason, detail in self_instruct_filter_findings(record.data["instruction"])
+    ]
     return _result("self_instruct_filters", strict, offenders,
                    f"{len({o.index for o in offenders})} instructions Self-Instruct's filters would drop")
 

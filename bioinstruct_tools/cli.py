@@ -59,7 +59,8 @@ def run_validation(path: str, args) -> checks.Report:
         bar.close()
 
 
-def print_report(report: checks.Report, show: int, out=sys.stdout) -> None:
+def print_report(report: checks.Report, show: int, out=None) -> None:
+    out = out or sys.stdout
     print(f"{report.path}: {report.rows} records", file=out)
     for check in report.checks:
         print(f"  {check.status.upper():4}  {check.name:<22} {check.summary}", file=out)

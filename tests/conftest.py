@@ -1,0 +1,55 @@
+import json
+from pathlib import Path
+
+import datasets
+import pytest
+
+import bioinstruct
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = REPO / "data" / "sample.jsonl"
+SCRIPT = REPO / "bioinstruct.py"
+DATASETS_MAJOR = int(datasets.__version__.split(".")[0])
+
+
+DISTINCT_INSTRUCTIONS = [
+    "Extract the medication names from the note.",
+    "Summarize the radiology report in one sentence.",
+    "What is the first-line treatment for this infection?",
+    "Classify the potassium value as low, normal or high.",
+    "Rewrite the discharge advice in plain language for the family.",
+    "Identify every anatomical location in the operative report.",
+    "Calculate the body mass index from the weight and height given.",
+    "Explain why the laboratory found a raised troponin level here.",
+]
+
+
+def records(n: int = 4) -> list[dict]:
+    """`n` valid records whose instructions are neither duplicates nor near-duplicates of each other."""
+    return [
+        {"instruction": DISTINCT_INSTRUCTIONS[i], "input": f"Note {i}: aspirin {i} mg.", "output": f"answer {i}"}
+        for i in range(n)
+    ]
+
+
+def write_jsonl(path: Path, rows, bom: bool = False) -> Path:
+    text = "".join(json.dumps(row) + "\n" for row in rows)
+    path.write_text(("\ufeff" if bom else "") + text, encoding="utf-8")
+    return path
+
+
+def write_array(path: Path, rows, bom: bool = False) -> Path:
+    path.write_text(("\ufeff" if bom else "") + json.dumps(rows, indent=2), encoding="utf-8")
+    return path
+
+
+def build_config(config_name: str, data_files, cache_dir) -> datasets.Dataset:
+    """The builder class used directly: the route that works on every datasets version."""
+    builder = bioinstruct.BioInstruct(config_name=config_name, data_files=data_files, cache_dir=str(cache_dir))
+    builder.download_and_prepare()
+    return builder.as_dataset(split="train")
+
+
+@pytest.fixture
+def sample_rows() -> list[dict]:
+    return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]

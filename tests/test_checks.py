@@ -1,0 +1,226 @@
+"""Each check's exact reason codes on tiny inline corpora, and `bioinstruct validate` end to end."""
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import pytest
+
+import bioinstruct
+from bioinstruct_tools import checks
+from bioinstruct_tools.cli import main
+from conftest import SAMPLE, records, write_array, write_jsonl
+
+
+def as_records(rows):
+    return [checks.Record(index, index + 1, row) for index, row in enumerate(rows)]
+
+
+def reasons(result):
+    return [(offender.index, offender.reason) for offender in result.offenders]
+
+
+def test_schema_is_a_valid_json_schema_and_matches_jsonschema():
+    jsonschema.Draft202012Validator.check_schema(bioinstruct.RECORD_SCHEMA)
+    rows = [*records(2), {"instruction": "x y z w", "input": None, "output": "ok"}, {"input": "", "output": "ok"},
+            {"instruction": " ", "input": "", "output": ""}]
+    validator = jsonschema.Draft202012Validator(bioinstruct.RECORD_SCHEMA)
+    for row in rows:
+        assert bool(bioinstruct.schema_violations(row)) == (not validator.is_valid(row))
+
+
+def test_schema_reason_codes():
+    rows = [records(1)[0], {"instruction": "List drugs here.", "input": 1, "output": "a"},
+            {"input": "", "output": "a"}, {"instruction": "\t", "input": "", "output": ""}]
+    result = checks.check_schema(as_records(rows))
+    assert reasons(result) == [(1, "not_a_string"), (2, "missing_field"), (3, "blank_instruction"), (3, "blank_output")]
+    assert not result.passed and result.gating
+
+
+def test_uniqueness_reason_codes():
+    a, b, c = records(3)
+    near = dict(b, instruction=b["instruction"].upper().replace(".", " !"))
+    rows = [a, b, dict(a), dict(b, output="different"), near, c]
+    result = checks.check_uniqueness(as_records(rows))
+    assert reasons(result) == [(2, "duplicate_record"), (3, "duplicate_instruction"), (4, "normalized_duplicate_instruction")]
+    assert not result.passed
+
+
+def test_normalized_duplicates_gate_only_when_strict():
+    a = records(1)[0]
+    rows = [a, dict(a, instruction=a["instruction"].lower().rstrip("."))]
+    assert checks.check_uniqueness(as_records(rows)).passed
+    assert not checks.check_uniqueness(as_records(rows), strict=True).passed
+
+
+def test_size_gate():
+    assert checks.check_size(3, None).passed and not checks.check_size(3, None).gating
+    assert checks.check_size(3, 3).passed
+    result = checks.check_size(3, 25005)
+    assert reasons(result) == [(None, "row_count_mismatch")] and result.gating
+
+
+def test_placeholder_outputs_fail_and_input_placeholders_are_counted():
+    rows = records(5)
+    rows[0]["input"] = "<noinput>"
+    rows[1]["output"] = "<nooutput>"
+    rows[2]["output"] = "N/A"
+    rows[3]["output"] = "None"  # a legitimate answer ("no allergies mentioned")
+    result = checks.check_placeholders(as_records(rows))
+    assert reasons(result) == [(1, "placeholder_output"), (2, "placeholder_output")]
+    assert result.details["empty_input_placeholders"] == 1
+
+
+@pytest.mark.parametrize(
+    "instruction,expected",
+    [
+        ("Summarize it.", ["instruction_too_short"]),
+        ("Explain " + "very " * 150 + "much.", ["instruction_too_long"]),
+        ("Describe the chest X-ray image of the patient.", ["blacklisted_keyword"]),
+        ("Plot the patient's glucose values over time.", ["blacklisted_keyword"]),
+        ("Go to the pharmacy website and list the prices.", ["blacklisted_keyword"]),
+        ("- List the side effects of metformin.", ["starts_with_punctuation"]),
+        ("\u00bfQu\u00e9 es la diabetes tipo 2 y c\u00f3mo se trata?", ["starts_with_non_ascii"]),
+        ("List the side effects of metformin in adults.", []),
+        ("Write a mapping of drugs to classes for the note.", []),  # "mapping" is not the word "map"
+    ],
+)
+def test_self_instruct_filter_reasons(instruction, expected):
+    assert checks.self_instruct_filter_reasons(instruction) == expected
+
+
+def test_self_instruct_filters_gate_only_when_strict():
+    rows = [dict(records(1)[0], instruction="Summarize it.")]
+    assert checks.check_self_instruct_filters(as_records(rows)).status == "warn"
+    assert checks.check_self_instruct_filters(as_records(rows), strict=True).status == "fail"
+
+
+def test_near_duplicates_report_pairs_and_greedy_drops():
+    rows = records(4)
+    rows[0]["instruction"] = "List all the medications mentioned in the discharge summary of the patient."
+    rows[1]["instruction"] = "List all the medications mentioned in the discharge summary for this patient."
+    rows[2]["instruction"] = "List all medications mentioned in the discharge summary for this patient."
+    result = checks.check_near_duplicates(as_records(rows))
+    assert [offender.pair for offender in result.offenders] == [(0, 1), (0, 2), (1, 2)]
+    assert result.details["greedy_dropped"] == [1, 2]
+    assert result.status == "warn"
+    assert checks.check_near_duplicates(as_records(rows), gating=True).status == "fail"
+    assert checks.check_near_duplicates(as_records(rows), threshold=0.95).details["greedy_dropped"] == [2]
+
+
+def test_category_distribution_sits_next_to_the_paper():
+    result = checks.check_categories(as_records(records(4)))
+    assert result.details["rows"] == {"extraction": 1, "generation": 1, "qa": 1, "other": 1}
+    assert result.details["paper_shares"]["extraction"] == 0.338
+
+
+def test_schema_invalid_records_are_left_out_of_content_checks(tmp_path):
+    rows = records(3)
+    rows[1] = {"instruction": "List the drugs.", "input": ["a"], "output": "x"}
+    report = checks.validate_file(str(write_jsonl(tmp_path / "x.jsonl", rows)))
+    assert reasons(report.check("schema")) == [(1, "not_a_string")]
+    assert sum(report.check("categories").details["rows"].values()) == 2
+    assert not report.passed
+
+
+# ---------------------------------------------------------------------------------------------------
+# The command
+# ---------------------------------------------------------------------------------------------------
+
+
+def run_cli(*args, capsys):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_validate_sample_passes(capsys):
+    code, out, _ = run_cli("validate", str(SAMPLE), capsys=capsys)
+    assert code == 0
+    assert "result: PASS" in out and "101 records" in out
+
+
+def test_validate_bad_file_names_each_record_and_exits_1(tmp_path, capsys):
+    rows = records(5)
+    rows[1] = dict(rows[0])  # duplicate
+    del rows[2]["output"]  # missing field
+    rows[3]["input"] = 7  # non-string
+    rows[4]["output"] = "   "  # empty output
+    path = write_jsonl(tmp_path / "bad.jsonl", rows)
+    code, out, err = run_cli("validate", str(path), capsys=capsys)
+    assert code == 1 and "Traceback" not in err
+    assert "record 1 (line 2): duplicate_record" in out
+    assert "record 2 (line 3): missing_field: missing field 'output'" in out
+    assert "record 3 (line 4): not_a_string" in out
+    assert "record 4 (line 5): blank_output" in out
+    assert "result: FAIL" in out
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (None, "no such file"),
+        (b"this is not json\n", "invalid JSON"),
+        ('[{"instruction": "caf\u00e9"}]'.encode("utf-16"), "not UTF-8"),
+        (b"", "holds no records"),
+    ],
+    ids=["missing", "not-json", "utf-16", "empty"],
+)
+def test_unreadable_files_exit_2_with_one_line(content, message, tmp_path):
+    path = tmp_path / "input.json"
+    if content is not None:
+        path.write_bytes(content)
+    result = subprocess.run([sys.executable, "-m", "bioinstruct_tools.cli", "validate", str(path)],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and message in result.stderr and "Traceback" not in result.stderr
+    assert str(path) in result.stderr
+
+
+def test_validate_json_document_shape(tmp_path, capsys):
+    rows = records(3)
+    rows[2] = dict(rows[0])
+    path = write_array(tmp_path / "regen.json", rows)
+    code, out, _ = run_cli("validate", str(path), "--json", capsys=capsys)
+    document = json.loads(out)
+    assert code == 1 and document["passed"] is False and document["rows"] == 3
+    assert set(document["checks"]) == {"schema", "uniqueness", "size", "placeholders", "self_instruct_filters",
+                                       "near_duplicates", "categories"}
+    uniqueness = document["checks"]["uniqueness"]
+    assert uniqueness["status"] == "fail" and uniqueness["counts"] == {"duplicate_record": 1}
+    assert uniqueness["offenders"][0]["index"] == 2 and isinstance(uniqueness["seconds"], float)
+    near = document["checks"]["near_duplicates"]
+    assert near["offenders"][0]["pair"] == [0, 2] and near["offenders"][0]["score"] == 1.0
+    assert near["greedy_dropped"] == [2]
+
+
+def test_expect_rows_and_upstream_name_gate_size(tmp_path, capsys):
+    path = write_jsonl(tmp_path / "copy.jsonl", records(3))
+    assert run_cli("validate", str(path), "--expect-rows", "3", capsys=capsys)[0] == 0
+    code, out, _ = run_cli("validate", str(path), "--expect-rows", "4", capsys=capsys)
+    assert code == 1 and "row_count_mismatch: expected 4 rows, found 3" in out
+    upstream = write_array(tmp_path / "biomed_instruct_25k.json", records(3))
+    code, out, _ = run_cli("validate", str(upstream), capsys=capsys)
+    assert code == 1 and "expected 25005 rows, found 3" in out
+
+
+def test_rejects_file_lists_every_offender_with_its_reason(tmp_path, capsys):
+    rows = records(4)
+    rows[1]["output"] = "<nooutput>"
+    rows[3] = dict(rows[0], output="other")
+    path = write_jsonl(tmp_path / "x.jsonl", rows)
+    rejects = tmp_path / "rejects.jsonl"
+    run_cli("validate", str(path), "--rejects", str(rejects), capsys=capsys)
+    rejected = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [row["index"] for row in rejected] == [1, 3]
+    assert [r["reason"] for r in rejected[0]["reasons"]] == ["placeholder_output"]
+    assert {r["reason"] for r in rejected[1]["reasons"]} == {"duplicate_instruction", "near_duplicate"}
+    assert rejected[1]["record"] == rows[3] and rejected[1]["line"] == 4
+
+
+def test_every_subcommand_has_help():
+    for command in ([], ["build"], ["validate"], ["push"], ["card"]):
+        result = subprocess.run([sys.executable, "-m", "bioinstruct_tools.cli", *command, "--help"],
+                                capture_output=True, text=True)
+        assert result.returncode == 0 and "usage: bioinstruct" in result.stdout

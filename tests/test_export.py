@@ -1,0 +1,116 @@
+"""`bioinstruct build`: the data-only Hub layout, loadable on datasets 3.6 and 5.x, deterministic, atomic."""
+
+import json
+
+import datasets
+import pyarrow.parquet as pq
+import pytest
+from huggingface_hub import DatasetCard
+
+import bioinstruct
+from bioinstruct_tools import export
+from bioinstruct_tools.cli import main
+from conftest import SAMPLE, build_config, records, write_jsonl
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("build") / "hub"
+    export.build(str(SAMPLE), str(out))
+    return out
+
+
+def test_layout_has_parquet_per_config_card_and_infos_and_no_script(built):
+    assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()) == sorted(
+        ["README.md", "dataset_infos.json"]
+        + [f"data/{name}/train-00000-of-00001.parquet" for name in bioinstruct.CONFIG_NAMES])
+    assert "Maintainer guide" not in (built / "README.md").read_text()
+
+
+@pytest.mark.parametrize("config_name", bioinstruct.CONFIG_NAMES)
+def test_every_config_loads_from_the_folder_like_the_builder(config_name, built, tmp_path):
+    loaded = datasets.load_dataset(str(built), config_name, split="train", cache_dir=str(tmp_path / "hf"))
+    direct = build_config(config_name, [str(SAMPLE)], tmp_path / "direct")
+    assert loaded.features == direct.features
+    assert loaded.to_list() == direct.to_list()
+
+
+def test_folder_without_config_name_gives_default_and_streams(built, tmp_path):
+    default = datasets.load_dataset(str(built), split="train", cache_dir=str(tmp_path))
+    assert default.column_names == ["instruction", "input", "output"] and default.num_rows == 101
+    streamed = datasets.load_dataset(str(built), "categorized", split="train", streaming=True)
+    first = next(iter(streamed))
+    assert set(first) == {"instruction", "input", "output", "category"}
+
+
+def test_card_rows_equal_parquet_rows(built):
+    card = DatasetCard.load(built / "README.md")
+    infos = {info["config_name"]: info for info in card.data["dataset_info"]}
+    for name in bioinstruct.CONFIG_NAMES:
+        rows = pq.ParquetFile(built / "data" / name / export.SHARD_NAME).metadata.num_rows
+        assert infos[name]["splits"][0]["num_examples"] == rows
+    assert [config["config_name"] for config in card.data["configs"]] == list(bioinstruct.CONFIG_NAMES)
+    assert [config.get("default", False) for config in card.data["configs"]] == [True] + [False] * 5
+    assert card.data["size_categories"] == ["n<1K"]
+    saved = json.loads((built / "dataset_infos.json").read_text())
+    assert saved["qa"]["splits"]["train"]["num_examples"] == infos["qa"]["splits"][0]["num_examples"]
+
+
+def test_builds_are_byte_identical(built, tmp_path):
+    again = tmp_path / "again"
+    export.build(str(SAMPLE), str(again))
+    for path in built.rglob("*"):
+        if path.is_file():
+            assert (again / path.relative_to(built)).read_bytes() == path.read_bytes(), path
+
+
+def test_bad_input_exits_1_and_leaves_no_folder(tmp_path, capsys):
+    rows = records(3)
+    rows[2] = dict(rows[0])
+    source = write_jsonl(tmp_path / "dup.jsonl", rows)
+    out = tmp_path / "out"
+    assert main(["build", "--source", str(source), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "validation failed (uniqueness)" in err and "record 2 (line 3): duplicate_record" in err
+    assert list(tmp_path.iterdir()) == [source]  # neither out nor a staging folder
+
+
+def test_failure_while_building_leaves_nothing_behind(tmp_path, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(export, "_build_config", broken)
+    with pytest.raises(RuntimeError):
+        export.build(str(SAMPLE), str(tmp_path / "out"))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_folder_needs_overwrite(built, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    assert main(["build", "--source", str(SAMPLE), "--out", str(out)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["build", "--source", str(SAMPLE), "--out", str(out), "--overwrite"]) == 0
+    assert (out / "README.md").exists()
+
+
+def test_build_prints_the_table_and_json(tmp_path, capsys):
+    assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "o"), "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)["configs"]
+    assert [row["config"] for row in table] == list(bioinstruct.CONFIG_NAMES)
+    assert sum(row["rows"] for row in table if row["config"] in bioinstruct.CATEGORIES) == 101
+    assert table[1]["paper_share"] == 0.338
+
+
+def test_default_source_offline_says_how_to_pass_a_local_copy(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    code = main(["build", "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1
+    assert "cannot download https://huggingface.co/datasets/bio-nlp-umass/bioinstruct/resolve/" in err
+    assert "--source FILE" in err and not (tmp_path / "o").exists()
+
+
+def test_record_is_only_for_the_upstream_file(tmp_path, capsys):
+    assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "o"), "--record"]) == 1
+    assert "--record" in capsys.readouterr().err

@@ -1,0 +1,126 @@
+"""The fast near-duplicate search must equal rouge_score brute force, pair for pair and score for score."""
+
+import random
+
+import pytest
+from rouge_score import rouge_scorer
+
+from bioinstruct_tools.neardup import find_near_duplicates, greedy_dropped, lcs_length, rouge_tokens
+
+SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)  # Self-Instruct's scorer
+VOCABULARY = (
+    "the a of in for with and to patient patients list extract summarize identify explain describe "
+    "medication medications dose doses symptom symptoms diagnosis note notes report clinical discharge "
+    "following given adverse event events drug drugs interaction lab value values treatment trial "
+    "hypertension diabetes sepsis kidney heart failure pneumonia x-ray MRI 5 mg 10 IV q6h"
+).split()
+
+
+def brute_force(instructions, threshold=0.7):
+    """Self-Instruct's way: score each instruction against every earlier one with rouge_score."""
+    pairs = set()
+    for j, later in enumerate(instructions):
+        for i in range(j):
+            score = SCORER.score(later, instructions[i])["rougeL"].fmeasure
+            if score > threshold:
+                pairs.add((i, j, score))
+    return pairs
+
+
+def fast(instructions, threshold=0.7):
+    return {(p.first, p.second, p.score) for p in find_near_duplicates(instructions, threshold)}
+
+
+def synthetic_corpus(size, seed):
+    """Random instructions, a third of them edits (insert, delete, substitute, reorder) of earlier ones."""
+    rng = random.Random(seed)
+    corpus = []
+    for _ in range(size):
+        if corpus and rng.random() < 0.35:
+            words = rng.choice(corpus).split()
+            for _ in range(rng.randint(0, 4)):
+                edit = rng.random()
+                if edit < 0.3 and words:
+                    words.pop(rng.randrange(len(words)))
+                elif edit < 0.6:
+                    words.insert(rng.randrange(len(words) + 1), rng.choice(VOCABULARY))
+                elif edit < 0.85 and words:
+                    words[rng.randrange(len(words))] = rng.choice(VOCABULARY)
+                elif len(words) > 1:
+                    a, b = rng.sample(range(len(words)), 2)
+                    words[a], words[b] = words[b], words[a]
+            corpus.append(" ".join(words))
+        else:
+            corpus.append(" ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(0, 16))))
+    return corpus
+
+
+def test_equals_rouge_score_brute_force_on_a_corpus_with_near_duplicates():
+    corpus = synthetic_corpus(2000, seed=1)
+    expected = brute_force(corpus)
+    assert len(expected) > 300  # the corpus really holds near-duplicates
+    assert fast(corpus) == expected
+
+
+def test_pairs_right_at_the_threshold_are_decided_as_rouge_score_decides():
+    """Two pairs score exactly 0.7 on paper (LCS 7): in floats rouge_score gives 0.7 for lengths 10 and 10
+    (not above the threshold) but 0.7000000000000001 for lengths 9 and 11 (above it)."""
+    base = [f"w{k}" for k in range(10)]
+    ten = [*base[:7], "x1", "x2", "x3"]  # LCS 7 with base, lengths 10 and 10
+    nine = [*base[:7], "y1", "y2"]
+    eleven = [*nine[:7], "z1", "z2", "z3", "z4"]  # LCS 7 with `nine`, lengths 9 and 11
+    corpus = [" ".join(words) for words in (base, ten, nine, eleven)]
+    expected = brute_force(corpus)
+    assert fast(corpus) == expected
+    found = {(i, j) for i, j, _ in expected}
+    assert (0, 1) not in found and (2, 3) in found
+    for threshold in (0.5, 0.6, 0.615, 0.65, 0.75):
+        assert fast(corpus, threshold) == brute_force(corpus, threshold)
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("", ""),  # no tokens: rouge_score scores 0
+        ("!!!", "???"),
+        ("List the drugs.", "list THE drugs!!"),  # same tokens after rouge_score's tokenizer
+        ("Explain sepsis.", "Explain sepsis to a patient in simple words today."),
+        ("a b c d", "d c b a"),
+        ("café au lait spots", "cafe au lait spots"),  # non-ASCII letters are separators
+    ],
+    ids=["empty", "punctuation", "case-and-punctuation", "lengths", "reversed", "non-ascii"],
+)
+def test_edge_cases_match_rouge_score(a, b):
+    assert fast([a, b]) == brute_force([a, b])
+
+
+def test_lcs_matches_rouge_score_dynamic_programming():
+    from rouge_score.rouge_scorer import _lcs_table
+
+    rng = random.Random(0)
+    for _ in range(300):
+        a = [rng.randrange(6) for _ in range(rng.randint(1, 70))]
+        b = [rng.randrange(6) for _ in range(rng.randint(1, 70))]
+        assert lcs_length(a, b) == _lcs_table(a, b)[-1][-1]
+
+
+def test_tokens_are_rouge_scores():
+    assert rouge_tokens("Give the IV dose (5 mg/kg) q6h.") == ["give", "the", "iv", "dose", "5", "mg", "kg", "q6h"]
+
+
+def test_greedy_filter_equals_self_instructs_loop():
+    corpus = synthetic_corpus(600, 3)
+    kept = []
+    dropped = []
+    for j, instruction in enumerate(corpus):
+        if any(SCORER.score(instruction, corpus[i])["rougeL"].fmeasure > 0.7 for i in kept):
+            dropped.append(j)
+        else:
+            kept.append(j)
+    assert dropped  # the corpus exercises the filter
+    assert greedy_dropped(find_near_duplicates(corpus)) == dropped
+
+
+def test_threshold_must_be_a_fraction():
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        find_near_duplicates(["a b"], threshold=1.0)

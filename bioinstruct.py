@@ -191,7 +191,7 @@ def is_empty_input_placeholder(text: str) -> bool:
 _EXTRACTION_VERBS = frozenset(
     "extract identify list find highlight locate detect recognize recognise spot pick pull annotate tag mark "
     "underline enumerate retrieve isolate capture mention point flag circle code map normalize normalise link "
-    "name select gather collect track".split()
+    "name select gather collect track note".split()
 )
 _GENERATION_VERBS = frozenset(
     "summarize summarise write generate compose draft create rewrite rephrase paraphrase simplify translate "
@@ -203,7 +203,7 @@ _GENERATION_VERBS = frozenset(
 )
 _QA_VERBS = frozenset(
     "answer explain describe discuss define clarify elucidate state tell solve diagnose interpret compare "
-    "contrast justify predict outline".split()
+    "contrast justify predict outline choose".split()
 ) - _GENERATION_VERBS
 _OTHER_VERBS = frozenset(
     "classify categorize categorise determine decide assess evaluate rate rank sort order arrange grade score "
@@ -212,7 +212,7 @@ _OTHER_VERBS = frozenset(
 )
 _QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how is are was were does do did can could should would will may "
-    "might has have must".split()
+    "might has have must whats what's how's who's where's".split()
 )
 # Verbs that only set the stage ("Read the note and list ..."): the task is the next verb.
 _STAGE_VERBS = frozenset("read review consider look examine analyze analyse study see go take use refer".split())
@@ -246,19 +246,20 @@ _REFERS_TO_SOURCE = re.compile(
 )
 _EXTRACTION_TARGET = re.compile(
     r"\b(?:mentioned|listed|described|reported|noted|documented|stated|present|found|contained|referenced|cited|"
-    r"discussed|recorded|included|prescribed|appear|appears)\b(?:\s+\w+){0,2}\s+(?:in|within|by|on|throughout)\b",
+    r"discussed|recorded|included|prescribed|appear|appears|report|reports|describe|describes|mention|mentions|"
+    r"list|lists)\b(?:\s+\w+){0,2}\s+(?:in|within|by|on|throughout)\b",
     re.I,
 )
 _PLAIN_LANGUAGE = re.compile(
     r"\b(?:simple|simpler|plain|lay|layman'?s?|laymen'?s?|everyday|non-?technical|non-?medical|patient-friendly|"
-    r"easy[- ]to[- ]understand|understandable|child-friendly)\b|\bfor\s+an?\s+(?:patient|layperson|child|"
+    r"easy[- ]to[- ]understand|understandable|child-friendly|\w+-year-old\s+(?:would|could|can)\s+understand)\b|\bfor\s+an?\s+(?:patient|layperson|child|"
     r"\d+-year-old|family|caregiver|general)\b|\bto\s+an?\s+(?:patient|layperson|child|family)\b",
     re.I,
 )
 _WHETHER = re.compile(r"^\w+\s+(?:\w+\s+){0,3}?(?:whether|if)\b|\b(?:true\s+or\s+false|yes\s+or\s+no)\b", re.I)
 _CLASS_TARGET = re.compile(
     r"^\w+\s+(?:the\s+|each\s+|this\s+|its\s+)?(?:\w+\s+){0,2}?(?:type|category|class|stage|severity|grade|level|"
-    r"risk|priority|urgency|sentiment|polarity|acuity|triage)\b",
+    r"risk|priority|urgency|sentiment|polarity|acuity|triage)\s+(?:of|for)\b",
     re.I,
 )
 _UNIT_CONVERSION = re.compile(
@@ -267,7 +268,7 @@ _UNIT_CONVERSION = re.compile(
     re.I,
 )
 # "Provide a ...", "Give an ...": the noun decides what is asked for.
-_REQUEST_VERBS = frozenset("provide give offer share make create generate produce".split())
+_REQUEST_VERBS = frozenset("provide give offer share".split())
 _REQUESTED_QA = re.compile(
     r"\b(?:answer|explanation|definition|description|reason|rationale|justification|interpretation|diagnosis|"
     r"differential|mechanism|cause|causes|dosage|dose)\b",
@@ -330,12 +331,12 @@ def categorize(instruction: str, input: str = "") -> str:
         return "generation"
     if verb == "convert":
         return "other" if _UNIT_CONVERSION.search(text) and not has_source else "generation"
-    if verb in ("determine", "assess", "evaluate", "identify", "check", "verify", "decide", "label", "detect"):
+    if verb in ("determine", "assess", "evaluate", "identify", "check", "verify", "decide", "label", "detect", "predict"):
         if _WHETHER.search(rest) or _CLASS_TARGET.match(rest) or re.match(r"^label\b.*\bas\b", rest, re.I):
             return "other"
         if verb in ("determine", "identify", "detect"):
             return "extraction" if has_source else "qa"
-    if verb in ("select", "pick", "choose") and re.search(r"\b(?:correct|best|right|most\s+appropriate)\b", rest, re.I):
+    if verb in ("select", "pick", "choose") and re.search(r"\b(?:correct|best|right|most\s+appropriate|option|answer)\b", rest, re.I):
         return "qa"
     if verb in _EXTRACTION_VERBS:
         return "extraction" if has_source else "qa"

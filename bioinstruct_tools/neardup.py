@@ -79,40 +79,61 @@ def find_near_duplicates(
     frequency = Counter(token for tokens in token_lists for token in set(tokens))
     token_id = {token: rank for rank, (token, _) in enumerate(sorted(frequency.items(), key=lambda kv: (kv[1], kv[0])))}
     sequences = [[token_id[token] for token in tokens] for tokens in token_lists]
+    # Each record as its multiset of (token, occurrence) items in the global order, packed in one int.
+    items = [sorted(token * 1024 + k for token, count in Counter(seq).items() for k in range(min(count, 1024)))
+             for seq in sequences]
 
     loose = threshold - _MARGIN
-    min_partner_ratio = loose / (2 - loose)  # len_b >= ratio * len_a, and overlap >= ratio * len_a
-    postings: dict[tuple[int, int], list[int]] = defaultdict(list)
-    occurrences: list[Counter] = []
+    shorter_ratio = loose / (2 - loose)  # a partner is at least this share of the longer one's length
+    postings: dict[int, list[tuple[int, int]]] = defaultdict(list)  # item -> [(record, position)], by length
+    posting_start: dict[int, int] = defaultdict(int)  # entries before this are too short for what comes next
     pairs: list[NearDuplicatePair] = []
-    for j, sequence in enumerate(sequences):
-        counts = Counter(sequence)
-        occurrences.append(counts)
-        length = len(sequence)
-        if length == 0:  # rouge_score scores an empty side 0
-            _tick(progress, j)
+    # Shorter records first: every partner found for x is no longer than x, which lets the index keep
+    # only the short "mid-prefix" of each record and drop entries that became too short.
+    for done, x in enumerate(sorted(range(len(sequences)), key=lambda k: len(sequences[k])), start=1):
+        if progress is not None and done % 1000 == 0:
+            progress(1000)
+        length_x = len(sequences[x])
+        if length_x == 0:  # rouge_score scores an empty side 0
             continue
-        # The multiset as (token, occurrence number) items, rarest first; its prefix is what must meet.
-        items = sorted((token, k) for token, count in counts.items() for k in range(count))
-        min_overlap = max(1, math.ceil(min_partner_ratio * length - _MARGIN))
-        prefix = items[: length - min_overlap + 1]
-
-        candidates = set()
-        for item in prefix:
-            candidates.update(postings[item])
-            postings[item].append(j)
-        for i in sorted(candidates):
-            other = sequences[i]
-            total = length + len(other)
-            if 2 * min(length, len(other)) < loose * total:
+        min_length = shorter_ratio * length_x - _MARGIN
+        probe = length_x - max(1, math.ceil(shorter_ratio * length_x - _MARGIN)) + 1
+        matches: dict[int, int] = {}
+        for position_x, item in enumerate(items[x][:probe]):
+            entries = postings.get(item)
+            if not entries:
                 continue
-            overlap = sum(min(count, occurrences[i].get(token, 0)) for token, count in counts.items())
-            if 2 * overlap < loose * total:
+            first = posting_start[item]
+            while first < len(entries) and len(sequences[entries[first][0]]) < min_length:
+                first += 1
+            posting_start[item] = first
+            for y, position_y in entries[first:]:
+                seen = matches.get(y, 0)
+                if seen < 0:
+                    continue
+                length_y = len(sequences[y])
+                # Positional filter: the overlap cannot exceed what is matched plus what is left on either side.
+                bound = seen + 1 + min(length_x - position_x - 1, length_y - position_y - 1)
+                matches[y] = seen + 1 if 2 * bound >= loose * (length_x + length_y) else -1
+        indexed = length_x - max(1, math.ceil(loose * length_x - _MARGIN)) + 1
+        for position_x, item in enumerate(items[x][:indexed]):
+            postings[item].append((x, position_x))
+        if not matches:
+            continue
+        masks: dict[int, int] = {}
+        for position, token in enumerate(sequences[x]):
+            masks[token] = masks.get(token, 0) | (1 << position)
+        full = (1 << length_x) - 1
+        for y, seen in matches.items():
+            if seen < 0:
                 continue
-            score = rouge_l_fmeasure(lcs_length(sequence, other), length, len(other))
+            v = full
+            for token in sequences[y]:
+                u = v & masks.get(token, 0)
+                v = ((v + u) | (v - u)) & full
+            score = rouge_l_fmeasure(length_x - v.bit_count(), length_x, len(sequences[y]))
             if score > threshold:
-                pairs.append(NearDuplicatePair(i, j, score))
-        _tick(progress, j)
+                pairs.append(NearDuplicatePair(min(x, y), max(x, y), score))
     if progress is not None and len(sequences) % 1000:
         progress(len(sequences) % 1000)
     pairs.sort(key=lambda pair: (pair.first, pair.second))
@@ -129,8 +150,3 @@ def greedy_dropped(pairs: Iterable[NearDuplicatePair]) -> list[int]:
         if any(first not in dropped for first in earlier[later]):
             dropped.add(later)
     return sorted(dropped)
-
-
-def _tick(progress, j):
-    if progress is not None and (j + 1) % 1000 == 0:
-        progress(1000)

@@ -83,6 +83,7 @@ def find_near_duplicates(
     items = [sorted(token * 1024 + k for token, count in Counter(seq).items() for k in range(min(count, 1024)))
              for seq in sequences]
 
+    token_sets = [frozenset(seq) for seq in sequences]
     loose = threshold - _MARGIN
     shorter_ratio = loose / (2 - loose)  # a partner is at least this share of the longer one's length
     postings: dict[int, list[tuple[int, int]]] = defaultdict(list)  # item -> [(record, position)], by length
@@ -124,14 +125,20 @@ def find_near_duplicates(
         for position, token in enumerate(sequences[x]):
             masks[token] = masks.get(token, 0) | (1 << position)
         full = (1 << length_x) - 1
+        distinct_x, repeats_x = token_sets[x], length_x - len(token_sets[x])
         for y, seen in matches.items():
             if seen < 0:
+                continue
+            length_y = len(sequences[y])
+            # Overlap bound from a set intersection (done in C): shared distinct tokens plus repeats.
+            shared = len(distinct_x & token_sets[y]) + min(repeats_x, length_y - len(token_sets[y]))
+            if 2 * shared < loose * (length_x + length_y):
                 continue
             v = full
             for token in sequences[y]:
                 u = v & masks.get(token, 0)
                 v = ((v + u) | (v - u)) & full
-            score = rouge_l_fmeasure(length_x - v.bit_count(), length_x, len(sequences[y]))
+            score = rouge_l_fmeasure(length_x - v.bit_count(), length_x, length_y)
             if score > threshold:
                 pairs.append(NearDuplicatePair(min(x, y), max(x, y), score))
     if progress is not None and len(sequences) % 1000:

@@ -1,0 +1,44 @@
+"""A whole `bioinstruct validate` run, end to end, on a synthetic file in the upstream shape.
+
+    python bench/validate_speed.py                 # 25,005 records (about the upstream file's size)
+    python bench/validate_speed.py --size 1000000
+
+Writes a JSON array of `--size` records to a temporary folder, runs `bioinstruct validate FILE --json`
+in a child process and prints its wall time, its peak RSS and each check's own seconds.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from synthetic import write_records  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=25_005)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "synthetic.json"
+        write_records(path, args.size)
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-m", "bioinstruct_tools.cli", "validate", str(path), "--json"],
+                                capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        report = json.loads(result.stdout)
+        print(f"file: {args.size:,} records, {os.path.getsize(path) / 1e6:.1f} MB; exit code {result.returncode}")
+        print(f"validate end to end: {seconds:.2f} s, peak RSS {peak_mb:,.0f} MB")
+        for name, check in report["checks"].items():
+            print(f"  {name:<22} {check['seconds']:>8.3f} s  {check['status']:<4} {check['summary']}")
+
+
+if __name__ == "__main__":
+    main()

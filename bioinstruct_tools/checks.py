@@ -258,18 +258,13 @@ def default_expected_rows(path: str) -> Optional[int]:
     return bioinstruct.PUBLISHED_SIZE if os.path.basename(path) == bioinstruct._FILENAME else None
 
 
-def validate_file(
-    path: str,
-    expected_rows: Optional[int] = None,
-    strict: bool = False,
-    near_duplicate_threshold: float = SELF_INSTRUCT_THRESHOLD,
-    gate_near_duplicates: bool = False,
-    progress: Optional[Callable[[int], None]] = None,
-) -> Report:
-    """Read `path` and run every check. Raises `bioinstruct.UnreadableFileError` if it cannot be read."""
+def validate_file(path: str, **options) -> Report:
+    """Read `path` and run every check (options as for `validate_records`).
+
+    Raises `bioinstruct.UnreadableFileError` if the file cannot be read.
+    """
     records = [Record(index, line, data) for index, line, data in bioinstruct.read_records(path)]
-    return validate_records(records, path, expected_rows, strict, near_duplicate_threshold, gate_near_duplicates,
-                            progress)
+    return validate_records(records, path, **options)
 
 
 def validate_records(

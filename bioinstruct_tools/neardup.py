@@ -6,9 +6,11 @@ quadratic (hours for 25,005 instructions). This module finds exactly the same pa
 1. tokenize with `rouge_score`'s own tokenizer (lowercase, runs of non-alphanumerics split);
 2. generate candidates by prefix filtering: F = 2*LCS/(len_a + len_b), and LCS is bounded by the
    multiset overlap of the two token lists and by the shorter length, so a pair above the threshold
-   must share a token among each side's rarest `len - min_overlap + 1` tokens;
-3. keep candidates that pass the length and overlap bounds, then compute the LCS exactly (a
-   bit-parallel LCS on Python integers) and the F-measure with `rouge_score`'s float arithmetic, so a
+   must share a token among each side's rarest tokens (the prefix). Records are searched shortest
+   first and in blocks, with numpy: binary search finds each prefix token's posting list, and
+   PPJoin's positional filter drops pairs whose matches so far plus what is left cannot be enough;
+3. drop pairs whose overlap bound from hashed token counts is too low, then compute the LCS exactly
+   (bit-parallel, on Python integers) and the F-measure with `rouge_score`'s float arithmetic, so a
    pair right at the threshold is decided as `rouge_score` decides it.
 
 The bounds are loosened by a small margin so that a pair whose float score rounds above the threshold
@@ -20,6 +22,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional, Sequence
 
+import numpy as np
 from rouge_score import tokenize as rouge_tokenize
 
 SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instruction only if ROUGE-L <= 0.7
@@ -48,18 +51,26 @@ def rouge_l_fmeasure(lcs: int, target_len: int, prediction_len: int) -> float:
 
 
 def lcs_length(a: Sequence[int], b: Sequence[int]) -> int:
-    """Length of the longest common subsequence, bit-parallel (Allison-Dix / Hyyro) over `a`."""
-    if len(a) < len(b):
-        a, b = b, a
+    """Length of the longest common subsequence of two token-id sequences."""
+    return _lcs_against(_position_masks(a), len(a), b)
+
+
+def _position_masks(a: Sequence[int]) -> dict[int, int]:
+    """For each token of `a`, the bit set of the positions where it occurs."""
     masks: dict[int, int] = {}
     for position, token in enumerate(a):
         masks[token] = masks.get(token, 0) | (1 << position)
-    full = (1 << len(a)) - 1
+    return masks
+
+
+def _lcs_against(masks: dict[int, int], length_a: int, b: Sequence[int]) -> int:
+    """LCS of `a` (given by its position masks) and `b`: bit-parallel, one pass over `b` (Allison-Dix / Hyyro)."""
+    full = (1 << length_a) - 1
     v = full
     for token in b:
         u = v & masks.get(token, 0)
         v = ((v + u) | (v - u)) & full
-    return len(a) - v.bit_count()
+    return length_a - v.bit_count()
 
 
 def find_near_duplicates(
@@ -73,78 +84,134 @@ def find_near_duplicates(
     """
     if not 0 < threshold < 1:
         raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
-    token_lists = [rouge_tokens(text) for text in instructions]
-
-    # Integer ids, rarest token first, so prefixes hold rare tokens and posting lists stay short.
-    frequency = Counter(token for tokens in token_lists for token in set(tokens))
-    token_id = {token: rank for rank, (token, _) in enumerate(sorted(frequency.items(), key=lambda kv: (kv[1], kv[0])))}
-    sequences = [[token_id[token] for token in tokens] for tokens in token_lists]
-    # Each record as its multiset of (token, occurrence) items in the global order, packed in one int.
-    items = [sorted(token * 1024 + k for token, count in Counter(seq).items() for k in range(min(count, 1024)))
-             for seq in sequences]
-
-    token_sets = [frozenset(seq) for seq in sequences]
-    loose = threshold - _MARGIN
-    shorter_ratio = loose / (2 - loose)  # a partner is at least this share of the longer one's length
-    postings: dict[int, list[tuple[int, int]]] = defaultdict(list)  # item -> [(record, position)], by length
-    posting_start: dict[int, int] = defaultdict(int)  # entries before this are too short for what comes next
+    corpus = _Corpus([rouge_tokens(text) for text in instructions], threshold - _MARGIN)
     pairs: list[NearDuplicatePair] = []
-    # Shorter records first: every partner found for x is no longer than x, which lets the index keep
-    # only the short "mid-prefix" of each record and drop entries that became too short.
-    for done, x in enumerate(sorted(range(len(sequences)), key=lambda k: len(sequences[k])), start=1):
-        if progress is not None and done % 1000 == 0:
-            progress(1000)
-        length_x = len(sequences[x])
-        if length_x == 0:  # rouge_score scores an empty side 0
-            continue
-        min_length = shorter_ratio * length_x - _MARGIN
-        probe = length_x - max(1, math.ceil(shorter_ratio * length_x - _MARGIN)) + 1
-        matches: dict[int, int] = {}
-        for position_x, item in enumerate(items[x][:probe]):
-            entries = postings.get(item)
-            if not entries:
-                continue
-            first = posting_start[item]
-            while first < len(entries) and len(sequences[entries[first][0]]) < min_length:
-                first += 1
-            posting_start[item] = first
-            for y, position_y in entries[first:]:
-                seen = matches.get(y, 0)
-                if seen < 0:
-                    continue
-                length_y = len(sequences[y])
-                # Positional filter: the overlap cannot exceed what is matched plus what is left on either side.
-                bound = seen + 1 + min(length_x - position_x - 1, length_y - position_y - 1)
-                matches[y] = seen + 1 if 2 * bound >= loose * (length_x + length_y) else -1
-        indexed = length_x - max(1, math.ceil(loose * length_x - _MARGIN)) + 1
-        for position_x, item in enumerate(items[x][:indexed]):
-            postings[item].append((x, position_x))
-        if not matches:
-            continue
-        masks: dict[int, int] = {}
-        for position, token in enumerate(sequences[x]):
-            masks[token] = masks.get(token, 0) | (1 << position)
-        full = (1 << length_x) - 1
-        distinct_x, repeats_x = token_sets[x], length_x - len(token_sets[x])
-        for y, seen in matches.items():
-            if seen < 0:
-                continue
-            length_y = len(sequences[y])
-            # Overlap bound from a set intersection (done in C): shared distinct tokens plus repeats.
-            shared = len(distinct_x & token_sets[y]) + min(repeats_x, length_y - len(token_sets[y]))
-            if 2 * shared < loose * (length_x + length_y):
-                continue
-            v = full
-            for token in sequences[y]:
-                u = v & masks.get(token, 0)
-                v = ((v + u) | (v - u)) & full
-            score = rouge_l_fmeasure(length_x - v.bit_count(), length_x, length_y)
-            if score > threshold:
-                pairs.append(NearDuplicatePair(min(x, y), max(x, y), score))
-    if progress is not None and len(sequences) % 1000:
-        progress(len(sequences) % 1000)
+    for block_start in range(0, corpus.size, _BLOCK):
+        block_end = min(block_start + _BLOCK, corpus.size)
+        xs, ys = corpus.candidates(block_start, block_end)
+        xs, ys = corpus.within_bucket_bound(xs, ys)
+        pairs.extend(corpus.verify(xs, ys, threshold))
+        if progress is not None:
+            progress(block_end - block_start)
     pairs.sort(key=lambda pair: (pair.first, pair.second))
     return pairs
+
+
+_BLOCK = 2048  # records probed together: bounds the memory of one batch of candidate pairs
+_BUCKETS = 64  # width of the hashed item-count signature used for the overlap bound
+
+
+class _Corpus:
+    """The tokenized instructions as arrays, in the order of the search: shortest first.
+
+    Every record is the multiset of its tokens, written as *items* (token, occurrence number) ordered
+    rarest token first. A record is indexed by its first `len - ceil(t*len) + 1` items (enough for any
+    partner at least as long) and probes with its first `len - ceil(t/(2-t)*len) + 1` items (enough
+    for any shorter partner), so every pair above the threshold meets in some item.
+    """
+
+    def __init__(self, token_lists: list[list[str]], loose: float):
+        self.loose = loose
+        frequency = Counter(token for tokens in token_lists for token in set(tokens))
+        token_id = {token: rank for rank, (token, _) in
+                    enumerate(sorted(frequency.items(), key=lambda kv: (kv[1], kv[0])))}
+        self.size = len(token_lists)
+        lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=self.size)
+        self.order = np.argsort(lengths, kind="stable")  # search position -> record index
+        self.lengths = lengths[self.order]
+        self.starts = np.cumsum(self.lengths) - self.lengths
+        total = int(self.lengths.sum())
+        # All tokens of all records, in search order, as one array (`sequence` slices one record).
+        self.tokens = np.fromiter((token_id[token] for record in self.order.tolist() for token in token_lists[record]),
+                                  dtype=np.int64, count=total)
+        rows = np.repeat(np.arange(self.size), self.lengths)
+
+        # Items: within each record, tokens sorted (rarest first) and numbered by occurrence.
+        sorted_tokens = self.tokens[np.lexsort((self.tokens, rows))]
+        position = np.arange(total)
+        new_group = np.ones(total, dtype=bool)
+        new_group[1:] = (sorted_tokens[1:] != sorted_tokens[:-1]) | (rows[1:] != rows[:-1])
+        occurrence = position - np.maximum.accumulate(np.where(new_group, position, 0))
+        items = sorted_tokens * (int(occurrence.max(initial=0)) + 1) + occurrence
+        offset = position - np.repeat(self.starts, self.lengths)
+
+        probe_length = self.lengths - np.maximum(1, np.ceil(loose / (2 - loose) * self.lengths - _MARGIN)) + 1
+        indexed_length = self.lengths - np.maximum(1, np.ceil(loose * self.lengths - _MARGIN)) + 1
+        probe = offset < np.repeat(probe_length, self.lengths)
+        indexed = offset < np.repeat(indexed_length, self.lengths)
+        self.probe_item, self.probe_record, self.probe_offset = items[probe], rows[probe], offset[probe]
+        self.probe_block = np.searchsorted(self.probe_record, np.arange(0, self.size + _BLOCK, _BLOCK))
+        # Index entries sorted by (item, search position): each item's posting list is a contiguous,
+        # length-sorted run, found by binary search on one composite key.
+        by_item = np.lexsort((rows[indexed], items[indexed]))
+        self.index_record, self.index_offset = rows[indexed][by_item], offset[indexed][by_item]
+        self.index_key = items[indexed][by_item] * self.size + self.index_record
+
+        # Each record's item counts hashed into _BUCKETS buckets, for the overlap bound.
+        buckets = (items * 2654435761) % _BUCKETS
+        signatures = np.bincount(rows * _BUCKETS + buckets, minlength=self.size * _BUCKETS)
+        self.signatures = signatures.reshape(self.size, _BUCKETS).astype(
+            np.uint16 if signatures.max(initial=0) < 2**16 else np.int64)
+
+    def sequence(self, position: int) -> list[int]:
+        start = int(self.starts[position])
+        return self.tokens[start:start + int(self.lengths[position])].tolist()
+
+    def candidates(self, block_start: int, block_end: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (x in the block, earlier y) that share a prefix item and pass the positional filter."""
+        first, last = self.probe_block[block_start // _BLOCK], self.probe_block[block_start // _BLOCK + 1]
+        item, x, offset_x = self.probe_item[first:last], self.probe_record[first:last], self.probe_offset[first:last]
+        shortest = np.searchsorted(self.lengths, self.loose / (2 - self.loose) * self.lengths[x] - _MARGIN)
+        low = np.searchsorted(self.index_key, item * self.size + shortest)
+        high = np.searchsorted(self.index_key, item * self.size + x)  # y comes before x
+        counts = np.maximum(high - low, 0)
+        total = int(counts.sum())
+        if not total:
+            return np.empty(0, np.int64), np.empty(0, np.int64)
+        starts = np.cumsum(counts) - counts
+        entry = np.repeat(low - starts, counts) + np.arange(total)
+        x_rep = np.repeat(x, counts)
+        y = self.index_record[entry]
+        # Group the matches by pair; within a pair, the last match (largest offsets) gives PPJoin's
+        # positional bound: matches so far plus what is left after it on the shorter side.
+        key = ((x_rep - block_start) * self.size + y) * 2**20 + np.minimum(np.repeat(offset_x, counts), 2**20 - 1)
+        order = np.argsort(key, kind="stable")
+        key, y_offset = key[order], self.index_offset[entry][order]
+        pair = key >> 20
+        last_of_pair = np.flatnonzero(np.append(pair[1:] != pair[:-1], True))
+        matched = np.diff(np.append(-1, last_of_pair))
+        pair, offset_x, offset_y = pair[last_of_pair], key[last_of_pair] & (2**20 - 1), y_offset[last_of_pair]
+        xs, ys = pair // self.size + block_start, pair % self.size
+        length_x, length_y = self.lengths[xs], self.lengths[ys]
+        bound = matched + np.minimum(length_x - offset_x - 1, length_y - offset_y - 1)
+        keep = 2 * bound >= self.loose * (length_x + length_y)
+        return xs[keep], ys[keep]
+
+    def within_bucket_bound(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Drop pairs whose overlap bound from hashed item counts cannot reach the threshold.
+
+        Items hashed to the same bucket only add to min(count_x, count_y), so the sum over buckets is
+        never below the true multiset overlap: the filter cannot lose a pair.
+        """
+        keep = np.empty(len(xs), dtype=bool)
+        for start in range(0, len(xs), 1 << 16):
+            x, y = xs[start:start + (1 << 16)], ys[start:start + (1 << 16)]
+            bound = np.minimum(self.signatures[x], self.signatures[y]).sum(axis=1, dtype=np.int64)
+            keep[start:start + len(x)] = 2 * bound >= self.loose * (self.lengths[x] + self.lengths[y])
+        return xs[keep], ys[keep]
+
+    def verify(self, xs: np.ndarray, ys: np.ndarray, threshold: float) -> Iterable[NearDuplicatePair]:
+        """The exact ROUGE-L F of each remaining pair, with rouge_score's arithmetic."""
+        masks, sequence_x, masks_of = None, None, -1
+        for x, y in zip(xs.tolist(), ys.tolist()):
+            if x != masks_of:
+                sequence_x, masks_of = self.sequence(x), x
+                masks = _position_masks(sequence_x)
+            sequence_y = self.sequence(y)
+            score = rouge_l_fmeasure(_lcs_against(masks, len(sequence_x), sequence_y), len(sequence_x), len(sequence_y))
+            if score > threshold:
+                first, second = sorted((int(self.order[x]), int(self.order[y])))
+                yield NearDuplicatePair(first, second, score)
 
 
 def greedy_dropped(pairs: Iterable[NearDuplicatePair]) -> list[int]:

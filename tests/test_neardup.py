@@ -62,6 +62,20 @@ def test_equals_rouge_score_brute_force_on_a_corpus_with_near_duplicates():
     assert fast(corpus) == expected
 
 
+def test_long_instructions_with_repeated_tokens_and_other_thresholds():
+    """Longer than a 64-bit word, with heavy repetition (occurrence numbering), at several thresholds."""
+    rng = random.Random(5)
+    base = [" ".join(rng.choice(VOCABULARY[:12]) for _ in range(rng.randint(40, 90))) for _ in range(30)]
+    corpus = base + [" ".join(text.split()[rng.randint(0, 8):]) for text in base]
+    rng.shuffle(corpus)
+    scores = {(i, j): SCORER.score(corpus[j], corpus[i])["rougeL"].fmeasure
+              for j in range(len(corpus)) for i in range(j)}
+    for threshold in (0.5, 0.7, 0.9):
+        expected = {(i, j, score) for (i, j), score in scores.items() if score > threshold}
+        assert expected  # every threshold has pairs to find
+        assert fast(corpus, threshold) == expected
+
+
 def test_pairs_right_at_the_threshold_are_decided_as_rouge_score_decides():
     """Two pairs score exactly 0.7 on paper (LCS 7): in floats rouge_score gives 0.7 for lengths 10 and 10
     (not above the threshold) but 0.7000000000000001 for lengths 9 and 11 (above it)."""

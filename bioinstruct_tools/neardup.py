@@ -86,18 +86,22 @@ def find_near_duplicates(
         raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
     corpus = _Corpus([rouge_tokens(text) for text in instructions], threshold - _MARGIN)
     pairs: list[NearDuplicatePair] = []
-    for block_start in range(0, corpus.size, _BLOCK):
-        block_end = min(block_start + _BLOCK, corpus.size)
-        xs, ys = corpus.candidates(block_start, block_end)
+    done = 0
+    for first, last in corpus.batches():
+        xs, ys = corpus.candidates(first, last)
         xs, ys = corpus.within_bucket_bound(xs, ys)
         pairs.extend(corpus.verify(xs, ys, threshold))
         if progress is not None:
-            progress(block_end - block_start)
+            covered = int(corpus.probe_record[last - 1]) + 1 if last else 0
+            progress(covered - done)
+            done = covered
+    if progress is not None and corpus.size > done:
+        progress(corpus.size - done)
     pairs.sort(key=lambda pair: (pair.first, pair.second))
     return pairs
 
 
-_BLOCK = 2048  # records probed together: bounds the memory of one batch of candidate pairs
+_BATCH_ENTRIES = 4_000_000  # posting entries expanded at once: bounds the memory of a batch
 _BUCKETS = 64  # width of the hashed item-count signature used for the overlap bound
 
 
@@ -140,7 +144,6 @@ class _Corpus:
         probe = offset < np.repeat(probe_length, self.lengths)
         indexed = offset < np.repeat(indexed_length, self.lengths)
         self.probe_item, self.probe_record, self.probe_offset = items[probe], rows[probe], offset[probe]
-        self.probe_block = np.searchsorted(self.probe_record, np.arange(0, self.size + _BLOCK, _BLOCK))
         # Index entries sorted by (item, search position): each item's posting list is a contiguous,
         # length-sorted run, found by binary search on one composite key.
         by_item = np.lexsort((rows[indexed], items[indexed]))
@@ -157,15 +160,32 @@ class _Corpus:
         start = int(self.starts[position])
         return self.tokens[start:start + int(self.lengths[position])].tolist()
 
-    def candidates(self, block_start: int, block_end: int) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (x in the block, earlier y) that share a prefix item and pass the positional filter."""
-        first, last = self.probe_block[block_start // _BLOCK], self.probe_block[block_start // _BLOCK + 1]
-        item, x, offset_x = self.probe_item[first:last], self.probe_record[first:last], self.probe_offset[first:last]
-        shortest = np.searchsorted(self.lengths, self.loose / (2 - self.loose) * self.lengths[x] - _MARGIN)
-        low = np.searchsorted(self.index_key, item * self.size + shortest)
-        high = np.searchsorted(self.index_key, item * self.size + x)  # y comes before x
-        counts = np.maximum(high - low, 0)
+    def batches(self) -> Iterable[tuple[int, int]]:
+        """Ranges of probe entries, cut between records, each expanding to about _BATCH_ENTRIES entries.
+
+        Also computes, for every probe entry, the slice of its item's posting list it meets: partners
+        that come earlier in the search (no longer) and are long enough to reach the threshold.
+        """
+        shortest = np.searchsorted(self.lengths, self.loose / (2 - self.loose) * self.lengths[self.probe_record] - _MARGIN)
+        self.low = np.searchsorted(self.index_key, self.probe_item * self.size + shortest)
+        high = np.searchsorted(self.index_key, self.probe_item * self.size + self.probe_record)
+        self.counts = np.maximum(high - self.low, 0)
+        reached = np.cumsum(self.counts)
+        record_ends = np.append(np.flatnonzero(np.diff(self.probe_record)) + 1, len(self.probe_record))
+        first = 0
+        while first < len(self.probe_record):
+            budget = (reached[first - 1] if first else 0) + _BATCH_ENTRIES
+            cut = int(np.searchsorted(reached, budget, side="right"))
+            last = int(record_ends[min(np.searchsorted(record_ends, max(cut, first + 1)), len(record_ends) - 1)])
+            yield first, last
+            first = last
+
+    def candidates(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Pairs (x probing in entries first..last, earlier y) that share a prefix item and pass the positional filter."""
+        x, offset_x = self.probe_record[first:last], self.probe_offset[first:last]
+        low, counts = self.low[first:last], self.counts[first:last]
         total = int(counts.sum())
+        x0 = int(x[0]) if len(x) else 0
         if not total:
             return np.empty(0, np.int64), np.empty(0, np.int64)
         starts = np.cumsum(counts) - counts
@@ -174,14 +194,14 @@ class _Corpus:
         y = self.index_record[entry]
         # Group the matches by pair; within a pair, the last match (largest offsets) gives PPJoin's
         # positional bound: matches so far plus what is left after it on the shorter side.
-        key = ((x_rep - block_start) * self.size + y) * 2**20 + np.minimum(np.repeat(offset_x, counts), 2**20 - 1)
+        key = ((x_rep - x0) * self.size + y) * 2**16 + np.minimum(np.repeat(offset_x, counts), 2**16 - 1)
         order = np.argsort(key, kind="stable")
         key, y_offset = key[order], self.index_offset[entry][order]
-        pair = key >> 20
+        pair = key >> 16
         last_of_pair = np.flatnonzero(np.append(pair[1:] != pair[:-1], True))
         matched = np.diff(np.append(-1, last_of_pair))
-        pair, offset_x, offset_y = pair[last_of_pair], key[last_of_pair] & (2**20 - 1), y_offset[last_of_pair]
-        xs, ys = pair // self.size + block_start, pair % self.size
+        pair, offset_x, offset_y = pair[last_of_pair], key[last_of_pair] & (2**16 - 1), y_offset[last_of_pair]
+        xs, ys = pair // self.size + x0, pair % self.size
         length_x, length_y = self.lengths[xs], self.lengths[ys]
         bound = matched + np.minimum(length_x - offset_x - 1, length_y - offset_y - 1)
         keep = 2 * bound >= self.loose * (length_x + length_y)

@@ -214,6 +214,7 @@ _QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how is are was were does do did can could should would will may "
     "might has have must whats what's how's who's where's".split()
 )
+_TASK_WORDS = _QUESTION_WORDS | _EXTRACTION_VERBS | _GENERATION_VERBS | _QA_VERBS | _OTHER_VERBS
 # Verbs that only set the stage ("Read the note and list ..."): the task is the next verb.
 _STAGE_VERBS = frozenset("read review consider look examine analyze analyse study see go take use refer".split())
 
@@ -289,13 +290,13 @@ def _task_verb(instruction: str) -> Optional[str]:
         while previous != clause:  # strip stacked lead-ins: "Please, based on the note, ..."
             previous, clause = clause, _LEAD_IN.sub("", clause, count=1)
         words = _WORD.findall(clause.lower())
-        for position, word in enumerate(words[:1] + words[1:12]):
-            if position == 0 and word in _STAGE_VERBS:
+        # The first word, or, after a stage-setting verb, a verb joined by "and", "then" or "to".
+        for position, word in enumerate(words[:12]):
+            if word in _STAGE_VERBS:
                 continue
-            if position > 0 and not (words[position - 1] in ("and", "then", "to") and word not in _STAGE_VERBS):
+            if position > 0 and words[position - 1] not in ("and", "then", "to"):
                 continue
-            if word in _QUESTION_WORDS or word in _EXTRACTION_VERBS or word in _GENERATION_VERBS \
-                    or word in _QA_VERBS or word in _OTHER_VERBS:
+            if word in _TASK_WORDS:
                 return word
     return None
 

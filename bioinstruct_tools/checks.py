@@ -307,7 +307,12 @@ def rejected_records(report: Report) -> list[dict]:
             if offender.index is not None:
                 reasons[offender.index].append({"check": check.name, "reason": offender.reason, "detail": offender.detail})
     near = report.check("near_duplicates")
-    partner = {pair.pair[1]: pair.pair[0] for pair in near.offenders}
+    dropped = set(near.details["greedy_dropped"])
+    partner = {}  # each dropped record's earliest kept near-duplicate, the one the greedy filter met
+    for offender in near.offenders:
+        earlier, later = offender.pair
+        if later in dropped and earlier not in dropped:
+            partner.setdefault(later, earlier)
     for index in near.details["greedy_dropped"]:
         reasons[index].append({"check": "near_duplicates", "reason": "near_duplicate",
                                "detail": f"ROUGE-L above {near.details['threshold']} with record {partner[index]}"})

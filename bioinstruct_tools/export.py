@@ -33,6 +33,16 @@ class BuildError(Exception):
     """A build stopped before writing anything; the message says why and what to do."""
 
 
+class GateFailed(BuildError):
+    """The source failed a validation gate; `report` holds the offending records."""
+
+    def __init__(self, report: checks.Report):
+        self.report = report
+        failed = [check.name for check in report.checks if check.status == "fail"]
+        super().__init__(f"{report.path}: validation failed ({', '.join(failed)}); nothing was written "
+                         f"(run `bioinstruct validate {report.path}` for the offending records)")
+
+
 @dataclass
 class BuildResult:
     out_dir: Path
@@ -139,14 +149,6 @@ def build(
         card.write_repo_files(recorded=infos)
     rows = {name: card.measured_rows(infos, name) for name in bioinstruct.CONFIG_NAMES}
     return BuildResult(out_dir=out, source=source_path, rows=rows, infos=infos, report=report)
-
-
-class GateFailed(BuildError):
-    def __init__(self, report: checks.Report):
-        self.report = report
-        failed = [check.name for check in report.checks if check.status == "fail"]
-        super().__init__(f"{report.path}: validation failed ({', '.join(failed)}); nothing was written "
-                         f"(run `bioinstruct validate {report.path}` for the offending records)")
 
 
 def _move_into_place(staging: Path, out: Path) -> None:

@@ -164,11 +164,17 @@ class _Corpus:
         """Ranges of probe entries, cut between records, each expanding to about _BATCH_ENTRIES entries.
 
         Also computes, for every probe entry, the slice of its item's posting list it meets: partners
-        that come earlier in the search (no longer) and are long enough to reach the threshold.
+        that come earlier in the search (no longer than x), long enough to reach the threshold, and
+        short enough that the entry's offset still lies in x's prefix for that pair. A pair of lengths
+        (lx, ly) needs an overlap of ceil(t*(lx+ly)/2), so its prefix on x ends before offset
+        lx - ceil(t*(lx+ly)/2) + 1: an item at offset o only needs partners with ly <= 2*(lx-o)/t - lx.
         """
-        shortest = np.searchsorted(self.lengths, self.loose / (2 - self.loose) * self.lengths[self.probe_record] - _MARGIN)
+        length_x = self.lengths[self.probe_record]
+        shortest = np.searchsorted(self.lengths, self.loose / (2 - self.loose) * length_x - _MARGIN)
+        longest = 2 * (length_x - self.probe_offset) / self.loose - length_x + _MARGIN
+        last_partner = np.minimum(self.probe_record, np.searchsorted(self.lengths, longest, side="right"))
         self.low = np.searchsorted(self.index_key, self.probe_item * self.size + shortest)
-        high = np.searchsorted(self.index_key, self.probe_item * self.size + self.probe_record)
+        high = np.searchsorted(self.index_key, self.probe_item * self.size + last_partner)
         self.counts = np.maximum(high - self.low, 0)
         reached = np.cumsum(self.counts)
         record_ends = np.append(np.flatnonzero(np.diff(self.probe_record)) + 1, len(self.probe_record))
@@ -192,9 +198,14 @@ class _Corpus:
         entry = np.repeat(low - starts, counts) + np.arange(total)
         x_rep = np.repeat(x, counts)
         y = self.index_record[entry]
+        # The same bound from y's side: the item must lie in y's prefix for this pair of lengths.
+        length_x, length_y = self.lengths[x_rep], self.lengths[y]
+        in_prefix = self.loose * (length_x + length_y) / 2 - _MARGIN <= length_y - self.index_offset[entry]
+        x_rep, y, entry = x_rep[in_prefix], y[in_prefix], entry[in_prefix]
+        offset_rep = np.repeat(offset_x, counts)[in_prefix]
         # Group the matches by pair; within a pair, the last match (largest offsets) gives PPJoin's
         # positional bound: matches so far plus what is left after it on the shorter side.
-        key = ((x_rep - x0) * self.size + y) * 2**16 + np.minimum(np.repeat(offset_x, counts), 2**16 - 1)
+        key = ((x_rep - x0) * self.size + y) * 2**16 + np.minimum(offset_rep, 2**16 - 1)
         order = np.argsort(key, kind="stable")
         key, y_offset = key[order], self.index_offset[entry][order]
         pair = key >> 16

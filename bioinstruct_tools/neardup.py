@@ -101,7 +101,7 @@ def find_near_duplicates(
     return pairs
 
 
-_BATCH_ENTRIES = 4_000_000  # posting entries expanded at once: bounds the memory of a batch
+_BATCH_ENTRIES = 1_000_000  # posting entries expanded at once: bounds the memory of a batch
 _BUCKETS = 64  # width of the hashed item-count signature used for the overlap bound
 
 

@@ -10,6 +10,7 @@ loading scripts, so the script itself is never pushed to the Hub.
 import json
 import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterator, Optional
@@ -81,7 +82,11 @@ RECORD_SCHEMA = {
 _RECORD_VALIDATOR = jsonschema.Draft202012Validator(RECORD_SCHEMA)
 
 # Self-Instruct and Alpaca write "<noinput>" (and variants) where a task has no input.
-EMPTY_INPUT_PLACEHOLDER = re.compile(r"^\s*<?\s*(no[\s_-]*input|none|n/?a|null|nil|empty|blank)\s*>?\s*\.?\s*$", re.I)
+EMPTY_WORDS = r"none|n/?a|null|nil|empty|blank"  # shared with the placeholder-output check
+EMPTY_INPUT_WORDS = re.compile(rf"no[\s_-]*input|{EMPTY_WORDS}", re.I)
+
+# JSON's "\\ud800" escapes decode to lone surrogates, which no UTF-8 file or parquet column can hold.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 logger = datasets.logging.get_logger(__name__)
 
@@ -109,12 +114,63 @@ class MalformedRecordError(BioInstructInputError):
 # Reading: a JSON array or JSON Lines, UTF-8 with or without BOM
 # ---------------------------------------------------------------------------------------------------
 
+_JSON_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_MAX_NUMBER_DIGITS = 100  # a longer number is an attack or corruption; int() of 4,300+ digits raises anyway
 
-def read_records(path: str) -> Iterator[tuple[int, Optional[int], dict]]:
-    """Yield `(index, line, record)` for every record of `path`; `line` is None for a JSON array."""
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list) -> dict:
+    record = dict(pairs)
+    if len(record) < len(pairs):
+        seen = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise _DuplicateKey(f"key {duplicate!r} appears twice in one object")
+    return record
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_int(digits: str) -> int:
+    if len(digits) > _MAX_NUMBER_DIGITS:
+        raise ValueError(f"a number of {len(digits):,} digits (at most {_MAX_NUMBER_DIGITS} are read)")
+    return int(digits)
+
+
+# Strict JSON: duplicate keys, NaN/Infinity and absurd numbers are errors, not silently accepted.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant, parse_int=_parse_int)
+
+
+def read_records(path: str) -> Iterator[tuple[int, int, dict]]:
+    """Yield `(index, line, record)` for every record of `path`, a JSON array or JSON Lines file.
+
+    `index` counts records from 0; `line` (from 1) is where the record starts. Raises
+    `UnreadableFileError`, naming the file and the record, for anything that is not a non-empty
+    sequence of JSON objects.
+    """
+    text = _read_text(path)
+    start = _JSON_WHITESPACE.match(text).end()
+    records = _array_records(path, text, start) if text.startswith("[", start) else _json_lines_records(path, text)
+    count = 0
+    for count, (index, line, record) in enumerate(records, start=1):
+        yield index, line, record
+    if count == 0:
+        raise UnreadableFileError(path, "holds no records (expected a JSON array or JSON Lines of objects)",
+                                  reason="empty_file")
+
+
+def _read_text(path: str) -> str:
     try:
+        # stat first: opening a FIFO blocks forever, and reading /dev/zero never ends.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise UnreadableFileError(path, "not a regular file (a folder, device or pipe); expected a JSON file",
+                                      reason="not_a_regular_file")
         with open(path, encoding="utf-8-sig") as f:
-            text = f.read()
+            return f.read()
     except FileNotFoundError:
         raise UnreadableFileError(path, "no such file", reason="missing_file") from None
     except UnicodeDecodeError as e:
@@ -122,39 +178,73 @@ def read_records(path: str) -> Iterator[tuple[int, Optional[int], dict]]:
     except OSError as e:
         raise UnreadableFileError(path, f"cannot be read ({e.strerror})", reason="unreadable") from None
 
-    if text.lstrip().startswith("["):
-        try:
-            records = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise UnreadableFileError(
-                path, f"invalid JSON at column {e.colno}: {e.msg}", line=e.lineno, reason="invalid_json"
-            ) from None
-        for index, record in enumerate(records):
-            yield index, None, _expect_object(record, path, index, None)
-        return
 
+def _decode(path: str, text: str, position: int, index: int, line: int) -> tuple[dict, int]:
+    """The JSON value at `position` of `text`, which must be an object; errors say which record and line."""
+    try:
+        value, end = _DECODER.raw_decode(text, position)
+    except json.JSONDecodeError as e:
+        error_line = line + text.count("\n", position, e.pos)
+        raise UnreadableFileError(path, f"invalid JSON at column {e.colno}: {e.msg}", index=index,
+                                  line=error_line, reason="invalid_json") from None
+    except _DuplicateKey as e:
+        raise UnreadableFileError(path, str(e), index=index, line=line, reason="duplicate_key") from None
+    except ValueError as e:  # NaN, Infinity, huge numbers
+        raise UnreadableFileError(path, f"invalid JSON: {e}", index=index, line=line, reason="invalid_json") from None
+    except RecursionError:
+        raise UnreadableFileError(path, "invalid JSON: nested too deeply", index=index, line=line,
+                                  reason="invalid_json") from None
+    if not isinstance(value, dict):
+        raise UnreadableFileError(path, f"expected a JSON object, found {_json_type(value)}", index=index, line=line,
+                                  reason="not_an_object")
+    return value, end
+
+
+def _array_records(path: str, text: str, start: int) -> Iterator[tuple[int, int, dict]]:
+    """A JSON array, decoded one element at a time so that every error names its record."""
+    line = 1 + text.count("\n", 0, start)
+    position = _JSON_WHITESPACE.match(text, start + 1).end()
     index = 0
-    for line_number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+    if text.startswith("]", position):
+        position += 1
+    else:
+        while True:
+            line += text.count("\n", start, position)
+            start = position
+            record, position = _decode(path, text, position, index, line)
+            yield index, line, record
+            index += 1
+            position = _JSON_WHITESPACE.match(text, position).end()
+            if text.startswith(",", position):
+                position = _JSON_WHITESPACE.match(text, position + 1).end()
+            elif text.startswith("]", position):
+                position += 1
+                break
+            else:
+                where = line + text.count("\n", start, position)
+                found = repr(text[position]) if position < len(text) else "the end of the file"
+                raise UnreadableFileError(path, f"invalid JSON: expected ',' or ']' after the record, found {found}",
+                                          index=index - 1, line=where, reason="invalid_json")
+    if _JSON_WHITESPACE.match(text, position).end() != len(text):
+        where = 1 + text.count("\n", 0, position)
+        raise UnreadableFileError(path, "invalid JSON: data after the closing ']'", line=where, reason="invalid_json")
+
+
+def _json_lines_records(path: str, text: str) -> Iterator[tuple[int, int, dict]]:
+    # Split on "\n" only: str.splitlines() also splits at U+2028, U+2029 and U+0085, which JSON allows
+    # raw inside strings (json.dumps(..., ensure_ascii=False) writes them so).
+    index = 0
+    for line_number, line in enumerate(text.split("\n"), start=1):
+        start = _JSON_WHITESPACE.match(line).end()
+        if start == len(line):
             continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise UnreadableFileError(
-                path, f"invalid JSON at column {e.colno}: {e.msg}", index=index, line=line_number, reason="invalid_json"
-            ) from None
-        yield index, line_number, _expect_object(record, path, index, line_number)
+        record, end = _decode(path, line, start, index, line_number)
+        if _JSON_WHITESPACE.match(line, end).end() != len(line):
+            raise UnreadableFileError(path, f"invalid JSON at column {end + 1}: extra data after the record "
+                                      "(JSON Lines holds one object per line)", index=index, line=line_number,
+                                      reason="invalid_json")
+        yield index, line_number, record
         index += 1
-    if index == 0:
-        raise UnreadableFileError(path, "holds no records (expected a JSON array or JSON Lines)", reason="empty_file")
-
-
-def _expect_object(record, path: str, index: int, line: Optional[int]) -> dict:
-    if not isinstance(record, dict):
-        raise UnreadableFileError(
-            path, f"expected a JSON object, found {type(record).__name__}", index=index, line=line, reason="not_an_object"
-        )
-    return record
 
 
 def schema_violations(record: dict) -> list[tuple[str, str]]:
@@ -171,6 +261,12 @@ def schema_violations(record: dict) -> list[tuple[str, str]]:
             violations.append((f"blank_{field}", f"field '{field}' is empty or whitespace"))
         else:  # pragma: no cover - the schema has no other keywords
             violations.append(("schema_violation", error.message))
+    for field in FIELDS:
+        value = record.get(field)
+        surrogate = _LONE_SURROGATE.search(value) if isinstance(value, str) else None
+        if surrogate:
+            violations.append(("invalid_unicode", f"field '{field}' holds a lone surrogate "
+                                                  f"U+{ord(surrogate.group()):04X}, which UTF-8 cannot encode"))
     return violations
 
 
@@ -180,8 +276,21 @@ def _json_type(value) -> str:
     )
 
 
+def placeholder_core(text: str) -> tuple[str, bool]:
+    """`text` without surrounding spaces, one final period and its angle brackets; and whether it had both brackets.
+
+    Written as string operations rather than one regex: optional parts around `\\s*` made that regex
+    backtrack with cubic cost on long runs of spaces.
+    """
+    core = text.strip()
+    core = core[:-1].rstrip() if core.endswith(".") else core
+    bracketed = core.startswith("<") and core.endswith(">") and len(core) > 1
+    return core.removeprefix("<").removesuffix(">").strip(), bracketed
+
+
 def is_empty_input_placeholder(text: str) -> bool:
-    return bool(EMPTY_INPUT_PLACEHOLDER.match(text))
+    """True for "<noinput>", "None", "N/A", "<empty>." and the like: an input that says there is none."""
+    return bool(EMPTY_INPUT_WORDS.fullmatch(placeholder_core(text)[0]))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -228,6 +337,7 @@ _LEAD_IN = re.compile(
     r"|here\s+is|below\s+is|without|following)\b[^,:;]{0,200}[,:;]\s*)",
     re.I,
 )
+_AS_ROLE_LEAD_IN = re.compile(r"as\s+an?\b[^,]*,", re.I)
 _ROLE_SENTENCE = re.compile(r"^(?:you\s+are|you're|imagine|pretend|act\s+as|assume\s+the\s+role|as\s+an?\b)", re.I)
 _WORD = re.compile(r"[a-z][a-z'-]*")
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+")
@@ -253,7 +363,7 @@ _EXTRACTION_TARGET = re.compile(
 )
 _PLAIN_LANGUAGE = re.compile(
     r"\b(?:simple|simpler|plain|lay|layman'?s?|laymen'?s?|everyday|non-?technical|non-?medical|patient-friendly|"
-    r"easy[- ]to[- ]understand|understandable|child-friendly|\w+-year-old\s+(?:would|could|can)\s+understand)\b|\bfor\s+an?\s+(?:patient|layperson|child|"
+    r"easy[- ]to[- ]understand|understandable|child-friendly|\b\w+-year-old\s+(?:would|could|can)\s+understand)\b|\bfor\s+an?\s+(?:patient|layperson|child|"
     r"\d+-year-old|family|caregiver|general)\b|\bto\s+an?\s+(?:patient|layperson|child|family)\b",
     re.I,
 )
@@ -281,14 +391,30 @@ _REQUESTED_OTHER = re.compile(
 _REQUESTED_LIST = re.compile(r"^\w+\s+(?:me\s+)?(?:a|an|the)?\s*(?:\w+\s+)?(?:list|bulleted list|enumeration)\b", re.I)
 
 
-def _task_verb(instruction: str) -> Optional[str]:
+_SPACES = re.compile(r"[^\S\n]+")
+_NEWLINES = re.compile(r" ?\n\s*")
+_MAX_LEAD_INS = 8  # stacked lead-ins stripped at most; real instructions stack two or three
+
+
+def _normalize_whitespace(text: str) -> str:
+    """Every run of white space as one space, or one newline if it holds one.
+
+    With single white-space characters between words, no pattern below can match a run of spaces in
+    more than one way, which keeps every regex of the categorizer linear in the text's length.
+    """
+    return _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
+
+
+def _task_verb(text: str) -> Optional[str]:
     """The verb (or question word) that states the task: the first one found, clause by clause."""
-    for clause in _CLAUSE_SPLIT.split(instruction.strip()):
-        if _ROLE_SENTENCE.match(clause) and not re.match(r"^as\s+an?\b[^,]*,", clause, re.I):
+    for clause in _CLAUSE_SPLIT.split(text):
+        if _ROLE_SENTENCE.match(clause) and not _AS_ROLE_LEAD_IN.match(clause):
             continue
-        previous = None
-        while previous != clause:  # strip stacked lead-ins: "Please, based on the note, ..."
-            previous, clause = clause, _LEAD_IN.sub("", clause, count=1)
+        for _ in range(_MAX_LEAD_INS):  # strip stacked lead-ins: "Please, based on the note, ..."
+            stripped = _LEAD_IN.sub("", clause, count=1)
+            if stripped == clause:
+                break
+            clause = stripped
         words = _WORD.findall(clause.lower())
         # The first word, or, after a stage-setting verb, a verb joined by "and", "then" or "to".
         for position, word in enumerate(words[:12]):
@@ -308,8 +434,8 @@ def categorize(instruction: str, input: str = "") -> str:
     refine it by whether the task works on a given text (an input, or "the following note") and by its
     object ("in plain language", "whether ...", "a list of ..."). See README.md, "Categories".
     """
-    verb = _task_verb(instruction)
-    text = instruction.strip()
+    text = _normalize_whitespace(instruction)
+    verb = _task_verb(text)
     has_source = bool(input and input.strip() and not is_empty_input_placeholder(input)) or bool(
         _REFERS_TO_SOURCE.search(text)
     )

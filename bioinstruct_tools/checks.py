@@ -24,10 +24,16 @@ BLACKLISTED_WORDS = ("image", "images", "graph", "graphs", "picture", "pictures"
                      "map", "maps", "draw", "plot", "go to")
 _BLACKLIST = re.compile(r"\b(" + "|".join(re.escape(word) for word in BLACKLISTED_WORDS) + r")\b", re.I)
 
-# Outputs that say "no output" instead of being one.
-PLACEHOLDER_OUTPUT = re.compile(
-    r"^\s*(?:<\s*(?:no[\s_-]*output|none|n/?a|null|nil|empty|blank)\s*>|no[\s_-]*output|n/a)\s*\.?\s*$", re.I
-)
+# Outputs that say "no output" instead of being one: "<nooutput>", "<none>", "N/A", "No output."
+# A bare "None" is a legitimate answer ("Allergies mentioned: None"), so only the bracketed form fails.
+_BRACKETED_EMPTY_OUTPUT = re.compile(rf"no[\s_-]*output|{bioinstruct.EMPTY_WORDS}", re.I)
+_BARE_EMPTY_OUTPUT = re.compile(r"no[\s_-]*output|n/a", re.I)
+
+
+def is_placeholder_output(text: str) -> bool:
+    core, bracketed = bioinstruct.placeholder_core(text)
+    return bool((_BRACKETED_EMPTY_OUTPUT if bracketed else _BARE_EMPTY_OUTPUT).fullmatch(core))
+
 _NORMALIZE_DROP = re.compile(rf"[{re.escape(string.punctuation)}\s]+")
 
 
@@ -172,7 +178,7 @@ def check_placeholders(records: list[Record]) -> CheckResult:
     offenders = [
         _located(record, "placeholder_output", f"output is the placeholder {record.data['output'].strip()!r}")
         for record in records
-        if PLACEHOLDER_OUTPUT.match(record.data["output"])
+        if is_placeholder_output(record.data["output"])
     ]
     input_placeholders = sum(1 for record in records if bioinstruct.is_empty_input_placeholder(record.data["input"]))
     empty_inputs = sum(1 for record in records if not record.data["input"].strip())

@@ -133,7 +133,7 @@ def test_truncated_array_is_located(tmp_path):
     path.write_text(text[: len(text) // 2], encoding="utf-8")
     error = _generation_error(path, tmp_path)
     assert error.reason == "invalid_json" and error.line is not None
-    assert str(error).startswith(f"{path}: line {error.line}: invalid JSON")
+    assert str(error).startswith(f"{path}: record {error.index}, line {error.line}: invalid JSON")
 
 
 def test_non_object_record_and_bad_encoding(tmp_path):

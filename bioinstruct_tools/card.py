@@ -26,7 +26,8 @@ CARD_PATH = REPO_ROOT / "README.md"
 INFOS_PATH = REPO_ROOT / "dataset_infos.json"
 INFOS_FILENAME = "dataset_infos.json"
 
-SIZES_START, SIZES_END = "<!-- bioinstruct:sizes -->", "<!-- /bioinstruct:sizes -->"
+# Generated blocks of the card's body, between `<!-- bioinstruct:NAME -->` and `<!-- /bioinstruct:NAME -->`.
+SIZES_BLOCK, PROVENANCE_BLOCK = "sizes", "provenance"
 MAINTAINER_GUIDE = "<!-- bioinstruct:maintainer-guide -->"  # the exported card stops here
 
 # Hub metadata that the builder does not carry.
@@ -128,13 +129,32 @@ def sizes_table(infos: DatasetInfosDict) -> str:
     return "\n".join(lines)
 
 
+def provenance_note(infos: DatasetInfosDict) -> str:
+    """What the card's figures describe: the paper's count, or the rows a build measured and its source."""
+    rows = measured_rows(infos, bioinstruct.DEFAULT_CONFIG_NAME)
+    if rows is None:
+        return (f"The counts on this card are the paper's ({bioinstruct.PUBLISHED_SIZE:,} records) until a build "
+                "of the upstream file is recorded.")
+    checksums = infos[bioinstruct.DEFAULT_CONFIG_NAME].download_checksums or {}
+    source = next(iter(checksums), "an unnamed source")
+    if source == bioinstruct._URL:
+        return f"This copy holds {rows:,} records, built from the upstream `{bioinstruct._FILENAME}`."
+    return (f"**This copy is not the published BioInstruct file.** It holds {rows:,} records, built from "
+            f"`{source}`; the published set holds {bioinstruct.PUBLISHED_SIZE:,} (the paper's count).")
+
+
+def _fill_block(body: str, name: str, content: str) -> str:
+    start, end = f"<!-- bioinstruct:{name} -->", f"<!-- /bioinstruct:{name} -->"
+    if start not in body or end not in body:
+        raise ValueError(f"the card has no {start} ... {end} block")
+    return re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: f"{start}\n{content}\n{end}", body, flags=re.S)
+
+
 def render_card(current_text: str, infos: DatasetInfosDict, for_hub: bool = False) -> str:
-    """`current_text` with its YAML and size table regenerated; `for_hub` drops the maintainer guide."""
+    """`current_text` with its YAML and generated blocks regenerated; `for_hub` drops the maintainer guide."""
     body = DatasetCard(current_text).text
-    if SIZES_START not in body or SIZES_END not in body:
-        raise ValueError(f"the card has no {SIZES_START} ... {SIZES_END} block for the size table")
-    body = re.sub(re.escape(SIZES_START) + r".*?" + re.escape(SIZES_END),
-                  lambda _: f"{SIZES_START}\n{sizes_table(infos)}\n{SIZES_END}", body, flags=re.S)
+    body = _fill_block(body, SIZES_BLOCK, sizes_table(infos))
+    body = _fill_block(body, PROVENANCE_BLOCK, provenance_note(infos))
     if for_hub and MAINTAINER_GUIDE in body:
         body = body[: body.index(MAINTAINER_GUIDE)].rstrip() + "\n"
     return f"---\n{card_data(infos).to_yaml()}\n---\n{body}"

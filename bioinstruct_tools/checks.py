@@ -6,10 +6,13 @@ report fail; the others are reported. Records that break the schema are reported
 and left out of the checks on content, which need three strings.
 """
 
+import functools
 import os
 import re
 import string
+import sys
 import time
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -35,6 +38,18 @@ def is_placeholder_output(text: str) -> bool:
     return bool((_BRACKETED_EMPTY_OUTPUT if bracketed else _BARE_EMPTY_OUTPUT).fullmatch(core))
 
 _NORMALIZE_DROP = re.compile(rf"[{re.escape(string.punctuation)}\s]+")
+
+
+@functools.cache
+def _format_characters() -> dict[int, None]:
+    """A `str.translate` table deleting every format character (Unicode category Cf: U+200B, U+FEFF, ...)."""
+    return {code: None for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"}
+
+
+def normalized_instruction(instruction: str) -> str:
+    """The key `--strict` uniqueness compares: NFKC, no format characters, case-folded, punctuation as spaces."""
+    text = unicodedata.normalize("NFKC", instruction).translate(_format_characters())
+    return _NORMALIZE_DROP.sub(" ", text.casefold()).strip()
 
 
 @dataclass
@@ -98,6 +113,11 @@ class Report:
     def passed(self) -> bool:
         return all(check.passed or not check.gating for check in self.checks)
 
+    @property
+    def skipped(self) -> int:
+        """Records left out of the content checks because they break the schema."""
+        return len({offender.index for offender in self.check("schema").offenders})
+
     def check(self, name: str) -> CheckResult:
         return next(check for check in self.checks if check.name == name)
 
@@ -150,17 +170,19 @@ def check_uniqueness(records: list[Record], strict: bool = False) -> CheckResult
             first = exact[instruction]
             offenders.append(_located(record, "duplicate_instruction", f"instruction repeats record {first.index}"))
         else:
-            key = _NORMALIZE_DROP.sub(" ", instruction.lower()).strip()
+            key = normalized_instruction(instruction)
             if key in normalized:
                 first = normalized[key]
                 offenders.append(_located(
                     record, "normalized_duplicate_instruction",
-                    f"instruction equals record {first.index}'s after normalising case, spaces and punctuation"))
+                    f"instruction equals record {first.index}'s after normalising Unicode (NFKC, format "
+                    "characters), case, spaces and punctuation"))
             normalized.setdefault(key, record)
         exact.setdefault(instruction, record)
         seen_records.setdefault(whole, record)
     gating_reasons = {"duplicate_record", "duplicate_instruction"} | ({"normalized_duplicate_instruction"} if strict else set())
-    result = _result("uniqueness", True, offenders, f"{len(exact)} distinct instructions in {len(records)} records")
+    result = _result("uniqueness", True, offenders,
+                     f"{len(exact)} distinct instructions in {len(records)} schema-valid records")
     result.passed = not any(offender.reason in gating_reasons for offender in offenders)
     return result
 

@@ -1,22 +1,28 @@
 """The `bioinstruct` console command: build, validate, push, card.
 
 Exit codes: 0 success; 1 a gate failed (or the build, push or check could not complete); 2 an input
-file cannot be read. Errors are one line on stderr, never a traceback.
+file cannot be read or an output path is refused; 130 interrupted, 143 terminated. Errors are one line
+on stderr, never a traceback: `main` is the one boundary that turns every expected failure into one.
 """
 
 import argparse
 import json
+import math
+import os
+import signal
 import sys
 from typing import Optional
 
 from datasets.exceptions import DatasetGenerationError
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
 from tqdm.auto import tqdm
 
 import bioinstruct
-from bioinstruct_tools import __version__, card, checks, export, hub
+from bioinstruct_tools import __version__, card, checks, export, hub, paths
 from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD
 
-EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 
 class CommandError(Exception):
@@ -27,13 +33,52 @@ class CommandError(Exception):
         self.code = code
 
 
-def _progress_bar(description: str):
-    bar = tqdm( desc=description, unit="instr", file=sys.stderr, disable=None, leave=False)
+class Terminated(BaseException):
+    """SIGTERM, raised like Ctrl-C so that every `finally` and staging clean-up runs."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _progress_bar(description: str, unit: str = "instr", total: Optional[int] = None):
+    bar = tqdm(desc=description, unit=unit, total=total, file=sys.stderr, disable=None, leave=False)
     return bar, bar.update
 
 
+# argparse types: a bad value ends in argparse's usage line and exit 2, before any work.
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {value}")
+    return value
+
+
+def open_unit_interval(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and 0 < value < 1):
+        raise argparse.ArgumentTypeError(f"expected a number strictly between 0 and 1, got {text}")
+    return value
+
+
+def hub_repo_id(text: str) -> str:
+    try:
+        validate_repo_id(text)
+    except HFValidationError as e:
+        raise argparse.ArgumentTypeError(f"not a Hub repo id ({' '.join(str(e).split())[:200]})") from None
+    if text.count("/") != 1:
+        raise argparse.ArgumentTypeError(f"expected ORG/NAME, got {text!r}")
+    return text
+
+
 def _validation_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--expect-rows", type=int, metavar="N",
+    parser.add_argument("--expect-rows", type=non_negative_int, metavar="N",
                         help=f"gate on exactly N rows (default: {bioinstruct.PUBLISHED_SIZE:,} for the upstream "
                              f"{bioinstruct._FILENAME}, no size gate otherwise)")
     parser.add_argument("--strict", action="store_true",
@@ -53,15 +98,14 @@ def run_validation(path: str, args) -> checks.Report:
             path, expected_rows=expected, strict=args.strict,
             near_duplicate_threshold=getattr(args, "near_duplicate_threshold", SELF_INSTRUCT_THRESHOLD),
             gate_near_duplicates=getattr(args, "gate_near_duplicates", False), progress=update)
-    except bioinstruct.UnreadableFileError as e:
-        raise CommandError(str(e), EXIT_UNREADABLE) from None
     finally:
         bar.close()
 
 
 def print_report(report: checks.Report, show: int, out=None) -> None:
     out = out or sys.stdout
-    print(f"{report.path}: {report.rows} records", file=out)
+    skipped = f" ({report.skipped} left out of the content checks for schema violations)" if report.skipped else ""
+    print(f"{report.path}: {report.rows} records{skipped}", file=out)
     for check in report.checks:
         print(f"  {check.status.upper():4}  {check.name:<22} {check.summary}", file=out)
         if check.status == "pass":
@@ -80,11 +124,15 @@ def print_report(report: checks.Report, show: int, out=None) -> None:
 
 
 def cmd_validate(args) -> int:
+    if args.rejects:
+        paths.check_output_file(args.rejects, inputs=[args.file])
     report = run_validation(args.file, args)
     if args.rejects:
-        with open(args.rejects, "w", encoding="utf-8") as f:
-            for row in checks.rejected_records(report):
+        rejected = checks.rejected_records(report)
+        with paths.atomic_file(args.rejects) as f:
+            for row in rejected:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"{len(rejected)} records written to {args.rejects}", file=sys.stderr)
     if args.json:
         json.dump(report.to_json(), sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -100,30 +148,44 @@ def cmd_validate(args) -> int:
 
 def cmd_build(args) -> int:
     bar, update = _progress_bar("validating")
+    configs = tqdm(desc="building", unit="config", total=len(bioinstruct.CONFIG_NAMES), file=sys.stderr,
+                   disable=None, leave=False)
+
+    def config_built(name: str) -> None:
+        bar.close()
+        configs.set_postfix_str(name, refresh=False)
+        configs.update(1)
+
     try:
         result = export.build(args.source, args.out, expected_rows=args.expect_rows, strict=args.strict,
-                              overwrite=args.overwrite, record=args.record, progress=update)
+                              overwrite=args.overwrite, record=args.record, progress=update,
+                              config_progress=config_built)
     except export.GateFailed as e:
         bar.close()
         print_report(e.report, show=5, out=sys.stderr)
         raise CommandError(str(e)) from None
     except export.BuildError as e:
         raise CommandError(str(e)) from None
-    except bioinstruct.UnreadableFileError as e:
-        raise CommandError(str(e), EXIT_UNREADABLE) from None
     except DatasetGenerationError as e:
-        raise CommandError(str(e.__cause__ or e)) from None
+        cause = e.__cause__ or e
+        raise CommandError(str(cause), EXIT_UNREADABLE if isinstance(cause, bioinstruct.BioInstructInputError)
+                           else EXIT_FAILED) from None
     finally:
         bar.close()
+        configs.close()
     table = result.table()
     if args.json:
-        json.dump({"out_dir": str(result.out_dir), "source": result.source, "configs": table}, sys.stdout, indent=2)
+        json.dump({"out_dir": str(result.out_dir), "source": result.source, "configs": table,
+                   "validation": result.report.to_json()}, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return EXIT_OK
+    print(f"validated {result.report.path}: {result.report.rows:,} records, every gate passed "
+          f"({'; '.join(f'{check.name} {check.status}' for check in result.report.checks)})")
     print(f"built {result.out_dir} from {result.source}")
     print(f"{'config':<12} {'rows':>8} {'share':>8} {'paper':>8}")
     for row in table:
-        print(f"{row['config']:<12} {row['rows']:>8,} {row['share']:>8.1%} {row['paper_share']:>8.1%}")
+        flag = "  empty: no record of this category (a 0-row parquet)" if row["empty"] else ""
+        print(f"{row['config']:<12} {row['rows']:>8,} {row['share']:>8.1%} {row['paper_share']:>8.1%}{flag}")
     if args.record:
         print(f"recorded the upstream checksum and sizes in {card.INFOS_PATH.name} and {card.CARD_PATH.name}")
     return EXIT_OK
@@ -139,7 +201,7 @@ def cmd_push(args) -> int:
     try:
         expected = bioinstruct.PUBLISHED_SIZE if args.repo_id == bioinstruct._REPO_ID else args.expect_rows
         report = hub.validate_layout(args.dir, expected_rows=expected, progress=update)
-    except (hub.PushError, bioinstruct.UnreadableFileError) as e:
+    except hub.PushError as e:
         raise CommandError(str(e)) from None
     finally:
         bar.close()
@@ -186,8 +248,10 @@ def make_parser() -> argparse.ArgumentParser:
                                             "write DIR: README.md, dataset_infos.json, data/<config>/*.parquet.")
     build.add_argument("--source", metavar="FILE_OR_URL",
                        help=f"a local copy (JSON array or JSON Lines) or URL; default: the upstream {bioinstruct._URL}")
-    build.add_argument("--out", required=True, metavar="DIR", help="the folder to write (must not exist)")
-    build.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
+    build.add_argument("--out", required=True, metavar="DIR",
+                       help="the folder to write (must not exist, or be empty); never the source's folder")
+    build.add_argument("--overwrite", action="store_true",
+                       help="replace DIR if an earlier `bioinstruct build` wrote it")
     build.add_argument("--record", action="store_true",
                        help="upstream only: store the measured checksum and sizes in this repo's card and infos")
     build.add_argument("--json", action="store_true", help="print the table as JSON")
@@ -201,22 +265,23 @@ def make_parser() -> argparse.ArgumentParser:
     _validation_options(validate)
     validate.add_argument("--json", action="store_true", help="print the report as one JSON document")
     validate.add_argument("--rejects", metavar="PATH", help="write every offending record with its reasons (JSON Lines)")
-    validate.add_argument("--near-duplicate-threshold", type=float, default=SELF_INSTRUCT_THRESHOLD, metavar="T",
+    validate.add_argument("--near-duplicate-threshold", type=open_unit_interval, default=SELF_INSTRUCT_THRESHOLD,
+                          metavar="T",
                           help="ROUGE-L F-measure above which two instructions are near-duplicates (default: %(default)s)")
     validate.add_argument("--gate-near-duplicates", action="store_true", help="fail when near-duplicates are found")
-    validate.add_argument("--show", type=int, default=5, metavar="N", help="offenders shown per check (default: 5)")
+    validate.add_argument("--show", type=non_negative_int, default=5, metavar="N", help="offenders shown per check (default: 5)")
     validate.set_defaults(run=cmd_validate)
 
     push = commands.add_parser("push", help="push a built folder to the Hub in one commit",
                                description="Validate DIR's data, then commit it to the Hub in one commit that also "
                                            "deletes the repo's files the new layout no longer has.")
     push.add_argument("dir", metavar="DIR", help="a folder written by `bioinstruct build`")
-    push.add_argument("--repo-id", required=True, metavar="ORG/NAME", help="the Hub dataset repo")
+    push.add_argument("--repo-id", required=True, type=hub_repo_id, metavar="ORG/NAME", help="the Hub dataset repo")
     push.add_argument("--revision", default="main", metavar="BRANCH", help="the branch to commit to (default: main)")
     push.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
     push.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
     push.add_argument("--message", metavar="TEXT", help="the commit message (default names the version and git commit)")
-    push.add_argument("--expect-rows", type=int, metavar="N",
+    push.add_argument("--expect-rows", type=non_negative_int, metavar="N",
                       help=f"gate on exactly N rows (always {bioinstruct.PUBLISHED_SIZE:,} for {bioinstruct._REPO_ID})")
     push.set_defaults(run=cmd_push)
 
@@ -230,14 +295,44 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[list[str]] = None) -> int:
     args = make_parser().parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):  # a lone surrogate in a record must not break the report
+        sys.stdout.reconfigure(errors="backslashreplace")
+    previous_handler = signal.signal(signal.SIGTERM, _terminate)
+
+    def fail(message: str, code: int) -> int:
+        print(hub.redact(f"bioinstruct {args.command}: {' '.join(str(message).split())}"), file=sys.stderr)
+        return code
+
     try:
-        return args.run(args)
+        code = args.run(args)
+        sys.stdout.flush()  # a full disk or closed pipe shows here, inside the boundary
+        return code
     except CommandError as e:
-        print(f"bioinstruct {args.command}: {e}", file=sys.stderr)
-        return e.code
+        return fail(str(e), e.code)
+    except (bioinstruct.UnreadableFileError, paths.UnsafeOutput) as e:
+        return fail(str(e), EXIT_UNREADABLE)
+    except BrokenPipeError:  # `bioinstruct validate ... | head`: the reader left, nothing to say
+        _silence_stdout()
+        return EXIT_FAILED
+    except OSError as e:  # writing an output or stdout failed: disk full, read-only, permissions
+        _silence_stdout()
+        where = e.filename or "standard output"
+        return fail(f"{where}: cannot be written ({e.strerror or e})", EXIT_FAILED)
     except KeyboardInterrupt:
-        print(f"bioinstruct {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return fail("interrupted", EXIT_INTERRUPTED)
+    except Terminated:
+        return fail("terminated", EXIT_TERMINATED)
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush cannot fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

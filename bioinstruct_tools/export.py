@@ -6,27 +6,33 @@ The layout is what `datasets` 2.14 through 5.x load without remote code:
     dataset_infos.json                 features, rows and bytes per config, the source checksum
     data/<config>/train-00000-of-00001.parquet
 
-Never a `<name>.py`: `datasets` >= 4 refuses a repo that holds a loading script. Everything is written
-to a temporary folder beside DIR and moved into place only when complete, after the validation gates
-passed, so a failed or interrupted build leaves no DIR behind.
+Never a `<name>.py`: `datasets` >= 4 refuses a repo that holds a loading script. Everything, the
+`datasets` cache included, is written to a staging folder beside DIR and moved into place only when
+complete, after the validation gates passed, so a failed or interrupted build leaves no DIR behind.
+A lock per DIR keeps two builds apart; the build holding it removes staging folders that a killed
+build left. DIR gets a marker file, and `--overwrite` replaces only a folder that has it.
 """
 
+import glob
 import hashlib
+import json
 import os
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import datasets
+import filelock
 from datasets.info import DatasetInfosDict
 from datasets.utils.file_utils import cached_path
 
 import bioinstruct
-from bioinstruct_tools import card, checks
+from bioinstruct_tools import __version__, card, checks, paths
 
 SHARD_NAME = "train-00000-of-00001.parquet"
+BUILD_MARKER = ".bioinstruct-build"  # hidden: neither pushed to the Hub nor read by load_dataset
 
 
 class BuildError(Exception):
@@ -55,7 +61,7 @@ class BuildResult:
         full = self.rows[bioinstruct.DEFAULT_CONFIG_NAME]
         return [
             {"config": name, "rows": rows, "share": rows / full if full else 0.0,
-             "paper_share": bioinstruct.PAPER_SHARES.get(name, 1.0)}
+             "paper_share": bioinstruct.PAPER_SHARES.get(name, 1.0), "empty": rows == 0}
             for name, rows in self.rows.items()
         ]
 
@@ -70,9 +76,7 @@ def fetch_source(source: Optional[str]) -> str:
             raise BuildError(
                 f"cannot download {url} ({type(e).__name__}); pass a local copy with --source FILE"
             ) from None
-    if not os.path.isfile(source):
-        raise BuildError(f"{source}: no such file")
-    return source
+    return source  # read_records says what is wrong with a missing or unreadable file
 
 
 def sha256_of(path: str) -> str:
@@ -83,13 +87,39 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def _build_config(name: str, source_path: str, cache_dir: str, parquet_path: Path) -> datasets.DatasetInfo:
-    builder = bioinstruct.BioInstruct(config_name=name, data_files=[os.path.abspath(source_path)], cache_dir=cache_dir)
+def _build_config(name: str, source_path: str, cache_dir: Path, parquet_path: Path) -> datasets.DatasetInfo:
+    builder = bioinstruct.BioInstruct(config_name=name, data_files=[os.path.abspath(source_path)],
+                                      cache_dir=str(cache_dir))
     builder.download_and_prepare()
-    dataset = builder.as_dataset(split="train")
+    dataset = builder.as_dataset(split="train")  # a category with no record gives a 0-row parquet
     parquet_path.parent.mkdir(parents=True, exist_ok=True)
     dataset.to_parquet(str(parquet_path))
     return builder.info
+
+
+def _lock_for(out: Path) -> filelock.FileLock:
+    """One lock per output folder, kept in the temp folder so that nothing is left beside DIR."""
+    folder = Path(tempfile.gettempdir()) / "bioinstruct-locks"
+    folder.mkdir(exist_ok=True)
+    name = hashlib.sha256(str(out.resolve()).encode("utf-8", "backslashreplace")).hexdigest()[:20]
+    return filelock.FileLock(str(folder / f"{name}.lock"), timeout=0)
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Staging and retired folders of earlier builds of `out`: under the lock, their writers are gone."""
+    prefix = os.path.join(glob.escape(str(out.parent)), glob.escape(f".{out.name}."))
+    for stale in glob.glob(prefix + "building-*") + glob.glob(prefix + "old-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _check_replaceable(out: Path, overwrite: bool) -> None:
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return
+    if not overwrite:
+        raise BuildError(f"{out}: already exists (use --overwrite to replace a folder written by bioinstruct build)")
+    if not (out / BUILD_MARKER).is_file():
+        raise BuildError(f"{out}: not a folder written by `bioinstruct build` (no {BUILD_MARKER}); "
+                         "refusing to replace it")
 
 
 def build(
@@ -100,18 +130,19 @@ def build(
     overwrite: bool = False,
     record: bool = False,
     progress=None,
+    config_progress: Optional[Callable[[str], None]] = None,
 ) -> BuildResult:
-    """Validate `source` (None: the upstream file), then build every config into `out_dir`."""
+    """Validate `source` (None: the upstream file), then build every config into `out_dir`.
+
+    `progress` is called as validation advances; `config_progress` with each config's name once it is built.
+    """
     upstream = source is None or source == bioinstruct._URL
     if record and not upstream:
         raise BuildError("--record stores the upstream file's checksum and sizes: build from the upstream URL")
-    out = Path(out_dir)
-    if out.exists() and not overwrite:
-        raise BuildError(f"{out}: already exists (use --overwrite to replace it)")
-    if (out / f"{bioinstruct._DATASETNAME}.py").exists() or out.resolve() == card.REPO_ROOT:
-        raise BuildError(f"{out}: refusing to write the Hub layout over the package itself")
-
+    if source is not None and "://" not in source:
+        paths.check_output_dir(out_dir, inputs=[source])  # before a long validation
     source_path = fetch_source(source)
+    out = paths.check_output_dir(out_dir, inputs=[source_path])
     if upstream and expected_rows is None:
         expected_rows = bioinstruct.PUBLISHED_SIZE
     report = checks.validate_file(source_path, expected_rows=expected_rows, strict=strict, progress=progress)
@@ -126,29 +157,63 @@ def build(
         if expected and expected != checksum:
             raise BuildError(f"{bioinstruct._URL}: checksum {checksum} differs from the recorded {expected}")
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
-        measured = DatasetInfosDict()
-        with tempfile.TemporaryDirectory(prefix="bioinstruct-cache-") as cache_dir:
-            for name in bioinstruct.CONFIG_NAMES:
-                parquet_path = staging / "data" / name / SHARD_NAME
-                info = _build_config(name, source_path, cache_dir, parquet_path)
-                info.download_checksums = {source_url: checksum}
-                info.download_size = parquet_path.stat().st_size  # what a user of this config downloads
-                measured[name] = info
-        infos = card.config_infos(measured)
-        (staging / card.INFOS_FILENAME).write_text(card.infos_json(infos), encoding="utf-8")
-        (staging / "README.md").write_text(
-            card.render_card(card.CARD_PATH.read_text(encoding="utf-8"), infos, for_hub=True), encoding="utf-8")
-        _move_into_place(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        out.parent.mkdir(parents=True, exist_ok=True)
+        lock = _lock_for(out)
+        lock.acquire()
+    except filelock.Timeout:
+        raise BuildError(f"{out}: another `bioinstruct build` is writing this folder; try again when it ends") from None
+    except OSError as e:
+        raise BuildError(f"{out}: cannot write here ({e.strerror})") from None
+    try:
+        _remove_stale_staging(out)
+        _check_replaceable(out, overwrite)
+        infos = _build_into_place(source_path, out, {source_url: checksum}, config_progress)
+    finally:
+        lock.release()
     if record:
         card.write_repo_files(recorded=infos)
     rows = {name: card.measured_rows(infos, name) for name in bioinstruct.CONFIG_NAMES}
     return BuildResult(out_dir=out, source=source_path, rows=rows, infos=infos, report=report)
+
+
+def _build_into_place(source_path: str, out: Path, checksums: dict,
+                      config_progress: Optional[Callable[[str], None]]) -> DatasetInfosDict:
+    """Build every config in a staging folder beside `out`, then move it into place; returns the infos."""
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
+    except OSError as e:
+        raise BuildError(f"{out}: cannot write here ({e.strerror})") from None
+    bars_were_disabled = datasets.utils.are_progress_bars_disabled()
+    datasets.utils.disable_progress_bars()  # one bar of our own instead of two per config
+    try:
+        measured = DatasetInfosDict()
+        for name in bioinstruct.CONFIG_NAMES:
+            parquet_path = staging / "data" / name / SHARD_NAME
+            info = _build_config(name, source_path, staging / ".cache", parquet_path)
+            info.download_checksums = checksums
+            info.download_size = parquet_path.stat().st_size  # what a user of this config downloads
+            measured[name] = info
+            if config_progress:
+                config_progress(name)
+        shutil.rmtree(staging / ".cache")
+        infos = card.config_infos(measured)
+        (staging / card.INFOS_FILENAME).write_text(card.infos_json(infos), encoding="utf-8")
+        (staging / "README.md").write_text(
+            card.render_card(card.CARD_PATH.read_text(encoding="utf-8"), infos, for_hub=True), encoding="utf-8")
+        (staging / BUILD_MARKER).write_text(
+            json.dumps({"written_by": "bioinstruct build", "version": __version__}) + "\n", encoding="utf-8")
+        _move_into_place(staging, out)
+    except OSError as e:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise BuildError(f"{out}: the build could not be written ({e.strerror or e})") from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    finally:
+        if not bars_were_disabled:
+            datasets.utils.enable_progress_bars()
+    return infos
 
 
 def _move_into_place(staging: Path, out: Path) -> None:

@@ -3,29 +3,42 @@
 1. `validate_layout` re-runs the validation gates on the folder's parquet data (and checks the layout:
    no loading script, every config present, subsets partitioning the full set, card rows = parquet rows)
    before any network call.
-2. `plan_push` lists what the commit will add and which of the repo's files it deletes (stale shards
-   would otherwise be loaded too), and the revision it starts from.
+2. `plan_push` lists what the commit will add, which files of our own layout it deletes (stale shards
+   and configs, which would otherwise be loaded too), which of the repo's other files it keeps (the
+   upstream `biomed_instruct_25k.json`, which scripts download by name, among them), and the revision
+   it starts from.
 3. `push` makes one `create_commit` with `parent_commit` set to that revision, so a concurrent change
    makes it fail instead of mixing two versions; `create_pr` opens a pull request instead.
 
-The token comes from huggingface_hub's usual places (HF_TOKEN, the login cache) and is never printed.
+The token comes from huggingface_hub's usual places (HF_TOKEN, the login cache) and is never printed:
+`redact` masks it, and anything shaped like a Hub token, in every message.
 """
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+import pyarrow
 import pyarrow.parquet as pq
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, DatasetCard, HfApi
-from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+import yaml
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, DatasetCard, HfApi, get_token
+from huggingface_hub import errors as hub_errors
 
 import bioinstruct
 from bioinstruct_tools import __version__, card, checks
 
-# Files the Hub manages itself; a publication never deletes them.
-_KEEP_REMOTE = {".gitattributes"}
+# What the Hub client raises when the Hub cannot be reached or answers with an error. Its HTTP errors
+# derive from its transport's base error (requests' in 0.x, httpx's in 1.x, httpx2's in 2.x), whose
+# connection errors do not all derive from OSError.
+HUB_ERRORS = (hub_errors.HfHubHTTPError, getattr(hub_errors, "HTTPError", OSError), OSError)
+
+# Remote files a push may delete: parquet shards of our own layout that the new build does not have
+# (a stale shard would be loaded beside the new one). Any other file is kept.
+_OUR_LAYOUT = re.compile(r"data/[^/]+/train-\d{5}-of-\d{5}\.parquet")
+_TOKEN_SHAPE = re.compile(r"\bhf_[A-Za-z0-9]{8,}")
 
 
 class PushError(Exception):
@@ -42,6 +55,7 @@ class PushPlan:
     deletions: Optional[list[str]]  # None when the repo's files could not be listed
     parent_commit: Optional[str]
     remote_error: Optional[str] = None
+    kept: Optional[list[str]] = None  # the repo's files outside our layout, left as they are
 
 
 def _layout_error(folder: Path, detail: str) -> PushError:
@@ -56,13 +70,17 @@ def layout_rows(folder: Path) -> dict[str, int]:
     scripts = sorted(path.name for path in folder.glob("*.py"))
     if scripts:
         raise _layout_error(folder, f"holds {', '.join(scripts)}: datasets >= 4 refuses a repo with a loading script")
-    card_infos = {info["config_name"]: info for info in DatasetCard.load(folder / "README.md").data.get("dataset_info") or []}
+    try:
+        card_infos = {info["config_name"]: info
+                      for info in DatasetCard.load(folder / "README.md").data.get("dataset_info") or []}
+    except (ValueError, TypeError, KeyError, yaml.YAMLError, UnicodeDecodeError) as e:
+        raise _layout_error(folder, f"README.md: not a card written by `bioinstruct build` ({_one_line(e)})") from None
     rows = {}
     for name in bioinstruct.CONFIG_NAMES:
         shards = sorted((folder / "data" / name).glob("train-*.parquet"))
         if not shards:
             raise _layout_error(folder, f"config '{name}' has no data/{name}/train-*.parquet")
-        rows[name] = sum(pq.ParquetFile(shard).metadata.num_rows for shard in shards)
+        rows[name] = sum(_parquet_rows(shard) for shard in shards)
         splits = card_infos.get(name, {}).get("splits") or []
         in_card = sum(split.get("num_examples", 0) for split in splits)
         if in_card != rows[name]:
@@ -74,13 +92,24 @@ def layout_rows(folder: Path) -> dict[str, int]:
     return rows
 
 
+def _parquet_rows(shard: Path) -> int:
+    try:
+        return pq.ParquetFile(shard).metadata.num_rows
+    except (pyarrow.ArrowException, OSError) as e:
+        raise PushError(f"{shard}: not a readable parquet file ({_one_line(e)})") from None
+
+
 def validate_layout(folder, expected_rows: Optional[int] = None, progress=None) -> checks.Report:
     """The validation gates on the folder's full set (the `default` config)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise PushError(f"{folder}: no such folder")
     layout_rows(folder)
-    table = pq.read_table(sorted((folder / "data" / bioinstruct.DEFAULT_CONFIG_NAME).glob("train-*.parquet")))
+    shards = sorted((folder / "data" / bioinstruct.DEFAULT_CONFIG_NAME).glob("train-*.parquet"))
+    try:
+        table = pq.read_table(shards)
+    except (pyarrow.ArrowException, OSError) as e:
+        raise PushError(f"{folder / 'data' / bioinstruct.DEFAULT_CONFIG_NAME}: unreadable parquet ({_one_line(e)})") from None
     records = [checks.Record(index, None, row) for index, row in enumerate(table.to_pylist())]
     source = str(folder / "data" / bioinstruct.DEFAULT_CONFIG_NAME)
     return checks.validate_records(records, source, expected_rows=expected_rows, progress=progress)
@@ -121,21 +150,20 @@ def plan_push(folder, repo_id: str, revision: str = "main", message: Optional[st
     api = api or HfApi()
     try:
         info = api.dataset_info(repo_id, revision=revision)
-    except OfflineModeIsEnabled:
+    except hub_errors.OfflineModeIsEnabled:
         plan.remote_error = "offline mode (HF_HUB_OFFLINE=1)"
         return plan
-    except HfHubHTTPError as e:
+    except hub_errors.HfHubHTTPError as e:
         plan.remote_error = _one_line(e)
         return plan
-    except OSError as e:  # connection refused, DNS, timeouts
-        plan.remote_error = f"no connection to the Hub ({type(e).__name__})"
+    except HUB_ERRORS as e:  # connection refused, DNS, timeouts
+        plan.remote_error = f"no connection to the Hub ({_one_line(e)})"
         return plan
     ours = {path for path, _ in additions}
+    remote = [sibling.rfilename for sibling in info.siblings or [] if sibling.rfilename not in ours]
     plan.parent_commit = info.sha
-    plan.deletions = sorted(
-        sibling.rfilename for sibling in info.siblings or []
-        if sibling.rfilename not in ours and sibling.rfilename not in _KEEP_REMOTE
-    )
+    plan.deletions = sorted(path for path in remote if _OUR_LAYOUT.fullmatch(path))
+    plan.kept = sorted(path for path in remote if not _OUR_LAYOUT.fullmatch(path))
     return plan
 
 
@@ -149,8 +177,10 @@ def describe_plan(plan: PushPlan) -> str:
     if plan.deletions is None:
         lines.append(f"delete: could not list the repo's files ({plan.remote_error})")
     else:
-        lines.append(f"delete {len(plan.deletions)} files:")
+        lines.append(f"delete {len(plan.deletions)} stale files of this layout:")
         lines += [f"  - {path}" for path in plan.deletions]
+        lines.append(f"keep {len(plan.kept)} other files as they are:")
+        lines += [f"  = {path}" for path in plan.kept]
     return "\n".join(lines)
 
 
@@ -167,14 +197,23 @@ def push(plan: PushPlan, create_pr: bool = False, api: Optional[HfApi] = None) -
             repo_id=plan.repo_id, repo_type="dataset", operations=operations, commit_message=plan.message,
             revision=plan.revision, create_pr=create_pr, parent_commit=plan.parent_commit,
         )
-    except (HfHubHTTPError, OfflineModeIsEnabled, OSError, ValueError) as e:
+    except (*HUB_ERRORS, ValueError) as e:
         raise PushError(f"push to datasets/{plan.repo_id} failed: {_one_line(e)}") from None
     return commit.pr_url if create_pr else commit.commit_url
 
 
-def _one_line(error: Exception) -> str:
-    text = " ".join(str(error).split())
-    token = os.environ.get("HF_TOKEN")
-    if token:
+def redact(text: str) -> str:
+    """`text` with every Hub token masked: the one huggingface_hub resolves, the environment's, any `hf_...`."""
+    tokens = {os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN")}
+    try:
+        tokens.add(get_token())
+    except Exception:  # an unreadable token file must not hide the message being printed
+        pass
+    for token in sorted(filter(None, tokens), key=len, reverse=True):
         text = text.replace(token, "***")
-    return f"{type(error).__name__}: {text[:300]}"
+    return _TOKEN_SHAPE.sub("hf_***", text)
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return redact(f"{type(error).__name__}: {text[:300]}")

@@ -1,6 +1,7 @@
 """`bioinstruct build`: the data-only Hub layout, loadable on datasets 3.6 and 5.x, deterministic, atomic."""
 
 import json
+import shutil
 
 import datasets
 import pyarrow.parquet as pq
@@ -22,7 +23,7 @@ def built(tmp_path_factory):
 
 def test_layout_has_parquet_per_config_card_and_infos_and_no_script(built):
     assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()) == sorted(
-        ["README.md", "dataset_infos.json"]
+        [export.BUILD_MARKER, "README.md", "dataset_infos.json"]
         + [f"data/{name}/train-00000-of-00001.parquet" for name in bioinstruct.CONFIG_NAMES])
     assert "Maintainer guide" not in (built / "README.md").read_text()
 
@@ -85,13 +86,29 @@ def test_failure_while_building_leaves_nothing_behind(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_existing_folder_needs_overwrite(built, tmp_path, capsys):
+def test_existing_folder_needs_overwrite_and_must_be_a_build(built, tmp_path, capsys):
     out = tmp_path / "out"
-    out.mkdir()
+    shutil.copytree(built, out)
     assert main(["build", "--source", str(SAMPLE), "--out", str(out)]) == 1
     assert "already exists" in capsys.readouterr().err
     assert main(["build", "--source", str(SAMPLE), "--out", str(out), "--overwrite"]) == 0
     assert (out / "README.md").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]  # no retired folder left beside it
+
+
+def test_overwrite_refuses_a_folder_that_no_build_wrote(tmp_path, capsys):
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("precious")
+    assert main(["build", "--source", str(SAMPLE), "--out", str(mine), "--overwrite"]) == 1
+    assert "not a folder written by `bioinstruct build`" in capsys.readouterr().err
+    assert (mine / "thesis.tex").read_text() == "precious"
+
+
+def test_an_empty_existing_folder_is_written_into(tmp_path):
+    (tmp_path / "out").mkdir()
+    export.build(str(SAMPLE), str(tmp_path / "out"))
+    assert (tmp_path / "out" / "README.md").exists()
 
 
 def test_build_prints_the_table_and_json(tmp_path, capsys):

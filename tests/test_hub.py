@@ -40,10 +40,11 @@ def built(tmp_path_factory):
     return out
 
 
-REMOTE = [".gitattributes", "README.md", "biomed_instruct_25k.json", "data/default/train-00000-of-00002.parquet"]
+REMOTE = [".gitattributes", "README.md", "biomed_instruct_25k.json", "data/default/train-00000-of-00002.parquet",
+          "data/oldconfig/train-00000-of-00001.parquet", "data/notes.txt", "images/logo.png"]
 
 
-def test_one_commit_adds_everything_and_deletes_stale_files(built):
+def test_one_commit_adds_everything_and_deletes_only_stale_files_of_its_layout(built):
     api = RecordingApi(REMOTE)
     plan = hub.plan_push(built, "org/bioinstruct", message="test publish", api=api)
     assert hub.push(plan, api=api) == "https://hf.test/commit/1"
@@ -53,7 +54,11 @@ def test_one_commit_adds_everything_and_deletes_stale_files(built):
     added = sorted(op.path_in_repo for op in commit["operations"] if isinstance(op, CommitOperationAdd))
     deleted = sorted(op.path_in_repo for op in commit["operations"] if isinstance(op, CommitOperationDelete))
     assert added == sorted(path for path, _ in hub.local_files(built)) and "README.md" in added
-    assert deleted == ["biomed_instruct_25k.json", "data/default/train-00000-of-00002.parquet"]
+    # The upstream raw file, which scripts download by name, and files of others are never deleted.
+    assert deleted == ["data/default/train-00000-of-00002.parquet", "data/oldconfig/train-00000-of-00001.parquet"]
+    assert plan.kept == [".gitattributes", "biomed_instruct_25k.json", "data/notes.txt", "images/logo.png"]
+    described = hub.describe_plan(plan)
+    assert "delete 2 stale files of this layout:" in described and "  = biomed_instruct_25k.json" in described
 
 
 def test_create_pr_returns_the_pull_request(built):

@@ -1,4 +1,5 @@
 import json
+import sys
 from pathlib import Path
 
 import datasets
@@ -10,6 +11,7 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample.jsonl"
 SCRIPT = REPO / "bioinstruct.py"
 DATASETS_MAJOR = int(datasets.__version__.split(".")[0])
+sys.path.insert(0, str(REPO / "bench"))  # the benches' corpora serve the tests too
 
 
 DISTINCT_INSTRUCTIONS = [

@@ -1,5 +1,6 @@
 """The loading script through its three routes, its readers and its located errors."""
 
+import json
 import logging
 import shutil
 from pathlib import Path
@@ -217,3 +218,37 @@ def test_script_imports_are_one_per_line():
         if line.startswith(("import ", "from ")):
             assert "," not in line.split(" import ")[0] and not line.rstrip().endswith("("), line
             assert line.startswith("from ") or "," not in line, line
+
+
+# A regenerated copy in which some category has no record: every config still builds, empty ones as
+# an empty Dataset with the config's features.
+QA_AND_GENERATION_ONLY = [
+    {"instruction": "What is the first-line treatment for community-acquired pneumonia?", "input": "", "output": "x"},
+    {"instruction": "Summarize the discharge note in two sentences.", "input": "Admitted for CAP.", "output": "y"},
+]
+
+
+@pytest.mark.parametrize("config_name", ["extraction", "other"])
+def test_a_category_without_records_builds_an_empty_dataset(config_name, tmp_path):
+    source = write_jsonl(tmp_path / "two.jsonl", QA_AND_GENERATION_ONLY)
+    assert sorted(bioinstruct.categorize(row["instruction"], row["input"]) for row in QA_AND_GENERATION_ONLY) == [
+        "generation", "qa"]
+    empty = build_config(config_name, [str(source)], tmp_path / "cache")
+    assert empty.num_rows == 0 and empty.features == expected_features(config_name)
+    assert build_config("qa", [str(source)], tmp_path / "cache").num_rows == 1
+
+
+@pytest.mark.skipif(DATASETS_MAJOR >= 4, reason="loading scripts run through load_dataset on datasets < 4 only")
+def test_load_dataset_script_gives_an_empty_config_on_datasets_3(tmp_path):
+    source = write_jsonl(tmp_path / "two.jsonl", QA_AND_GENERATION_ONLY)
+    dataset = datasets.load_dataset(str(SCRIPT), "extraction", data_files=str(source), trust_remote_code=True,
+                                    cache_dir=str(tmp_path / "cache"), split="train")
+    assert dataset.num_rows == 0 and dataset.features == expected_features("extraction")
+
+
+def test_json_lines_with_raw_line_separators_inside_strings(tmp_path):
+    rows = [dict(records(1)[0], output="one\u2028two\u2029three\x85four \U0001F489")]
+    path = tmp_path / "separators.jsonl"
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    assert "\u2028" in path.read_text(encoding="utf-8")  # written raw, as ensure_ascii=False does
+    assert [record for _, _, record in bioinstruct.read_records(str(path))] == rows

@@ -224,3 +224,22 @@ def test_every_subcommand_has_help():
         result = subprocess.run([sys.executable, "-m", "bioinstruct_tools.cli", *command, "--help"],
                                 capture_output=True, text=True)
         assert result.returncode == 0 and "usage: bioinstruct" in result.stdout
+
+
+@pytest.mark.parametrize("variant", [
+    "Cafe\u0301 list the drugs.",  # NFD against NFC
+    "Café \u200blist the drugs.",  # a zero-width space
+    "\ufeffCafé list the drugs.",  # a leading byte-order mark
+    "ＣＡＦÉ list the drugs.",  # full-width letters (NFKC)
+])
+def test_strict_uniqueness_normalises_unicode(variant):
+    rows = [dict(records(1)[0], instruction="Café list the drugs."), dict(records(2)[1], instruction=variant)]
+    result = checks.check_uniqueness(as_records(rows), strict=True)
+    assert reasons(result) == [(1, "normalized_duplicate_instruction")] and not result.passed
+
+
+def test_records_left_out_for_schema_violations_are_counted():
+    rows = [*records(3), {"instruction": "List drugs here.", "input": 1, "output": "a"}]
+    report = checks.validate_records(as_records(rows), "f.jsonl")
+    assert report.skipped == 1
+    assert report.check("uniqueness").summary == "3 distinct instructions in 3 schema-valid records"

@@ -131,3 +131,57 @@ def test_default_source_offline_says_how_to_pass_a_local_copy(tmp_path, capsys, 
 def test_record_is_only_for_the_upstream_file(tmp_path, capsys):
     assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "o"), "--record"]) == 1
     assert "--record" in capsys.readouterr().err
+
+
+def test_a_category_without_records_is_a_0_row_parquet_that_streams(tmp_path, capsys):
+    """The layout of a copy lacking a category: every config, empty ones as 0-row parquet with the features.
+
+    `datasets` (3.6 and 5.x alike) refuses a 0-example split outside streaming ("corresponds to no
+    data"); streaming reads it, and so does pyarrow. The last assertion tells us when that changes.
+    """
+    rows = [
+        {"instruction": "What is the first-line treatment for community-acquired pneumonia?", "input": "", "output": "x"},
+        {"instruction": "Summarize the discharge note in two sentences.", "input": "Admitted for CAP.", "output": "y"},
+    ]
+    source = write_jsonl(tmp_path / "two.jsonl", rows)
+    out = tmp_path / "out"
+    assert main(["build", "--source", str(source), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "validated " in printed and "every gate passed" in printed
+    assert "extraction          0     0.0%    33.8%  empty: no record of this category" in printed
+    for name in ("extraction", "other"):
+        shard = out / "data" / name / export.SHARD_NAME
+        assert pq.ParquetFile(shard).metadata.num_rows == 0
+        assert pq.read_schema(shard).names == ["instruction", "input", "output"]
+        streamed = datasets.load_dataset(str(out), name, split="train", streaming=True)
+        assert list(streamed) == [] and list(streamed.features) == ["instruction", "input", "output"]
+    assert datasets.load_dataset(str(out), "qa", split="train", cache_dir=str(tmp_path / "hf")).num_rows == 1
+    with pytest.raises(ValueError, match="corresponds to no data"):
+        datasets.load_dataset(str(out), "extraction", split="train", cache_dir=str(tmp_path / "hf"))
+
+
+def test_a_second_build_of_the_same_folder_fails_while_the_first_holds_the_lock(tmp_path, capsys):
+    out = tmp_path / "out"
+    with export._lock_for(out):
+        assert main(["build", "--source", str(SAMPLE), "--out", str(out)]) == 1
+    assert "another `bioinstruct build` is writing this folder" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_a_later_build_removes_staging_folders_left_by_a_killed_one(tmp_path):
+    killed = tmp_path / ".out.building-abc123"
+    (killed / "data").mkdir(parents=True)
+    (killed / "data" / "partial.parquet").write_bytes(b"PAR1")
+    retired = tmp_path / ".out.old-xyz"
+    retired.mkdir()
+    unrelated = tmp_path / ".other.building-keep"
+    unrelated.mkdir()
+    export.build(str(SAMPLE), str(tmp_path / "out"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".other.building-keep", "out"]
+
+
+def test_card_text_follows_the_measured_rows_and_names_the_source(built):
+    text = (built / "README.md").read_text()
+    assert "**This copy is not the published BioInstruct file.** It holds 101 records, built from `sample.jsonl`" in text
+    assert "the published set holds 25,005 (the paper's count)" in text
+    assert "a set of 25,005" not in text

@@ -149,3 +149,10 @@ def test_push_offline_fails_with_one_line(built, monkeypatch, capsys):
     assert main(["push", str(built), "--repo-id", "org/x"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot read datasets/org/x @ main" in err and TOKEN not in err
+
+
+def test_every_token_is_masked(monkeypatch):
+    monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", "legacy-token-value")
+    monkeypatch.setattr(hub, "get_token", lambda: "cached-login-token")  # as read from HF_HOME/token
+    text = hub.redact("Authorization: Bearer cached-login-token; legacy-token-value; hf_AbCdEf0123456789xyz")
+    assert text == "Authorization: Bearer ***; ***; hf_***"

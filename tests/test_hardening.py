@@ -1,0 +1,198 @@
+"""Hostile and unlucky inputs through the real command line: one line, the right exit code, no data lost.
+
+Every case runs `bioinstruct` as a subprocess in a folder of its own and asserts the exit code, one
+stderr line that names the file (and the record, where there is one), no traceback, the input files'
+bytes unchanged, and nothing left in the folder but what was there before (and, on success, the output).
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import SAMPLE, records
+
+pytestmark = pytest.mark.timeout(180)
+
+CLEAN = records(4)
+
+
+def run_cli(*args, cwd, env=None, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "bioinstruct_tools.cli", *args], cwd=cwd, env=environment,
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=150)
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file below `folder` (hidden ones too) with a hash of its bytes."""
+    return {str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "dir"
+            for path in sorted(folder.rglob("*")) if not path.is_symlink() and not path.is_fifo()}
+
+
+def jsonl(rows) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+
+# Files that cannot be read as BioInstruct: (name, file text, what stderr must say). Exit 2 in validate.
+UNREADABLE = [
+    ("duplicate_key", '{"instruction": "List the drugs.", "instruction": "x", "input": "", "output": "y"}\n',
+     "record 0, line 1: key 'instruction' appears twice"),
+    ("nan", jsonl(CLEAN[:1]) + '{"instruction": "Rate the pain.", "input": "", "output": NaN}\n',
+     "record 1, line 2: invalid JSON: NaN is not valid JSON"),
+    ("infinity_in_array", '[\n' + json.dumps(CLEAN[0]) + ',\n{"instruction": "Rate it.", "input": "", "output": -Infinity}\n]',
+     "record 1, line 3: invalid JSON: -Infinity is not valid JSON"),
+    ("huge_integer", '{"instruction": "Count the drugs.", "input": "", "output": ' + "9" * 5000 + "}\n",
+     "record 0, line 1: invalid JSON: a number of 5,000 digits"),
+    ("deep_nesting", "[" * 100_000 + "]" * 100_000, "record 0, line 1: invalid JSON: nested too deeply"),
+    ("empty_array", "[]\n", "holds no records"),
+    ("empty_json_lines", "\n\n", "holds no records"),
+    ("not_an_object", jsonl(CLEAN[:2]) + "[1, 2]\n", "record 2, line 3: expected a JSON object, found array"),
+    ("truncated_array", json.dumps(CLEAN, indent=2)[:-40], "invalid JSON"),
+    ("data_after_array", json.dumps(CLEAN) + "\n{}", "invalid JSON: data after the closing ']'"),
+    ("two_objects_on_a_line", json.dumps(CLEAN[0]) + " " + json.dumps(CLEAN[1]) + "\n",
+     "record 0, line 1: invalid JSON at column"),
+]
+
+
+@pytest.mark.parametrize("name,text,message", UNREADABLE, ids=[case[0] for case in UNREADABLE])
+@pytest.mark.parametrize("command", ["validate", "build"])
+def test_unreadable_files_give_one_located_line(command, name, text, message, tmp_path):
+    source = tmp_path / f"{name}.jsonl"
+    source.write_text(text, encoding="utf-8")
+    before = snapshot(tmp_path)
+    args = ["validate", source.name] if command == "validate" else ["build", "--source", source.name, "--out", "out"]
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert f"{source.name}: " in line and message in line
+    assert snapshot(tmp_path) == before
+
+
+def test_lone_surrogates_are_a_located_schema_reason_in_validate_and_build(tmp_path):
+    source = tmp_path / "surrogate.jsonl"
+    source.write_text(jsonl(CLEAN[:2]) + '{"instruction": "Summarize \\ud800 it.", "input": "", "output": "x"}\n')
+    before = snapshot(tmp_path)
+    validated = run_cli("validate", source.name, "--json", "--rejects", "rejects.jsonl", cwd=tmp_path)
+    assert validated.returncode == 1 and "Traceback" not in validated.stderr
+    offenders = json.loads(validated.stdout)["checks"]["schema"]["offenders"]
+    assert offenders == [{"reason": "invalid_unicode", "index": 2, "line": 3,
+                          "detail": "field 'instruction' holds a lone surrogate U+D800, which UTF-8 cannot encode"}]
+    [rejected] = [json.loads(line) for line in (tmp_path / "rejects.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert rejected["record"]["instruction"] == "Summarize \ud800 it."  # the escape round-trips
+    (tmp_path / "rejects.jsonl").unlink()
+    built = run_cli("build", "--source", source.name, "--out", "out", cwd=tmp_path)
+    assert built.returncode == 1 and "Traceback" not in built.stderr
+    assert "record 2 (line 3): invalid_unicode" in built.stderr
+    assert built.stderr.strip().splitlines()[-1].startswith(f"bioinstruct build: {source.name}: validation failed")
+    assert snapshot(tmp_path) == before
+
+
+def test_not_regular_files_are_refused_without_reading(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    for path in ("/dev/zero", str(tmp_path / "fifo"), str(tmp_path)):
+        result = run_cli("validate", path, cwd=tmp_path)
+        assert result.returncode == 2 and result.stderr.strip() == (
+            f"bioinstruct validate: {path}: not a regular file (a folder, device or pipe); expected a JSON file")
+
+
+# Output paths that would destroy an input or cannot be written: (name, arguments, what stderr says).
+def _outputs(tmp_path: Path) -> list:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "src.jsonl").write_text(jsonl(CLEAN))
+    (tmp_path / "sub" / "unrelated.txt").write_text("keep me")
+    os.symlink("sub/src.jsonl", tmp_path / "link.jsonl")
+    return [
+        (["validate", "sub/src.jsonl", "--rejects", "sub/src.jsonl"], 2, "is the input sub/src.jsonl"),
+        (["validate", "sub/src.jsonl", "--rejects", "link.jsonl"], 2, "is the input sub/src.jsonl"),
+        (["validate", "sub/src.jsonl", "--rejects", "missing/r.jsonl"], 2, "the folder missing does not exist"),
+        (["validate", "sub/src.jsonl", "--rejects", "sub"], 2, "sub: not a regular file"),
+        (["validate", "sub/src.jsonl", "--rejects", "/dev/full"], 2, "/dev/full: not a regular file"),
+        (["build", "--source", "sub/src.jsonl", "--out", "sub", "--overwrite"], 2, "holds the input sub/src.jsonl"),
+        (["build", "--source", "link.jsonl", "--out", "sub", "--overwrite"], 2, "holds the input"),
+        (["build", "--source", "sub/src.jsonl", "--out", ".", "--overwrite"], 2, "holds the input"),
+        (["build", "--source", str(SAMPLE), "--out", ".", "--overwrite"], 2, "is the current folder"),
+        (["build", "--source", "sub/src.jsonl", "--out", str(SAMPLE.parent.parent.parent), "--overwrite"], 2,
+         "is this package's folder or one of its parents"),
+        (["build", "--source", "sub/src.jsonl", "--out", "sub/src.jsonl/inner"], 1, "cannot write here"),
+        (["build", "--source", "sub/src.jsonl", "--out", "/sys/bioinstruct-out"], 1, "cannot write here"),
+    ]
+
+
+def test_outputs_never_overwrite_inputs_and_unwritable_ones_fail_in_one_line(tmp_path):
+    for args, code, message in _outputs(tmp_path):
+        before = snapshot(tmp_path)
+        result = run_cli(*args, cwd=tmp_path)
+        assert result.returncode == code, (args, result.stderr)
+        assert "Traceback" not in result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert message in line, (args, line)
+        assert snapshot(tmp_path) == before, args
+
+
+def test_rejects_on_a_clean_file_says_zero_were_written(tmp_path):
+    (tmp_path / "clean.jsonl").write_text(jsonl(CLEAN))
+    result = run_cli("validate", "clean.jsonl", "--rejects", "r.jsonl", cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr.strip() == "0 records written to r.jsonl"
+    assert (tmp_path / "r.jsonl").read_text() == ""
+
+
+def test_stdout_full_or_closed_fails_quietly(tmp_path):
+    rows = [CLEAN[0]] * 3000  # thousands of duplicate offenders: a report far larger than a pipe's buffer
+    (tmp_path / "dups.jsonl").write_text(jsonl(rows))
+    with open("/dev/full", "w") as full:
+        result = run_cli("validate", "dups.jsonl", "--json", cwd=tmp_path, stdout=full)
+    assert result.returncode == 1
+    assert result.stderr.strip() == ("bioinstruct validate: standard output: cannot be written "
+                                     "(No space left on device)")
+    process = subprocess.Popen([sys.executable, "-m", "bioinstruct_tools.cli", "validate", "dups.jsonl", "--json"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.read(10)
+    process.stdout.close()  # `| head -c 10`
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=150) == 1 and stderr == ""
+
+
+def test_push_with_the_hub_unreachable_plans_or_fails_in_one_line(tmp_path):
+    (tmp_path / "clean.jsonl").write_text(jsonl(CLEAN))
+    assert run_cli("build", "--source", "clean.jsonl", "--out", "out", cwd=tmp_path).returncode == 0
+    # Network "down": nothing listens on this loopback port, and HF_HUB_OFFLINE is not set.
+    down = {"HF_HUB_OFFLINE": "", "HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "hf_NotARealTokenButShaped1"}
+    dry = run_cli("push", "out", "--repo-id", "org/name", "--dry-run", cwd=tmp_path, env=down)
+    assert dry.returncode == 0 and "Traceback" not in dry.stderr
+    assert "delete: could not list the repo's files (no connection to the Hub" in dry.stdout
+    pushed = run_cli("push", "out", "--repo-id", "org/name", cwd=tmp_path, env=down)
+    assert pushed.returncode == 1 and "Traceback" not in pushed.stderr
+    [line] = pushed.stderr.strip().splitlines()
+    assert line.startswith("bioinstruct push: cannot read datasets/org/name @ main: no connection to the Hub")
+    assert "hf_NotARealTokenButShaped1" not in dry.stdout + pushed.stderr
+
+
+def test_truncated_parquet_in_a_push_folder_is_one_line(tmp_path):
+    (tmp_path / "clean.jsonl").write_text(jsonl(CLEAN))
+    assert run_cli("build", "--source", "clean.jsonl", "--out", "out", cwd=tmp_path).returncode == 0
+    shard = tmp_path / "out" / "data" / "qa" / "train-00000-of-00001.parquet"
+    shard.write_bytes(shard.read_bytes()[:100])
+    result = run_cli("push", "out", "--repo-id", "org/name", "--dry-run", cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "train-00000-of-00001.parquet: not a readable parquet file" in line
+
+
+@pytest.mark.parametrize("args,message", [
+    (["push", "out", "--repo-id", "a/b/c"], "argument --repo-id"),
+    (["push", "out", "--repo-id", "../x"], "argument --repo-id"),
+    (["push", "out", "--repo-id", ""], "argument --repo-id"),
+    *[(["validate", "f.jsonl", "--near-duplicate-threshold", value], "strictly between 0 and 1")
+      for value in ("0", "1", "1.5", "-1", "nan", "inf")],
+    (["validate", "f.jsonl", "--show", "-1"], "0 or more"),
+    (["validate", "f.jsonl", "--expect-rows", "-5"], "0 or more"),
+])
+def test_argument_ranges_are_checked_by_argparse(args, message, tmp_path):
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert message in result.stderr.strip().splitlines()[-1]

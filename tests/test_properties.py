@@ -1,0 +1,92 @@
+"""Properties of the reader, the schema, the categorizer and validate on any input; linear-time regexes.
+
+The hypothesis tests assert that nothing but the documented error escapes and that every valid record
+survives a write and read round trip in both layouts. The adversarial tests feed 100 KB strings built
+to make backtracking regexes explode to every function that applies a regex, under a hang guard.
+"""
+
+import json
+import os
+import tempfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import bioinstruct
+from bioinstruct_tools import checks
+from regex_worst_case import ADVERSARIAL, REGEX_USERS
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# Any text UTF-8 can hold, with the characters that used to split JSON Lines and astral ones mixed in.
+SPECIAL = st.sampled_from(["\u2028", "\u2029", "\x85", "\r", "\t", "\ufeff", "\U0001F489", "\U00010348", '"', "\\"])
+TEXT = st.lists(st.one_of(st.characters(blacklist_categories=("Cs",)), SPECIAL), max_size=40).map("".join)
+JSON_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), TEXT)
+JSON_VALUES = st.recursive(JSON_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+                           max_leaves=8)
+RECORD_LIKE = st.dictionaries(st.sampled_from(["instruction", "input", "output", "extra"]) | TEXT, JSON_VALUES, max_size=5)
+VALID_RECORD = st.fixed_dictionaries({"instruction": TEXT, "input": TEXT, "output": TEXT}).filter(
+    lambda record: not bioinstruct.schema_violations(record))
+
+SCHEMA_REASONS = {"missing_field", "not_a_string", "blank_instruction", "blank_output", "invalid_unicode"}
+
+
+def _read(text: str) -> list:
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "records.json")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return [record for _, _, record in bioinstruct.read_records(path)]
+
+
+@SETTINGS
+@given(st.lists(VALID_RECORD, min_size=1, max_size=6), st.sampled_from([None, 0, 2]))
+def test_valid_records_round_trip_in_both_layouts(rows, indent):
+    lines = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    assert _read(lines) == rows
+    assert _read(json.dumps(rows, ensure_ascii=False, indent=indent)) == rows
+    assert _read("\ufeff" + json.dumps(rows)) == rows
+
+
+@SETTINGS
+@given(st.text(max_size=200))
+def test_reading_any_text_raises_only_the_documented_error(text):
+    try:
+        _read(text)
+    except bioinstruct.UnreadableFileError as e:
+        assert e.reason in {"invalid_json", "not_an_object", "empty_file", "duplicate_key"}
+
+
+@SETTINGS
+@given(RECORD_LIKE)
+def test_schema_violations_name_known_reasons_and_agree_with_jsonschema(record):
+    violations = bioinstruct.schema_violations(record)
+    assert {reason for reason, _ in violations} <= SCHEMA_REASONS
+    if bioinstruct._RECORD_VALIDATOR.is_valid(record) and not any(
+            reason == "invalid_unicode" for reason, _ in violations):
+        assert violations == []
+
+
+@SETTINGS
+@given(st.text(max_size=300), st.text(max_size=100))
+def test_categorize_always_returns_a_category(instruction, input):
+    assert bioinstruct.categorize(instruction, input) in bioinstruct.CATEGORIES
+
+
+@SETTINGS
+@given(st.lists(RECORD_LIKE | VALID_RECORD, max_size=12))
+def test_validate_never_raises_on_records_of_any_shape(rows):
+    records = [checks.Record(index, index + 1, row) for index, row in enumerate(rows)]
+    report = checks.validate_records(records, "any.jsonl")
+    assert report.rows == len(rows)
+    assert json.loads(json.dumps(report.to_json(), ensure_ascii=True))["rows"] == len(rows)
+    checks.rejected_records(report)
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("shape", ADVERSARIAL)
+def test_every_regex_user_is_fast_on_adversarial_text(shape):
+    """Each of these took from seconds to minutes before the regexes were made linear."""
+    for function in REGEX_USERS.values():
+        function(ADVERSARIAL[shape])

@@ -1,7 +1,7 @@
 """A whole `bioinstruct validate` run, end to end, on a synthetic file in the upstream shape.
 
-    python bench/validate_speed.py                 # 25,005 records (about the upstream file's size)
-    python bench/validate_speed.py --size 1000000
+    python bench/validate_speed.py                                     # 25,005 records (the upstream size)
+    python bench/validate_speed.py --corpus templated --size 1000000
 
 Writes a JSON array of `--size` records to a temporary folder, runs `bioinstruct validate FILE --json`
 in a child process and prints its wall time, its peak RSS and each check's own seconds.
@@ -18,16 +18,19 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import write_records  # noqa: E402
+from synthetic import instructions, templated_instructions, write_records  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=25_005)
+    parser.add_argument("--corpus", choices=["templated", "zipf"], default="zipf")
+    parser.add_argument("--output-words", type=int, default=80, help="mean words of each output")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "synthetic.json"
-        write_records(path, args.size)
+        make = templated_instructions if args.corpus == "templated" else instructions
+        write_records(path, args.size, output_words=args.output_words, make=make)
         start = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", "bioinstruct_tools.cli", "validate", str(path), "--json"],
                                 capture_output=True, text=True)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import bioinstruct
-from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, find_near_duplicates, greedy_dropped
+from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, NearDuplicatePair, scan_near_duplicates
 
 # Self-Instruct's post-processing filters (Wang et al. 2023, `bootstrap_instructions.py`).
 MIN_INSTRUCTION_WORDS = 3  # an instruction of this many words or fewer is too short
@@ -244,9 +244,16 @@ def check_self_instruct_filters(records: list[Record], strict: bool = False) -> 
 
 
 def check_near_duplicates(records: list[Record], threshold: float = SELF_INSTRUCT_THRESHOLD, gating: bool = False,
-                          progress: Optional[Callable[[int], None]] = None) -> CheckResult:
+                          progress: Optional[Callable[[int], None]] = None, keep_pairs: int = 5,
+                          on_pairs: Optional[Callable[[list[NearDuplicatePair]], None]] = None) -> CheckResult:
+    """Pairs above `threshold`, counted exactly; the first `keep_pairs` are kept as offenders.
+
+    Pairs are ordered by their later record, then the earlier; `on_pairs` receives every pair (as
+    positions in `records`) while the search streams, so memory does not grow with the pairs.
+    """
     instructions = [record.data["instruction"] for record in records]
-    pairs = find_near_duplicates(instructions, threshold=threshold, progress=progress)
+    scan = scan_near_duplicates(instructions, threshold=threshold, keep=keep_pairs, on_pairs=on_pairs,
+                                progress=progress)
     offenders = [
         Offender(
             reason="near_duplicate",
@@ -254,12 +261,17 @@ def check_near_duplicates(records: list[Record], threshold: float = SELF_INSTRUC
             pair=(records[pair.first].index, records[pair.second].index),
             score=pair.score,
         )
-        for pair in pairs
+        for pair in scan.first_pairs
     ]
-    dropped = [records[position].index for position in greedy_dropped(pairs)]
-    return _result("near_duplicates", gating, offenders,
-                   f"{len(pairs)} pairs above ROUGE-L {threshold}; Self-Instruct's greedy filter would drop {len(dropped)}",
-                   threshold=threshold, greedy_dropped=dropped)
+    dropped = [records[position].index for position in scan.dropped]
+    partners = [records[scan.kept_partner[position]].index for position in scan.dropped]
+    result = _result("near_duplicates", gating, offenders,
+                     f"{scan.pairs} pairs above ROUGE-L {threshold}; Self-Instruct's greedy filter would drop "
+                     f"{len(dropped)}", threshold=threshold, pairs=scan.pairs, greedy_dropped=dropped,
+                     greedy_kept_partner=partners)
+    result.counts = {"near_duplicate": scan.pairs} if scan.pairs else {}
+    result.passed = scan.pairs == 0
+    return result
 
 
 def check_categories(records: list[Record]) -> CheckResult:
@@ -303,8 +315,14 @@ def validate_records(
     near_duplicate_threshold: float = SELF_INSTRUCT_THRESHOLD,
     gate_near_duplicates: bool = False,
     progress: Optional[Callable[[int], None]] = None,
+    keep_pairs: int = 5,
+    on_pairs: Optional[Callable[[list[NearDuplicatePair]], None]] = None,
 ) -> Report:
-    """Run every check on records already read (`path` names where they came from in the report)."""
+    """Run every check on records already read (`path` names where they came from in the report).
+
+    Near-duplicate pairs are counted exactly but only the first `keep_pairs` are kept; `on_pairs` gets
+    them all, as record indices, while they stream.
+    """
     checks = []
 
     def timed(run, *args, **kwargs) -> CheckResult:
@@ -322,9 +340,17 @@ def validate_records(
     timed(check_placeholders, valid)
     timed(check_self_instruct_filters, valid, strict=strict)
     timed(check_near_duplicates, valid, threshold=near_duplicate_threshold, gating=gate_near_duplicates,
-          progress=progress)
+          progress=progress, keep_pairs=keep_pairs, on_pairs=_in_record_indices(on_pairs, valid))
     timed(check_categories, valid)
     return Report(path=path, rows=len(records), checks=checks, records=records)
+
+
+def _in_record_indices(on_pairs, records: list[Record]):
+    """`on_pairs` fed pairs of record indices rather than positions among the schema-valid records."""
+    if on_pairs is None:
+        return None
+    return lambda pairs: on_pairs([NearDuplicatePair(records[pair.first].index, records[pair.second].index, pair.score)
+                                   for pair in pairs])
 
 
 def rejected_records(report: Report) -> list[dict]:
@@ -335,15 +361,10 @@ def rejected_records(report: Report) -> list[dict]:
             if offender.index is not None:
                 reasons[offender.index].append({"check": check.name, "reason": offender.reason, "detail": offender.detail})
     near = report.check("near_duplicates")
-    dropped = set(near.details["greedy_dropped"])
-    partner = {}  # each dropped record's earliest kept near-duplicate, the one the greedy filter met
-    for offender in near.offenders:
-        earlier, later = offender.pair
-        if later in dropped and earlier not in dropped:
-            partner.setdefault(later, earlier)
-    for index in near.details["greedy_dropped"]:
+    # each dropped record's earliest kept near-duplicate, the one the greedy filter met
+    for index, partner in zip(near.details["greedy_dropped"], near.details["greedy_kept_partner"]):
         reasons[index].append({"check": "near_duplicates", "reason": "near_duplicate",
-                               "detail": f"ROUGE-L above {near.details['threshold']} with record {partner[index]}"})
+                               "detail": f"ROUGE-L above {near.details['threshold']} with record {partner}"})
     by_index = {record.index: record for record in report.records}
     return [
         {"index": index, "line": by_index[index].line, "reasons": reasons[index], "record": by_index[index].data}

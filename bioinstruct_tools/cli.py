@@ -90,14 +90,15 @@ def _validation_options(parser: argparse.ArgumentParser) -> None:
 # ---------------------------------------------------------------------------------------------------
 
 
-def run_validation(path: str, args) -> checks.Report:
+def run_validation(path: str, args, on_pairs=None) -> checks.Report:
     expected = args.expect_rows if args.expect_rows is not None else checks.default_expected_rows(path)
     bar, update = _progress_bar("near-duplicates")
     try:
         return checks.validate_file(
             path, expected_rows=expected, strict=args.strict,
             near_duplicate_threshold=getattr(args, "near_duplicate_threshold", SELF_INSTRUCT_THRESHOLD),
-            gate_near_duplicates=getattr(args, "gate_near_duplicates", False), progress=update)
+            gate_near_duplicates=getattr(args, "gate_near_duplicates", False), progress=update,
+            keep_pairs=getattr(args, "show", 5), on_pairs=on_pairs)
     finally:
         bar.close()
 
@@ -118,15 +119,25 @@ def print_report(report: checks.Report, show: int, out=None) -> None:
             else:
                 where = "file"
             print(f"        {where}: {offender.reason}: {offender.detail}", file=out)
-        if len(check.offenders) > show:
-            print(f"        ... and {len(check.offenders) - show} more", file=out)
+        total = check.details.get("pairs", len(check.offenders))  # near-duplicates keep only the first pairs
+        if total > min(show, len(check.offenders)):
+            print(f"        ... and {total - min(show, len(check.offenders))} more", file=out)
     print(f"result: {'PASS' if report.passed else 'FAIL'}", file=out)
 
 
 def cmd_validate(args) -> int:
-    if args.rejects:
-        paths.check_output_file(args.rejects, inputs=[args.file])
-    report = run_validation(args.file, args)
+    for output in (args.rejects, args.pairs):
+        if output:
+            paths.check_output_file(output, inputs=[args.file])
+    if args.rejects and args.pairs and paths.same_file(args.rejects, args.pairs):
+        raise CommandError("--rejects and --pairs name the same file", EXIT_UNREADABLE)
+    if args.pairs:
+        with paths.atomic_file(args.pairs) as pairs_file:
+            report = run_validation(args.file, args, on_pairs=lambda pairs: pairs_file.write("".join(
+                f'{{"first": {pair.first}, "second": {pair.second}, "score": {pair.score!r}}}\n' for pair in pairs)))
+        print(f"{report.check('near_duplicates').details['pairs']} pairs written to {args.pairs}", file=sys.stderr)
+    else:
+        report = run_validation(args.file, args)
     if args.rejects:
         rejected = checks.rejected_records(report)
         with paths.atomic_file(args.rejects) as f:
@@ -269,7 +280,10 @@ def make_parser() -> argparse.ArgumentParser:
                           metavar="T",
                           help="ROUGE-L F-measure above which two instructions are near-duplicates (default: %(default)s)")
     validate.add_argument("--gate-near-duplicates", action="store_true", help="fail when near-duplicates are found")
-    validate.add_argument("--show", type=non_negative_int, default=5, metavar="N", help="offenders shown per check (default: 5)")
+    validate.add_argument("--pairs", metavar="PATH",
+                          help="write every near-duplicate pair as JSON Lines {first, second, score}, streamed")
+    validate.add_argument("--show", type=non_negative_int, default=5, metavar="N",
+                          help="offenders shown per check, and near-duplicate pairs kept in the report (default: 5)")
     validate.set_defaults(run=cmd_validate)
 
     push = commands.add_parser("push", help="push a built folder to the Hub in one commit",

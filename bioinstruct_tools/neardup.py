@@ -1,32 +1,46 @@
 """Near-duplicate instructions by Self-Instruct's criterion: ROUGE-L F-measure above a threshold (0.7).
 
 Self-Instruct scores each new instruction against every earlier one with `rouge_score`, which is
-quadratic (hours for 25,005 instructions). This module finds exactly the same pairs in seconds:
+quadratic (hours for 25,005 instructions). This module finds exactly the same pairs, with the same
+scores, in seconds, and in memory bounded by the number of instructions, not of pairs:
 
-1. tokenize with `rouge_score`'s own tokenizer (lowercase, runs of non-alphanumerics split);
-2. generate candidates by prefix filtering: F = 2*LCS/(len_a + len_b), and LCS is bounded by the
-   multiset overlap of the two token lists and by the shorter length, so a pair above the threshold
-   must share a token among each side's rarest tokens (the prefix). Records are searched shortest
-   first and in blocks, with numpy: binary search finds each prefix token's posting list, and
-   PPJoin's positional filter drops pairs whose matches so far plus what is left cannot be enough;
-3. drop pairs whose overlap bound from hashed token counts is too low, then compute the LCS exactly
-   (bit-parallel, on Python integers) and the F-measure with `rouge_score`'s float arithmetic, so a
+1. tokenize with `rouge_score`'s own tokenizer and map tokens to ids;
+2. write every instruction as its multiset of *items* (token, occurrence number), rarest token first.
+   ROUGE-L F = 2*LCS/(len_a + len_b) and LCS is at most the multiset overlap, so a pair above the
+   threshold overlaps in at least alpha = ceil(t*(len_a+len_b)/2) items, and then (the l-prefix lemma
+   of AdaptJoin) the first len - alpha + l items of each side share at least l items (l = 2 here,
+   which drops the many pairs that share a single rare token);
+3. scan the instructions in index order in compiled code (numba), each against the earlier ones: an
+   inverted index of the prefixes gives the candidates, counted in an array, with PPJoin's positional
+   filter and length bounds pruning as they are counted;
+4. verify each candidate with an exact LCS: bit-parallel, or, for long pairs, Myers' O(ND) difference
+   algorithm capped at the largest D that can still reach the threshold, so that two near-identical
+   10 MB instructions cost O(n*D) rather than O(n^2); then F with rouge_score's float arithmetic, so a
    pair right at the threshold is decided as `rouge_score` decides it.
 
-The bounds are loosened by a small margin so that a pair whose float score rounds above the threshold
-is never lost; `rouge_score` brute force is the oracle in tests/test_neardup.py.
+The pairs come out grouped by their later instruction, in index order, so Self-Instruct's greedy
+filter, the exact counts and any stream of pairs run alongside in one pass. The search runs on two
+threads (the kernel releases the GIL). `rouge_score` brute force is the oracle in tests/test_neardup.py.
 """
 
 import math
-from collections import Counter, defaultdict
-from dataclasses import dataclass
+import os
+import threading
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
+from numba import njit
 from rouge_score import tokenize as rouge_tokenize
 
 SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instruction only if ROUGE-L <= 0.7
 _MARGIN = 1e-9  # bounds are loosened by this much so float rounding never hides a pair
+_ELL = 2  # candidates must share this many prefix items (the l-prefix lemma)
+_CHUNK_PAIRS = 1 << 21  # a chunk of c instructions yields at most c*N pairs: c is chosen to bound that
+_BUCKETS = 64  # width of the hashed item-count signature used for the overlap bound
+_THREADS = min(2, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -36,6 +50,18 @@ class NearDuplicatePair:
     score: float  # ROUGE-L F-measure, as rouge_score computes it
 
 
+@dataclass
+class NearDuplicateScan:
+    """What one pass finds: exact counts, the first pairs, Self-Instruct's greedy drops and their partners."""
+
+    threshold: float
+    pairs: int = 0  # every pair above the threshold, counted exactly
+    first_pairs: list[NearDuplicatePair] = field(default_factory=list)  # the first `keep`, by later record
+    dropped: list[int] = field(default_factory=list)  # what the greedy filter drops, ascending
+    kept_partner: dict[int, int] = field(default_factory=dict)  # dropped -> its earliest kept near-duplicate
+    scores: Optional[np.ndarray] = None  # a histogram of pair scores in bins of 0.01, when asked for
+
+
 def rouge_tokens(text: str) -> list[str]:
     """Tokens exactly as `rouge_score.rouge_scorer.RougeScorer(["rougeL"])` (no stemmer) makes them."""
     return rouge_tokenize.tokenize(text, None)
@@ -43,34 +69,14 @@ def rouge_tokens(text: str) -> list[str]:
 
 def rouge_l_fmeasure(lcs: int, target_len: int, prediction_len: int) -> float:
     """`rouge_score`'s arithmetic for ROUGE-L F (`_score_lcs` and `scoring.fmeasure`), symmetric in its lengths."""
-    if not target_len or not prediction_len:
-        return 0.0
-    precision = lcs / prediction_len
-    recall = lcs / target_len
-    return 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return _fmeasure(lcs, target_len, prediction_len)
 
 
 def lcs_length(a: Sequence[int], b: Sequence[int]) -> int:
     """Length of the longest common subsequence of two token-id sequences."""
-    return _lcs_against(_position_masks(a), len(a), b)
-
-
-def _position_masks(a: Sequence[int]) -> dict[int, int]:
-    """For each token of `a`, the bit set of the positions where it occurs."""
-    masks: dict[int, int] = {}
-    for position, token in enumerate(a):
-        masks[token] = masks.get(token, 0) | (1 << position)
-    return masks
-
-
-def _lcs_against(masks: dict[int, int], length_a: int, b: Sequence[int]) -> int:
-    """LCS of `a` (given by its position masks) and `b`: bit-parallel, one pass over `b` (Allison-Dix / Hyyro)."""
-    full = (1 << length_a) - 1
-    v = full
-    for token in b:
-        u = v & masks.get(token, 0)
-        v = ((v + u) | (v - u)) & full
-    return length_a - v.bit_count()
+    a, b = np.asarray(a, dtype=np.int32), np.asarray(b, dtype=np.int32)
+    scratch = _Scratch(int(max(a.max(initial=0), b.max(initial=0))) + 1, 1, max(len(a), len(b)))
+    return int(_lcs(a, b, 0, scratch.masks, scratch.words, scratch.positions, scratch.position_starts, scratch.diagonals))
 
 
 def find_near_duplicates(
@@ -80,173 +86,62 @@ def find_near_duplicates(
 ) -> list[NearDuplicatePair]:
     """Every pair (i < j) whose ROUGE-L F-measure is strictly above `threshold`, sorted by (i, j).
 
-    `progress`, if given, is called with the number of instructions processed since its last call.
+    Holds every pair in memory: for large corpora use `scan_near_duplicates`, which streams them.
     """
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
-    corpus = _Corpus([rouge_tokens(text) for text in instructions], threshold - _MARGIN)
     pairs: list[NearDuplicatePair] = []
-    done = 0
-    for first, last in corpus.batches():
-        xs, ys = corpus.candidates(first, last)
-        xs, ys = corpus.within_bucket_bound(xs, ys)
-        pairs.extend(corpus.verify(xs, ys, threshold))
-        if progress is not None:
-            covered = int(corpus.probe_record[last - 1]) + 1 if last else 0
-            progress(covered - done)
-            done = covered
-    if progress is not None and corpus.size > done:
-        progress(corpus.size - done)
+    scan_near_duplicates(instructions, threshold, on_pairs=lambda batch: pairs.extend(batch), progress=progress)
     pairs.sort(key=lambda pair: (pair.first, pair.second))
     return pairs
 
 
-_BATCH_ENTRIES = 1_000_000  # posting entries expanded at once: bounds the memory of a batch
-_BUCKETS = 64  # width of the hashed item-count signature used for the overlap bound
+def scan_near_duplicates(
+    instructions: Sequence[str],
+    threshold: float = SELF_INSTRUCT_THRESHOLD,
+    keep: int = 0,
+    on_pairs: Optional[Callable[[list[NearDuplicatePair]], None]] = None,
+    progress: Optional[Callable[[int], None]] = None,
+    histogram: bool = False,
+) -> NearDuplicateScan:
+    """Find every pair above `threshold` in one streaming pass.
 
-
-class _Corpus:
-    """The tokenized instructions as arrays, in the order of the search: shortest first.
-
-    Every record is the multiset of its tokens, written as *items* (token, occurrence number) ordered
-    rarest token first. A record is indexed by its first `len - ceil(t*len) + 1` items (enough for any
-    partner at least as long) and probes with its first `len - ceil(t/(2-t)*len) + 1` items (enough
-    for any shorter partner), so every pair above the threshold meets in some item.
+    `keep` pairs are kept in the result (the first ones, ordered by later then earlier instruction);
+    `on_pairs`, if given, receives every pair in batches in that order; `progress` is called with the
+    number of instructions scanned since its last call. Memory grows with the instructions, not the pairs.
     """
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+    corpus = _Corpus(instructions, threshold)
+    scan = NearDuplicateScan(threshold=threshold)
+    dropped = np.zeros(corpus.size, dtype=np.bool_)
+    partner = np.full(corpus.size, -1, dtype=np.int64)
+    bins = np.zeros(101, dtype=np.int64) if histogram else None
+    for first, second, score, covered in corpus.search():
+        _greedy(first, second, dropped, partner)
+        scan.pairs += len(first)
+        if bins is not None:
+            bins += np.bincount(np.minimum((score * 100).astype(np.int64), 100), minlength=101)
+        if len(scan.first_pairs) < keep:
+            scan.first_pairs += _pairs(first[: keep - len(scan.first_pairs)], second, score)
+        if on_pairs is not None and len(first):
+            on_pairs(_pairs(first, second, score))
+        if progress is not None:
+            progress(covered)
+    scan.dropped = np.flatnonzero(dropped).tolist()
+    scan.kept_partner = dict(zip(scan.dropped, partner[dropped].tolist()))
+    scan.scores = bins
+    return scan
 
-    def __init__(self, token_lists: list[list[str]], loose: float):
-        self.loose = loose
-        frequency = Counter(token for tokens in token_lists for token in set(tokens))
-        token_id = {token: rank for rank, (token, _) in
-                    enumerate(sorted(frequency.items(), key=lambda kv: (kv[1], kv[0])))}
-        self.size = len(token_lists)
-        lengths = np.fromiter(map(len, token_lists), dtype=np.int64, count=self.size)
-        self.order = np.argsort(lengths, kind="stable")  # search position -> record index
-        self.lengths = lengths[self.order]
-        self.starts = np.cumsum(self.lengths) - self.lengths
-        total = int(self.lengths.sum())
-        # All tokens of all records, in search order, as one array (`sequence` slices one record).
-        self.tokens = np.fromiter((token_id[token] for record in self.order.tolist() for token in token_lists[record]),
-                                  dtype=np.int64, count=total)
-        rows = np.repeat(np.arange(self.size), self.lengths)
 
-        # Items: within each record, tokens sorted (rarest first) and numbered by occurrence.
-        sorted_tokens = self.tokens[np.lexsort((self.tokens, rows))]
-        position = np.arange(total)
-        new_group = np.ones(total, dtype=bool)
-        new_group[1:] = (sorted_tokens[1:] != sorted_tokens[:-1]) | (rows[1:] != rows[:-1])
-        occurrence = position - np.maximum.accumulate(np.where(new_group, position, 0))
-        items = sorted_tokens * (int(occurrence.max(initial=0)) + 1) + occurrence
-        offset = position - np.repeat(self.starts, self.lengths)
-
-        probe_length = self.lengths - np.maximum(1, np.ceil(loose / (2 - loose) * self.lengths - _MARGIN)) + 1
-        indexed_length = self.lengths - np.maximum(1, np.ceil(loose * self.lengths - _MARGIN)) + 1
-        probe = offset < np.repeat(probe_length, self.lengths)
-        indexed = offset < np.repeat(indexed_length, self.lengths)
-        self.probe_item, self.probe_record, self.probe_offset = items[probe], rows[probe], offset[probe]
-        # Index entries sorted by (item, search position): each item's posting list is a contiguous,
-        # length-sorted run, found by binary search on one composite key.
-        by_item = np.lexsort((rows[indexed], items[indexed]))
-        self.index_record, self.index_offset = rows[indexed][by_item], offset[indexed][by_item]
-        self.index_key = items[indexed][by_item] * self.size + self.index_record
-
-        # Each record's item counts hashed into _BUCKETS buckets, for the overlap bound.
-        buckets = (items * 2654435761) % _BUCKETS
-        signatures = np.bincount(rows * _BUCKETS + buckets, minlength=self.size * _BUCKETS)
-        self.signatures = signatures.reshape(self.size, _BUCKETS).astype(
-            np.uint16 if signatures.max(initial=0) < 2**16 else np.int64)
-
-    def sequence(self, position: int) -> list[int]:
-        start = int(self.starts[position])
-        return self.tokens[start:start + int(self.lengths[position])].tolist()
-
-    def batches(self) -> Iterable[tuple[int, int]]:
-        """Ranges of probe entries, cut between records, each expanding to about _BATCH_ENTRIES entries.
-
-        Also computes, for every probe entry, the slice of its item's posting list it meets: partners
-        that come earlier in the search (no longer than x), long enough to reach the threshold, and
-        short enough that the entry's offset still lies in x's prefix for that pair. A pair of lengths
-        (lx, ly) needs an overlap of ceil(t*(lx+ly)/2), so its prefix on x ends before offset
-        lx - ceil(t*(lx+ly)/2) + 1: an item at offset o only needs partners with ly <= 2*(lx-o)/t - lx.
-        """
-        length_x = self.lengths[self.probe_record]
-        shortest = np.searchsorted(self.lengths, self.loose / (2 - self.loose) * length_x - _MARGIN)
-        longest = 2 * (length_x - self.probe_offset) / self.loose - length_x + _MARGIN
-        last_partner = np.minimum(self.probe_record, np.searchsorted(self.lengths, longest, side="right"))
-        self.low = np.searchsorted(self.index_key, self.probe_item * self.size + shortest)
-        high = np.searchsorted(self.index_key, self.probe_item * self.size + last_partner)
-        self.counts = np.maximum(high - self.low, 0)
-        reached = np.cumsum(self.counts)
-        record_ends = np.append(np.flatnonzero(np.diff(self.probe_record)) + 1, len(self.probe_record))
-        first = 0
-        while first < len(self.probe_record):
-            budget = (reached[first - 1] if first else 0) + _BATCH_ENTRIES
-            cut = int(np.searchsorted(reached, budget, side="right"))
-            last = int(record_ends[min(np.searchsorted(record_ends, max(cut, first + 1)), len(record_ends) - 1)])
-            yield first, last
-            first = last
-
-    def candidates(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
-        """Pairs (x probing in entries first..last, earlier y) that share a prefix item and pass the positional filter."""
-        x, offset_x = self.probe_record[first:last], self.probe_offset[first:last]
-        low, counts = self.low[first:last], self.counts[first:last]
-        total = int(counts.sum())
-        x0 = int(x[0]) if len(x) else 0
-        if not total:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        starts = np.cumsum(counts) - counts
-        entry = np.repeat(low - starts, counts) + np.arange(total)
-        x_rep = np.repeat(x, counts)
-        y = self.index_record[entry]
-        # The same bound from y's side: the item must lie in y's prefix for this pair of lengths.
-        length_x, length_y = self.lengths[x_rep], self.lengths[y]
-        in_prefix = self.loose * (length_x + length_y) / 2 - _MARGIN <= length_y - self.index_offset[entry]
-        x_rep, y, entry = x_rep[in_prefix], y[in_prefix], entry[in_prefix]
-        offset_rep = np.repeat(offset_x, counts)[in_prefix]
-        # Group the matches by pair; within a pair, the last match (largest offsets) gives PPJoin's
-        # positional bound: matches so far plus what is left after it on the shorter side.
-        key = ((x_rep - x0) * self.size + y) * 2**16 + np.minimum(offset_rep, 2**16 - 1)
-        order = np.argsort(key, kind="stable")
-        key, y_offset = key[order], self.index_offset[entry][order]
-        pair = key >> 16
-        last_of_pair = np.flatnonzero(np.append(pair[1:] != pair[:-1], True))
-        matched = np.diff(np.append(-1, last_of_pair))
-        pair, offset_x, offset_y = pair[last_of_pair], key[last_of_pair] & (2**16 - 1), y_offset[last_of_pair]
-        xs, ys = pair // self.size + x0, pair % self.size
-        length_x, length_y = self.lengths[xs], self.lengths[ys]
-        bound = matched + np.minimum(length_x - offset_x - 1, length_y - offset_y - 1)
-        keep = 2 * bound >= self.loose * (length_x + length_y)
-        return xs[keep], ys[keep]
-
-    def within_bucket_bound(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Drop pairs whose overlap bound from hashed item counts cannot reach the threshold.
-
-        Items hashed to the same bucket only add to min(count_x, count_y), so the sum over buckets is
-        never below the true multiset overlap: the filter cannot lose a pair.
-        """
-        keep = np.empty(len(xs), dtype=bool)
-        for start in range(0, len(xs), 1 << 16):
-            x, y = xs[start:start + (1 << 16)], ys[start:start + (1 << 16)]
-            bound = np.minimum(self.signatures[x], self.signatures[y]).sum(axis=1, dtype=np.int64)
-            keep[start:start + len(x)] = 2 * bound >= self.loose * (self.lengths[x] + self.lengths[y])
-        return xs[keep], ys[keep]
-
-    def verify(self, xs: np.ndarray, ys: np.ndarray, threshold: float) -> Iterable[NearDuplicatePair]:
-        """The exact ROUGE-L F of each remaining pair, with rouge_score's arithmetic."""
-        masks, sequence_x, masks_of = None, None, -1
-        for x, y in zip(xs.tolist(), ys.tolist()):
-            if x != masks_of:
-                sequence_x, masks_of = self.sequence(x), x
-                masks = _position_masks(sequence_x)
-            sequence_y = self.sequence(y)
-            score = rouge_l_fmeasure(_lcs_against(masks, len(sequence_x), sequence_y), len(sequence_x), len(sequence_y))
-            if score > threshold:
-                first, second = sorted((int(self.order[x]), int(self.order[y])))
-                yield NearDuplicatePair(first, second, score)
+def _pairs(first: np.ndarray, second: np.ndarray, score: np.ndarray) -> list[NearDuplicatePair]:
+    return [NearDuplicatePair(*values) for values in zip(first.tolist(), second.tolist(), score.tolist())]
 
 
 def greedy_dropped(pairs: Iterable[NearDuplicatePair]) -> list[int]:
-    """Indices Self-Instruct's filter would drop: each is above the threshold with an earlier *kept* one."""
+    """Indices Self-Instruct's filter would drop: each is above the threshold with an earlier *kept* one.
+
+    The plain reading of the rule, for any iterable of pairs; `scan_near_duplicates` computes the same
+    while it streams (tests compare the two).
+    """
     earlier: dict[int, list[int]] = defaultdict(list)
     for pair in pairs:
         earlier[pair.second].append(pair.first)
@@ -255,3 +150,411 @@ def greedy_dropped(pairs: Iterable[NearDuplicatePair]) -> list[int]:
         if any(first not in dropped for first in earlier[later]):
             dropped.add(later)
     return sorted(dropped)
+
+
+# ---------------------------------------------------------------------------------------------------
+# Preparing the corpus (numpy) and running the search (numba kernels on two threads)
+# ---------------------------------------------------------------------------------------------------
+
+
+class _Corpus:
+    """The instructions as flat int32 arrays: tokens in text order (for the LCS) and items rarest first."""
+
+    def __init__(self, instructions: Sequence[str], threshold: float):
+        self.threshold = threshold
+        # Loosened so that float rounding never hides a pair; kept positive so tiny thresholds still work.
+        self.loose = threshold * (1 - _MARGIN)
+        vocabulary: dict[str, int] = {}
+        lengths, token_lists = [], []
+        for text in instructions:  # ids straight away: a million token lists of str would not fit
+            ids = [vocabulary.setdefault(token, len(vocabulary)) for token in rouge_tokens(text)]
+            lengths.append(len(ids))
+            token_lists.append(np.array(ids, dtype=np.int32))
+        self.size = len(lengths)
+        self.vocabulary_size = len(vocabulary)
+        del vocabulary
+        self.lengths = np.array(lengths, dtype=np.int64)
+        self.starts = np.zeros(self.size + 1, dtype=np.int64)
+        np.cumsum(self.lengths, out=self.starts[1:])
+        self.tokens = np.concatenate(token_lists) if token_lists else np.empty(0, dtype=np.int32)
+        del token_lists
+        self.items, item_count = self._items()
+        self.probe_lengths = self._prefix_lengths()
+        self.signatures = self._signatures()
+        self.postings_start, self.postings_record, self.postings_offset, self.postings_length = self._postings(item_count)
+
+    def _items(self) -> tuple[np.ndarray, int]:
+        """Per record, its tokens as items (token rank, occurrence) in ascending order, as dense int32 ids."""
+        total = len(self.tokens)
+        if not total:
+            return np.empty(0, dtype=np.int32), 0
+        frequency = np.bincount(self.tokens, minlength=self.vocabulary_size)
+        rank = np.empty(self.vocabulary_size, dtype=np.int64)
+        rank[np.lexsort((np.arange(self.vocabulary_size), frequency))] = np.arange(self.vocabulary_size)
+        rows = np.repeat(np.arange(self.size, dtype=np.int64), self.lengths)
+        ranked = rank[self.tokens]
+        order = np.lexsort((ranked, rows))
+        ranked = ranked[order]
+        del order
+        position = np.arange(total, dtype=np.int64)
+        new_group = np.ones(total, dtype=bool)
+        new_group[1:] = (ranked[1:] != ranked[:-1]) | (rows[1:] != rows[:-1])
+        occurrence = position - np.maximum.accumulate(np.where(new_group, position, 0))
+        del position, new_group, rows
+        keys = ranked * (int(occurrence.max(initial=0)) + 1) + occurrence
+        unique, items = np.unique(keys, return_inverse=True)
+        return items.astype(np.int32).reshape(-1), len(unique)
+
+    def _signatures(self) -> np.ndarray:
+        """Each record's item counts hashed into _BUCKETS buckets: summed minima bound the multiset overlap.
+
+        Items in one bucket only add to min(count_x, count_y), so the bound is never below the true
+        overlap: the filter cannot lose a pair.
+        """
+        rows = np.repeat(np.arange(self.size, dtype=np.int64), self.lengths)
+        buckets = (self.items.astype(np.int64) * 2654435761) % _BUCKETS
+        counts = np.bincount(rows * _BUCKETS + buckets, minlength=self.size * _BUCKETS).reshape(self.size, _BUCKETS)
+        return counts.astype(np.uint16 if counts.max(initial=0) < 2**16 else np.int64)
+
+    def _prefix_lengths(self) -> np.ndarray:
+        """Items of each record that can hold a match: its l-prefix for its shortest possible partner."""
+        shortest = np.ceil(self.loose / (2 - self.loose) * self.lengths - _MARGIN)
+        alpha = np.maximum(1, np.ceil(self.loose * (self.lengths + shortest) / 2 - _MARGIN))  # its smallest
+        return np.clip(self.lengths - alpha + _ELL, 0, self.lengths).astype(np.int64)
+
+    def _postings(self, item_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The inverted index of the prefixes: for each item, (record, offset, record length) sorted by record.
+
+        The length sits beside the record so that the scan reads postings in order, not `lengths` at random.
+        """
+        offsets = np.arange(len(self.items), dtype=np.int64) - np.repeat(self.starts[:-1], self.lengths)
+        in_prefix = offsets < np.repeat(self.probe_lengths, self.lengths)
+        records = np.repeat(np.arange(self.size, dtype=np.int32), self.lengths)[in_prefix]
+        items, offsets = self.items[in_prefix], offsets[in_prefix].astype(np.int32)
+        order = np.argsort(items, kind="stable")  # stable: records stay ascending within an item
+        starts = np.zeros(item_count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(items, minlength=item_count), out=starts[1:])
+        records = records[order]
+        return starts, records, offsets[order], self.lengths[records].astype(np.int32)
+
+    def search(self) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
+        """(first, second, score, instructions covered) per chunk, in index order of the later instruction."""
+        local = threading.local()
+        capacity = max(self.size, 1)
+        chunk = int(np.clip(_CHUNK_PAIRS // capacity, 16, 1_024))
+
+        def run(chunk_start: int):
+            if not hasattr(local, "scratch"):
+                local.scratch = _Scratch(self.vocabulary_size, self.size, int(self.lengths.max(initial=0)))
+            scratch = local.scratch
+            end = min(chunk_start + chunk, self.size)
+            out_first = np.empty(capacity, dtype=np.int32)
+            out_second = np.empty(capacity, dtype=np.int32)
+            out_score = np.empty(capacity, dtype=np.float64)
+            parts, x = [], chunk_start
+            while x < end:
+                found, x = _search_chunk(
+                    x, end, self.tokens, self.starts, self.lengths, self.items, self.probe_lengths,
+                    self.postings_start, self.postings_record, self.postings_offset, self.postings_length, _ELL,
+                    self.signatures, self.loose, self.threshold,
+                    scratch.counts, scratch.touched, scratch.masks, scratch.words, scratch.positions,
+                    scratch.position_starts, scratch.diagonals, out_first, out_second, out_score)
+                parts.append((out_first[:found].copy(), out_second[:found].copy(), out_score[:found].copy()))
+            first, second, score = (np.concatenate(column) for column in zip(*parts))
+            order = np.lexsort((first, second))
+            return first[order], second[order], score[order], end - chunk_start
+
+        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+            starts = range(0, self.size, chunk)
+            pending = [pool.submit(run, start) for start in starts[:2 * _THREADS]]
+            for start in starts[2 * _THREADS:]:  # a few chunks in flight: memory stays bounded
+                yield pending.pop(0).result()
+                pending.append(pool.submit(run, start))
+            for future in pending:
+                yield future.result()
+
+
+class _Scratch:
+    """Per-thread working memory of the kernels, sized once: counts per record, masks per token, LCS buffers."""
+
+    def __init__(self, vocabulary_size: int, size: int, longest: int):
+        self.counts = np.zeros(max(size, 1), dtype=np.int32)
+        self.touched = np.zeros(max(size, 1), dtype=np.int32)
+        self.masks = np.zeros(max(vocabulary_size, 1), dtype=np.uint64)
+        self.words = np.zeros((longest + 63) // 64 + 1, dtype=np.uint64)
+        self.positions = np.zeros(longest + 1, dtype=np.int32)
+        self.position_starts = np.zeros(max(vocabulary_size, 1) + 1, dtype=np.int32)
+        self.diagonals = np.zeros(2 * (2 * longest + 2) + 3, dtype=np.int64)
+
+
+@njit(cache=True, nogil=True)
+def _fmeasure(lcs, target_len, prediction_len):
+    if target_len == 0 or prediction_len == 0:
+        return 0.0
+    precision = lcs / prediction_len
+    recall = lcs / target_len
+    if precision + recall > 0:
+        return 2 * precision * recall / (precision + recall)
+    return 0.0
+
+
+@njit(cache=True, nogil=True)
+def _alpha(loose, length_x, length_y):
+    """The overlap a pair of these lengths needs to reach the (loosened) threshold; at least 1."""
+    alpha = math.ceil(loose * (length_x + length_y) / 2 - 1e-9)
+    return alpha if alpha > 1 else 1
+
+
+@njit(cache=True, nogil=True)
+def _search_chunk(x_start, x_end, tokens, starts, lengths, items, probe_lengths, postings_start, postings_record,
+                  postings_offset, postings_length, ell_wanted, signatures, loose, threshold, counts, touched, masks, words,
+                  positions, position_starts, diagonals, out_first, out_second, out_score):
+    """Scan instructions x_start..x_end against every earlier one; returns (pairs written, next x).
+
+    Stops early, before an instruction, when the output might not hold all its pairs (at most x).
+    """
+    found = 0
+    capacity = out_first.shape[0]
+    for x in range(x_start, x_end):
+        if found + x > capacity:
+            return found, x
+        length_x = lengths[x]
+        if length_x == 0:
+            continue
+        start_x = starts[x]
+        shortest = length_x * loose / (2 - loose) - 1e-9
+        longest = length_x * (2 - loose) / loose + 1e-9
+        n_touched = 0
+        for offset_x in range(probe_lengths[x]):
+            item = items[start_x + offset_x]
+            for entry in range(postings_start[item], postings_start[item + 1]):
+                y = postings_record[entry]
+                if y >= x:
+                    break  # postings are sorted by record: the rest come later than x
+                length_y = postings_length[entry]
+                if length_y < shortest or length_y > longest:
+                    continue
+                count = counts[y]
+                if count < 0:
+                    continue  # already ruled out
+                alpha = _alpha(loose, length_x, length_y)
+                ell = ell_wanted if alpha >= ell_wanted else alpha
+                offset_y = postings_offset[entry]
+                if offset_x >= length_x - alpha + ell or offset_y >= length_y - alpha + ell:
+                    continue  # outside this pair's l-prefixes
+                if count == 0:
+                    touched[n_touched] = y
+                    n_touched += 1
+                count += 1
+                # PPJoin's positional filter: matches so far plus what is left after them on the shorter side.
+                if count + min(length_x - offset_x - 1, length_y - offset_y - 1) < alpha:
+                    count = -1
+                counts[y] = count
+        tokens_x = tokens[start_x:starts[x + 1]]
+        short_x = length_x <= 64
+        if short_x:  # x's bit masks once, for every candidate
+            for i in range(length_x):
+                masks[tokens_x[i]] |= np.uint64(1) << np.uint64(i)
+        for i in range(n_touched):
+            y = touched[i]
+            count = counts[y]
+            counts[y] = 0
+            if count <= 0:
+                continue
+            length_y = lengths[y]
+            alpha = _alpha(loose, length_x, length_y)
+            if count < (ell_wanted if alpha >= ell_wanted else alpha):
+                continue
+            bound = 0
+            for bucket in range(signatures.shape[1]):
+                bound += min(signatures[x, bucket], signatures[y, bucket])
+            if bound < alpha:
+                continue
+            tokens_y = tokens[starts[y]:starts[y + 1]]
+            if short_x:
+                lcs = _lcs_one_word(tokens_y, length_x, masks)
+            else:
+                lcs = _lcs(tokens_y, tokens_x, alpha, masks, words, positions, position_starts, diagonals)
+            if lcs < alpha:
+                continue
+            score = _fmeasure(lcs, length_x, length_y)
+            if score > threshold:
+                out_first[found] = y
+                out_second[found] = x
+                out_score[found] = score
+                found += 1
+        if short_x:
+            for i in range(length_x):
+                masks[tokens_x[i]] = np.uint64(0)
+    return found, x_end
+
+
+@njit(cache=True, nogil=True)
+def _lcs_one_word(b, n, masks):
+    """LCS of `b` and a sequence of n <= 64 tokens whose position bits are set in `masks`."""
+    full = np.uint64(0xFFFFFFFFFFFFFFFF) if n == 64 else (np.uint64(1) << np.uint64(n)) - np.uint64(1)
+    v = full
+    for j in range(b.shape[0]):
+        u = v & masks[b[j]]
+        v = ((v + u) | (v - u)) & full
+    return n - _popcount(v)
+
+
+@njit(cache=True, nogil=True)
+def _lcs(a, b, alpha, masks, words, positions, position_starts, diagonals):
+    """LCS of two token-id arrays, exact whenever it is at least `alpha` (else any value below `alpha`).
+
+    Long pairs try Myers' O(ND) algorithm first, capped at the D that `alpha` allows and at the work a
+    bit-parallel run would cost; near-identical texts finish there at once. Otherwise bit-parallel
+    (Allison-Dix / Hyyro) over the shorter side, on one 64-bit word or on several.
+    """
+    if a.shape[0] > b.shape[0]:
+        a, b = b, a
+    n, m = a.shape[0], b.shape[0]
+    if n == 0:
+        return 0
+    if n > 64 and m > 4_096:
+        budget = ((n + 63) // 64) * m
+        d = _myers_distance(a, b, n + m - 2 * alpha, budget, diagonals)
+        if d >= 0:
+            return (n + m - d) // 2
+        if d == -2:
+            return 0  # more than the allowed D: the LCS is below alpha
+    if n <= 64:
+        for i in range(n):
+            masks[a[i]] |= np.uint64(1) << np.uint64(i)
+        lcs = _lcs_one_word(b, n, masks)
+        for i in range(n):
+            masks[a[i]] = np.uint64(0)
+        return lcs
+    return _lcs_multiword(a, b, words, positions, position_starts, masks)
+
+
+@njit(cache=True, nogil=True)
+def _popcount(v):
+    count = 0
+    while v:
+        v &= v - np.uint64(1)
+        count += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _lcs_multiword(a, b, words, positions, position_starts, counts):
+    """Bit-parallel LCS over several words; each step builds its token's mask from a position list.
+
+    `counts` (per token) and `position_starts` (per token, 1-based, 0 = absent) must be zero on entry
+    and are zero again on return.
+    """
+    n, m = a.shape[0], b.shape[0]
+    w = (n + 63) // 64
+    # Positions of `a` grouped by token: a counting sort.
+    for i in range(n):
+        counts[a[i]] += np.uint64(1)
+    total = 0
+    for i in range(n):
+        token = a[i]
+        if position_starts[token] == 0:
+            position_starts[token] = total + 1
+            total += np.int64(counts[token])
+    for i in range(n):
+        counts[a[i]] = np.uint64(0)
+    for i in range(n):
+        token = a[i]
+        positions[position_starts[token] - 1 + np.int64(counts[token])] = i
+        counts[token] += np.uint64(1)
+    v = words[:w]
+    for k in range(w):
+        v[k] = np.uint64(0xFFFFFFFFFFFFFFFF)
+    last_bits = n - 64 * (w - 1)
+    top = np.uint64(0xFFFFFFFFFFFFFFFF) if last_bits == 64 else (np.uint64(1) << np.uint64(last_bits)) - np.uint64(1)
+    v[w - 1] = top
+    mask = np.zeros(w, dtype=np.uint64)
+    for j in range(m):
+        token = b[j]
+        start = position_starts[token]
+        if start == 0:
+            continue  # the token is not in `a`: v does not change
+        occurrences = np.int64(counts[token])
+        for p in range(occurrences):
+            position = positions[start - 1 + p]
+            mask[position >> 6] |= np.uint64(1) << np.uint64(position & 63)
+        carry = np.uint64(0)
+        borrow = np.uint64(0)
+        for k in range(w):
+            old = v[k]
+            u = old & mask[k]
+            added = old + u
+            carry_out = np.uint64(1) if added < old else np.uint64(0)
+            added_carry = added + carry
+            if added_carry < added:
+                carry_out = np.uint64(1)
+            subtracted = old - u
+            borrow_out = np.uint64(1) if old < u else np.uint64(0)
+            subtracted_borrow = subtracted - borrow
+            if subtracted < borrow:
+                borrow_out = np.uint64(1)
+            v[k] = added_carry | subtracted_borrow
+            carry, borrow = carry_out, borrow_out
+        v[w - 1] &= top
+        for p in range(occurrences):
+            mask[positions[start - 1 + p] >> 6] = np.uint64(0)
+    ones = 0
+    for k in range(w):
+        ones += _popcount(v[k])
+    for i in range(n):
+        position_starts[a[i]] = 0
+        counts[a[i]] = np.uint64(0)
+    return n - ones
+
+
+@njit(cache=True, nogil=True)
+def _myers_distance(a, b, max_d, budget, diagonals):
+    """Myers' greedy O(ND) shortest edit distance (insertions and deletions) of a and b.
+
+    Returns D when D <= max_d within `budget` steps, -2 when D > max_d, -1 when the budget ran out.
+    """
+    n, m = a.shape[0], b.shape[0]
+    if max_d < 0:
+        return -2
+    limit = min(max_d, n + m)
+    offset = limit + 1
+    if 2 * limit + 3 > diagonals.shape[0]:
+        return -1
+    diagonals[offset + 1] = 0
+    work = 0
+    for d in range(limit + 1):
+        for k in range(-d, d + 1, 2):
+            if k == -d or (k != d and diagonals[offset + k - 1] < diagonals[offset + k + 1]):
+                x = diagonals[offset + k + 1]
+            else:
+                x = diagonals[offset + k - 1] + 1
+            y = x - k
+            while x < n and y < m and a[x] == b[y]:
+                x += 1
+                y += 1
+                work += 1
+            diagonals[offset + k] = x
+            if x >= n and y >= m:
+                return d
+        work += d + 1
+        if work > budget:
+            return -1
+    return -2
+
+
+@njit(cache=True, nogil=True)
+def _greedy_kernel(first, second, dropped, partner):
+    """Self-Instruct's greedy filter over pairs sorted by (second, first): drop a later one with a kept partner."""
+    for i in range(first.shape[0]):
+        later = second[i]
+        if dropped[later]:
+            continue
+        if not dropped[first[i]]:
+            dropped[later] = True
+            partner[later] = first[i]
+
+
+def _greedy(first: np.ndarray, second: np.ndarray, dropped: np.ndarray, partner: np.ndarray) -> None:
+    if len(first):
+        _greedy_kernel(first, second, dropped, partner)

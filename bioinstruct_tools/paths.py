@@ -18,7 +18,8 @@ class UnsafeOutput(Exception):
     """An output path that would destroy an input or cannot be written; the message says which and why."""
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a, b) -> bool:
+    a, b = Path(a), Path(b)
     try:
         return os.path.samefile(a, b)  # also catches hard links and symlinks
     except OSError:  # one of them does not exist
@@ -29,7 +30,7 @@ def check_output_file(output: str, inputs: Iterable[str]) -> Path:
     """Refuse an output file that is an input, is not a regular file, or has no folder to go in."""
     path = Path(output)
     for source in inputs:
-        if _same_file(path, Path(source)):
+        if same_file(path, source):
             raise UnsafeOutput(f"{output}: is the input {source}; refusing to overwrite it")
     if path.exists() and not path.is_file():
         raise UnsafeOutput(f"{output}: not a regular file (a folder, device or pipe); name a file to write")

@@ -243,3 +243,18 @@ def test_records_left_out_for_schema_violations_are_counted():
     report = checks.validate_records(as_records(rows), "f.jsonl")
     assert report.skipped == 1
     assert report.check("uniqueness").summary == "3 distinct instructions in 3 schema-valid records"
+
+
+def test_validate_streams_every_pair_to_pairs_and_keeps_show_in_the_report(tmp_path, capsys):
+    base = "Summarize the discharge note of the patient with sepsis in two sentences"
+    rows = [dict(records(1)[0], instruction=f"{base} variant {k}") for k in range(6)]
+    path = write_jsonl(tmp_path / "near.jsonl", rows)
+    assert main(["validate", str(path), "--json", "--show", "2", "--pairs", str(tmp_path / "pairs.jsonl")]) == 0
+    captured = capsys.readouterr()
+    near = json.loads(captured.out)["checks"]["near_duplicates"]
+    streamed = [json.loads(line) for line in (tmp_path / "pairs.jsonl").read_text().splitlines()]
+    assert near["pairs"] == near["counts"]["near_duplicate"] == len(streamed) == 15  # every pair of six
+    assert [offender["pair"] for offender in near["offenders"]] == [[0, 1], [0, 2]]
+    assert streamed[0] == {"first": 0, "second": 1, "score": near["offenders"][0]["score"]}
+    assert near["greedy_dropped"] == [1, 2, 3, 4, 5] and near["greedy_kept_partner"] == [0] * 5
+    assert "15 pairs written to" in captured.err

@@ -5,7 +5,16 @@ import random
 import pytest
 from rouge_score import rouge_scorer
 
-from bioinstruct_tools.neardup import find_near_duplicates, greedy_dropped, lcs_length, rouge_tokens
+import numpy as np
+
+from bioinstruct_tools.neardup import (
+    _myers_distance,
+    find_near_duplicates,
+    greedy_dropped,
+    lcs_length,
+    rouge_tokens,
+    scan_near_duplicates,
+)
 
 SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)  # Self-Instruct's scorer
 VOCABULARY = (
@@ -133,6 +142,54 @@ def test_greedy_filter_equals_self_instructs_loop():
             kept.append(j)
     assert dropped  # the corpus exercises the filter
     assert greedy_dropped(find_near_duplicates(corpus)) == dropped
+    assert scan_near_duplicates(corpus).dropped == dropped  # computed while the pairs stream
+
+
+def test_the_streaming_scan_counts_every_pair_and_keeps_the_first_ones():
+    corpus = synthetic_corpus(1500, seed=7)
+    pairs = find_near_duplicates(corpus)
+    streamed = []
+    scan = scan_near_duplicates(corpus, keep=10, on_pairs=streamed.extend)
+    assert scan.pairs == len(pairs) == len(streamed) > 100
+    assert sorted(streamed, key=lambda p: (p.first, p.second)) == pairs
+    by_later = sorted(pairs, key=lambda p: (p.second, p.first))
+    assert streamed == by_later and scan.first_pairs == by_later[:10]
+    # Each dropped instruction's partner is its earliest near-duplicate that the filter kept.
+    dropped = set(scan.dropped)
+    for index, partner in scan.kept_partner.items():
+        assert partner == min(p.first for p in pairs if p.second == index and p.first not in dropped)
+
+
+def test_tiny_thresholds_find_every_pair_that_shares_a_token():
+    corpus = ["alpha beta", "beta gamma", "delta epsilon", "epsilon alpha zeta eta theta"]
+    assert fast(corpus, 1e-12) == brute_force(corpus, 1e-12) and len(brute_force(corpus, 1e-12)) == 3
+
+
+def _lcs_dp(a, b):
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0]
+        for j, y in enumerate(b):
+            current.append(previous[j] + 1 if x == y else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
+
+
+def test_lcs_of_long_sequences_over_several_words_and_by_myers():
+    rng = random.Random(11)
+    for n, m in [(65, 65), (128, 300), (200, 5_000), (70, 4_500)]:
+        a = [rng.randrange(8) for _ in range(n)]
+        b = [rng.randrange(8) for _ in range(m)]
+        assert lcs_length(a, b) == _lcs_dp(a, b)
+    # Near-identical long texts: Myers' distance is exact and is what keeps them fast.
+    a = [rng.randrange(50) for _ in range(5_000)]
+    b = list(a)
+    del b[100:103]
+    b[2_000:2_000] = [7, 7]
+    diagonals = np.zeros(40_000, dtype=np.int64)
+    distance = _myers_distance(np.array(a, np.int32), np.array(b, np.int32), 100, 10**9, diagonals)
+    assert distance == 5 and lcs_length(a, b) == len(a) - 3 == _lcs_dp(a, b)
+    assert _myers_distance(np.array(a, np.int32), np.array(b, np.int32), 4, 10**9, diagonals) == -2
 
 
 def test_threshold_must_be_a_fraction():

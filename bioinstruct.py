@@ -247,8 +247,22 @@ def _json_lines_records(path: str, text: str) -> Iterator[tuple[int, int, dict]]
         index += 1
 
 
+def _plainly_valid(record: dict) -> bool:
+    """The common case, decided without jsonschema: three strings, two of them with a non-space, all UTF-8."""
+    instruction, input, output = record.get("instruction"), record.get("input"), record.get("output")
+    return (type(instruction) is str and type(input) is str and type(output) is str
+            and not instruction.isspace() and instruction != "" and not output.isspace() and output != ""
+            and not _LONE_SURROGATE.search(instruction) and not _LONE_SURROGATE.search(input)
+            and not _LONE_SURROGATE.search(output))
+
+
 def schema_violations(record: dict) -> list[tuple[str, str]]:
-    """Every way `record` breaks RECORD_SCHEMA, as `(reason_code, message)` pairs; empty when it is valid."""
+    """Every way `record` breaks RECORD_SCHEMA, as `(reason_code, message)` pairs; empty when it is valid.
+
+    jsonschema judges every record that is not plainly valid (and is the oracle of the fast path in tests).
+    """
+    if _plainly_valid(record):
+        return []
     violations = []
     for error in _RECORD_VALIDATOR.iter_errors(record):
         field = error.path[0] if error.path else None

@@ -48,8 +48,9 @@ def _format_characters() -> dict[int, None]:
 
 def normalized_instruction(instruction: str) -> str:
     """The key `--strict` uniqueness compares: NFKC, no format characters, case-folded, punctuation as spaces."""
-    text = unicodedata.normalize("NFKC", instruction).translate(_format_characters())
-    return _NORMALIZE_DROP.sub(" ", text.casefold()).strip()
+    if not instruction.isascii():  # ASCII is NFKC already and holds no format character
+        instruction = unicodedata.normalize("NFKC", instruction).translate(_format_characters())
+    return _NORMALIZE_DROP.sub(" ", instruction.casefold()).strip()
 
 
 @dataclass
@@ -323,26 +324,27 @@ def validate_records(
     Near-duplicate pairs are counted exactly but only the first `keep_pairs` are kept; `on_pairs` gets
     them all, as record indices, while they stream.
     """
-    checks = []
-
-    def timed(run, *args, **kwargs) -> CheckResult:
-        start = time.perf_counter()
-        result = run(*args, **kwargs)
-        result.seconds = time.perf_counter() - start
-        checks.append(result)
-        return result
-
-    schema = timed(check_schema, records)
+    schema = _timed(check_schema, records)
     invalid = {offender.index for offender in schema.offenders}
     valid = [record for record in records if record.index not in invalid]
-    timed(check_uniqueness, valid, strict=strict)
-    timed(check_size, len(records), expected_rows)
-    timed(check_placeholders, valid)
-    timed(check_self_instruct_filters, valid, strict=strict)
-    timed(check_near_duplicates, valid, threshold=near_duplicate_threshold, gating=gate_near_duplicates,
-          progress=progress, keep_pairs=keep_pairs, on_pairs=_in_record_indices(on_pairs, valid))
-    timed(check_categories, valid)
+    checks = [
+        schema,
+        _timed(check_uniqueness, valid, strict=strict),
+        _timed(check_size, len(records), expected_rows),
+        _timed(check_placeholders, valid),
+        _timed(check_self_instruct_filters, valid, strict=strict),
+        _timed(check_near_duplicates, valid, threshold=near_duplicate_threshold, gating=gate_near_duplicates,
+               progress=progress, keep_pairs=keep_pairs, on_pairs=_in_record_indices(on_pairs, valid)),
+        _timed(check_categories, valid),
+    ]
     return Report(path=path, rows=len(records), checks=checks, records=records)
+
+
+def _timed(run, *args, **kwargs) -> CheckResult:
+    start = time.perf_counter()
+    result = run(*args, **kwargs)
+    result.seconds = time.perf_counter() - start
+    return result
 
 
 def _in_record_indices(on_pairs, records: list[Record]):

@@ -25,6 +25,7 @@ threads (the kernel releases the GIL). `rouge_score` brute force is the oracle i
 
 import math
 import os
+import re
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +34,6 @@ from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 from numba import njit
-from rouge_score import tokenize as rouge_tokenize
 
 SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instruction only if ROUGE-L <= 0.7
 _MARGIN = 1e-9  # bounds are loosened by this much so float rounding never hides a pair
@@ -62,9 +62,17 @@ class NearDuplicateScan:
     scores: Optional[np.ndarray] = None  # a histogram of pair scores in bins of 0.01, when asked for
 
 
+_ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
+
+
 def rouge_tokens(text: str) -> list[str]:
-    """Tokens exactly as `rouge_score.rouge_scorer.RougeScorer(["rougeL"])` (no stemmer) makes them."""
-    return rouge_tokenize.tokenize(text, None)
+    """Tokens exactly as `rouge_score.rouge_scorer.RougeScorer(["rougeL"])` (no stemmer) makes them.
+
+    rouge_score lowercases, turns every run of other characters into a space, splits and keeps the
+    `[a-z0-9]+` tokens: the maximal runs of `[a-z0-9]`, found here in one pass (twice as fast; its
+    `tokenize` is the oracle in tests/test_neardup.py).
+    """
+    return _ROUGE_TOKEN.findall(text.lower())
 
 
 def rouge_l_fmeasure(lcs: int, target_len: int, prediction_len: int) -> float:

@@ -3,7 +3,10 @@
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rouge_score import rouge_scorer
+from rouge_score import tokenize as rouge_tokenize
 
 import numpy as np
 
@@ -129,6 +132,12 @@ def test_lcs_matches_rouge_score_dynamic_programming():
 
 def test_tokens_are_rouge_scores():
     assert rouge_tokens("Give the IV dose (5 mg/kg) q6h.") == ["give", "the", "iv", "dose", "5", "mg", "kg", "q6h"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from("aZ9 _-\n\tİß"), max_size=60))
+def test_tokens_equal_rouge_scores_tokenizer_on_any_text(text):
+    assert rouge_tokens(text) == rouge_tokenize.tokenize(text, None)
 
 
 def test_greedy_filter_equals_self_instructs_loop():

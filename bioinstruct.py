@@ -441,6 +441,11 @@ def _task_verb(text: str) -> Optional[str]:
     return None
 
 
+def task_verb(instruction: str) -> Optional[str]:
+    """The verb or question word that states the task ("extract", "summarize", "what"), as `categorize` reads it."""
+    return _task_verb(_normalize_whitespace(instruction))
+
+
 def categorize(instruction: str, input: str = "") -> str:
     """Assign one of CATEGORIES to an instruction (and its input), deterministically and without a model.
 

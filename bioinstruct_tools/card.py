@@ -27,7 +27,7 @@ INFOS_PATH = REPO_ROOT / "dataset_infos.json"
 INFOS_FILENAME = "dataset_infos.json"
 
 # Generated blocks of the card's body, between `<!-- bioinstruct:NAME -->` and `<!-- /bioinstruct:NAME -->`.
-SIZES_BLOCK, PROVENANCE_BLOCK = "sizes", "provenance"
+SIZES_BLOCK, PROVENANCE_BLOCK, CONTAMINATION_BLOCK, FIGURES_BLOCK = "sizes", "provenance", "contamination", "figures"
 MAINTAINER_GUIDE = "<!-- bioinstruct:maintainer-guide -->"  # the exported card stops here
 
 # Hub metadata that the builder does not carry.
@@ -150,11 +150,39 @@ def _fill_block(body: str, name: str, content: str) -> str:
     return re.sub(re.escape(start) + r".*?" + re.escape(end), lambda _: f"{start}\n{content}\n{end}", body, flags=re.S)
 
 
-def render_card(current_text: str, infos: DatasetInfosDict, for_hub: bool = False) -> str:
-    """`current_text` with its YAML and generated blocks regenerated; `for_hub` drops the maintainer guide."""
+def contamination_note(check) -> str:
+    """The card's Contamination line from a build's `contamination` check; empty when the build ran none."""
+    if check is None:
+        return ""
+    benchmarks = check.details["benchmarks"]
+    named = ", ".join(f"`{Path(name).name}` ({figures['items']:,} items: {figures['records']} records)"
+                      for name, figures in benchmarks.items())
+    overlapping = len({offender.index for offender in check.offenders})
+    return (f"**Contamination.** The build checked every record against {named}, with "
+            f"{check.details['ngram']}-grams of the instruction, input and output (a field shorter than that: "
+            f"the whole field): {overlapping} records overlap a benchmark item.")
+
+
+def figures_section(figures: dict[str, str]) -> str:
+    """The card's figures, `{file in the repo: title}`, drawn by the build from its data; empty for none."""
+    if not figures:
+        return ""
+    images = "\n".join(f"![{title}]({path})" for path, title in figures.items())
+    return ("### Figures\n\nDrawn by `bioinstruct report` from this build's data (numbers in the card above and "
+            "in `bioinstruct validate --json`):\n\n" + images)
+
+
+def render_card(current_text: str, infos: DatasetInfosDict, for_hub: bool = False, contamination=None,
+                figures: Optional[dict[str, str]] = None) -> str:
+    """`current_text` with its YAML and generated blocks regenerated; `for_hub` drops the maintainer guide.
+
+    `contamination` is a build's contamination check result, when it ran one; `figures` the images it drew.
+    """
     body = DatasetCard(current_text).text
     body = _fill_block(body, SIZES_BLOCK, sizes_table(infos))
     body = _fill_block(body, PROVENANCE_BLOCK, provenance_note(infos))
+    body = _fill_block(body, CONTAMINATION_BLOCK, contamination_note(contamination))
+    body = _fill_block(body, FIGURES_BLOCK, figures_section(figures or {}))
     if for_hub and MAINTAINER_GUIDE in body:
         body = body[: body.index(MAINTAINER_GUIDE)].rstrip() + "\n"
     return f"---\n{card_data(infos).to_yaml()}\n---\n{body}"

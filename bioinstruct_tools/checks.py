@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import bioinstruct
+from bioinstruct_tools import contamination
 from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, NearDuplicatePair, scan_near_duplicates
 
 # Self-Instruct's post-processing filters (Wang et al. 2023, `bootstrap_instructions.py`).
@@ -275,6 +276,51 @@ def check_near_duplicates(records: list[Record], threshold: float = SELF_INSTRUC
     return result
 
 
+@dataclass
+class Benchmarks:
+    """Evaluation sets to check the records against (`--against`), already read, and how."""
+
+    items: dict[str, list[dict]]  # benchmark name (its path) -> its items
+    bench_fields: tuple[str, ...] = contamination.DEFAULT_BENCH_FIELDS
+    fields: tuple[str, ...] = contamination.DEFAULT_FIELDS
+    ngram: int = contamination.DEFAULT_NGRAM
+    gating: bool = False
+
+
+def check_contamination(records: list[Record], benchmarks: Benchmarks) -> CheckResult:
+    """Records that share a word n-gram (or, when short, their whole field) with a benchmark item."""
+    data = [record.data for record in records]
+    offenders, per_benchmark = [], {}
+    for name, items in benchmarks.items.items():
+        found = contamination.find_contamination(data, items, name, fields=benchmarks.fields,
+                                                 bench_fields=benchmarks.bench_fields, ngram=benchmarks.ngram)
+        matches = []
+        for position, fields in sorted(found.matches.items()):
+            for match in fields:
+                offenders.append(_located(records[position], "benchmark_overlap",
+                                          f"{match.field}: {describe_match(match, benchmarks.ngram)} of {name}"))
+                matches.append({"index": records[position].index, "line": records[position].line,
+                                "field": match.field, "ngrams": match.windows, "matched": match.matched,
+                                "fraction": round(match.fraction, 4), "whole_field": match.whole_field,
+                                "items": match.items})
+        per_benchmark[name] = {"items": found.items, "records": len(found.matches),
+                               "by_field": found.records_by_field(), "matches": matches}
+    contaminated = len({offender.index for offender in offenders})
+    summary = (f"{contaminated} records overlap "
+               + ", ".join(f"{name} ({figures['records']})" for name, figures in per_benchmark.items())
+               + f" ({benchmarks.ngram}-grams of {', '.join(benchmarks.fields)})")
+    return _result("contamination", benchmarks.gating, offenders, summary, ngram=benchmarks.ngram,
+                   benchmarks=per_benchmark)
+
+
+def describe_match(match: "contamination.FieldMatch", ngram: int) -> str:
+    items = ", ".join(map(str, match.items[:10])) + (f" and {len(match.items) - 10} more" if len(match.items) > 10 else "")
+    if match.whole_field:
+        return f"the whole field (shorter than {ngram} words) in item{'s' if len(match.items) > 1 else ''} {items}"
+    return (f"{match.matched} of its {match.windows} {ngram}-grams ({match.fraction:.0%}) in "
+            f"item{'s' if len(match.items) > 1 else ''} {items}")
+
+
 def check_categories(records: list[Record]) -> CheckResult:
     counts = Counter(bioinstruct.categorize(record.data["instruction"], record.data["input"]) for record in records)
     total = max(len(records), 1)
@@ -318,6 +364,7 @@ def validate_records(
     progress: Optional[Callable[[int], None]] = None,
     keep_pairs: int = 5,
     on_pairs: Optional[Callable[[list[NearDuplicatePair]], None]] = None,
+    benchmarks: Optional[Benchmarks] = None,
 ) -> Report:
     """Run every check on records already read (`path` names where they came from in the report).
 
@@ -337,6 +384,8 @@ def validate_records(
                progress=progress, keep_pairs=keep_pairs, on_pairs=_in_record_indices(on_pairs, valid)),
         _timed(check_categories, valid),
     ]
+    if benchmarks is not None and benchmarks.items:
+        checks.append(_timed(check_contamination, valid, benchmarks))
     return Report(path=path, rows=len(records), checks=checks, records=records)
 
 

@@ -9,8 +9,11 @@ import argparse
 import json
 import math
 import os
+import shutil
 import signal
 import sys
+import tempfile
+from pathlib import Path
 from typing import Optional
 
 from datasets.exceptions import DatasetGenerationError
@@ -19,7 +22,7 @@ from huggingface_hub.utils import validate_repo_id
 from tqdm.auto import tqdm
 
 import bioinstruct
-from bioinstruct_tools import __version__, card, checks, export, hub, paths
+from bioinstruct_tools import __version__, card, checks, contamination, export, hub, paths
 from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
@@ -77,6 +80,58 @@ def hub_repo_id(text: str) -> str:
     return text
 
 
+def positive_int(text: str) -> int:
+    value = non_negative_int(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("expected a number of 1 or more, got 0")
+    return value
+
+
+def field_list(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated field names, got {text!r}")
+    return names
+
+
+def record_fields(text: str) -> tuple[str, ...]:
+    names = field_list(text)
+    unknown = [name for name in names if name not in bioinstruct.FIELDS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown field {unknown[0]!r}: choose from {', '.join(bioinstruct.FIELDS)}")
+    return names
+
+
+def _contamination_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    parser.add_argument("--against", nargs="+", required=required, default=[], metavar="BENCH",
+                        help="evaluation benchmarks: JSON, JSON Lines, CSV, parquet, a save_to_disk folder or a "
+                             "datasets folder")
+    parser.add_argument("--bench-field", type=field_list, default=contamination.DEFAULT_BENCH_FIELDS,
+                        metavar="NAME,...", help="the benchmark's text fields (default: %(default)s)")
+    parser.add_argument("--field", type=record_fields, default=contamination.DEFAULT_FIELDS, metavar="NAME,...",
+                        help="the record fields to check (default: instruction,input,output)")
+    parser.add_argument("--ngram", type=positive_int, default=contamination.DEFAULT_NGRAM, metavar="N",
+                        help="words per n-gram (default: %(default)s, GPT-3's; 8 is the other common choice)")
+    parser.add_argument("--split", metavar="NAME", help="the split of a benchmark folder (default: test)")
+    if not required:
+        parser.add_argument("--gate-contamination", action="store_true",
+                            help="fail when a record overlaps a benchmark (default: a warning)")
+
+
+def load_benchmarks(args) -> Optional[checks.Benchmarks]:
+    """The `--against` benchmarks, read; None when there are none. Unreadable ones end the command (exit 2)."""
+    if not args.against:
+        return None
+    items = {}
+    for path in args.against:
+        try:
+            items[path] = contamination.read_benchmark(path, split=args.split)
+        except contamination.BenchmarkError as e:
+            raise CommandError(str(e), EXIT_UNREADABLE) from None
+    return checks.Benchmarks(items=items, bench_fields=args.bench_field, fields=args.field, ngram=args.ngram,
+                             gating=getattr(args, "gate_contamination", False))
+
+
 def _validation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--expect-rows", type=non_negative_int, metavar="N",
                         help=f"gate on exactly N rows (default: {bioinstruct.PUBLISHED_SIZE:,} for the upstream "
@@ -92,13 +147,14 @@ def _validation_options(parser: argparse.ArgumentParser) -> None:
 
 def run_validation(path: str, args, on_pairs=None) -> checks.Report:
     expected = args.expect_rows if args.expect_rows is not None else checks.default_expected_rows(path)
+    benchmarks = load_benchmarks(args)
     bar, update = _progress_bar("near-duplicates")
     try:
         return checks.validate_file(
             path, expected_rows=expected, strict=args.strict,
             near_duplicate_threshold=getattr(args, "near_duplicate_threshold", SELF_INSTRUCT_THRESHOLD),
             gate_near_duplicates=getattr(args, "gate_near_duplicates", False), progress=update,
-            keep_pairs=getattr(args, "show", 5), on_pairs=on_pairs)
+            keep_pairs=getattr(args, "show", 5), on_pairs=on_pairs, benchmarks=benchmarks)
     finally:
         bar.close()
 
@@ -128,7 +184,7 @@ def print_report(report: checks.Report, show: int, out=None) -> None:
 def cmd_validate(args) -> int:
     for output in (args.rejects, args.pairs):
         if output:
-            paths.check_output_file(output, inputs=[args.file])
+            paths.check_output_file(output, inputs=[args.file, *args.against])
     if args.rejects and args.pairs and paths.same_file(args.rejects, args.pairs):
         raise CommandError("--rejects and --pairs name the same file", EXIT_UNREADABLE)
     if args.pairs:
@@ -153,6 +209,92 @@ def cmd_validate(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------
+# contamination
+# ---------------------------------------------------------------------------------------------------
+
+
+def cmd_contamination(args) -> int:
+    if args.rejects:
+        paths.check_output_file(args.rejects, inputs=[args.file, *args.against])
+    records = [checks.Record(index, line, data) for index, line, data in bioinstruct.read_records(args.file)]
+    benchmarks = load_benchmarks(args)
+    valid = [record for record in records if not bioinstruct.schema_violations(record.data)]
+    result = checks.check_contamination(valid, benchmarks)
+    contaminated = sorted({offender.index for offender in result.offenders})
+    if args.rejects:
+        by_index = {record.index: record for record in records}
+        with paths.atomic_file(args.rejects) as f:
+            for index in contaminated:
+                reasons = [offender.detail for offender in result.offenders if offender.index == index]
+                f.write(json.dumps({"index": index, "line": by_index[index].line, "reasons": reasons,
+                                    "record": by_index[index].data}, ensure_ascii=False) + "\n")
+        print(f"{len(contaminated)} records written to {args.rejects}", file=sys.stderr)
+    if args.json:
+        json.dump({"file": args.file, "records": len(records), "checked": len(valid), "ngram": args.ngram,
+                   "fields": list(args.field), "bench_fields": list(args.bench_field),
+                   "contaminated": len(contaminated), "benchmarks": result.details["benchmarks"]},
+                  sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        skipped = f", {len(records) - len(valid)} left out for schema violations" if len(valid) < len(records) else ""
+        print(f"{args.file}: {len(records)} records{skipped}; {args.ngram}-grams of {', '.join(args.field)} "
+              f"(a field shorter than {args.ngram} words: the whole field)")
+        for name, figures in result.details["benchmarks"].items():
+            by_field = ", ".join(f"{field} {count}" for field, count in figures["by_field"].items()) or "none"
+            print(f"  {name} ({figures['items']:,} items): {figures['records']} records overlap ({by_field})")
+        for offender in result.offenders[:args.show]:
+            print(f"    record {offender.index}" + (f" (line {offender.line})" if offender.line else "")
+                  + f": {offender.detail}")
+        if len(result.offenders) > args.show:
+            print(f"    ... and {len(result.offenders) - args.show} more")
+        print(f"result: {'CONTAMINATED' if contaminated else 'CLEAN'}")
+    return EXIT_FAILED if contaminated else EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------------------
+
+
+def cmd_report(args) -> int:
+    from bioinstruct_tools import report as report_module  # matplotlib only for this command
+
+    out = paths.check_output_dir(args.out, inputs=[args.source])
+    if out.exists() and any(out.iterdir()):
+        if not args.overwrite:
+            raise CommandError(f"{out}: already exists (use --overwrite to replace an earlier report)")
+        if not (out / "report.json").is_file():
+            raise CommandError(f"{out}: not a folder written by `bioinstruct report` (no report.json); "
+                               "refusing to replace it")
+    bar, update = _progress_bar("near-duplicates")
+    try:
+        if os.path.isdir(args.source):
+            validation = hub.validate_layout(args.source, progress=update)
+        else:
+            validation = checks.validate_file(args.source, progress=update)
+    except hub.PushError as e:
+        raise CommandError(str(e), EXIT_UNREADABLE) from None
+    finally:
+        bar.close()
+    report = report_module.collect(validation)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.report-", dir=out.parent))
+    try:
+        report_module.write_report(report, staging)
+        paths.move_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if args.json:
+        json.dump(report.numbers, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        print(f"wrote {out}/report.md, report.json and {len(report_module.FIGURE_NAMES)} figures "
+              f"(PNG and SVG) in {out}/figures for {validation.rows:,} records")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------
 # build
 # ---------------------------------------------------------------------------------------------------
 
@@ -170,7 +312,7 @@ def cmd_build(args) -> int:
     try:
         result = export.build(args.source, args.out, expected_rows=args.expect_rows, strict=args.strict,
                               overwrite=args.overwrite, record=args.record, progress=update,
-                              config_progress=config_built)
+                              config_progress=config_built, benchmarks=load_benchmarks(args))
     except export.GateFailed as e:
         bar.close()
         print_report(e.report, show=5, out=sys.stderr)
@@ -211,7 +353,8 @@ def cmd_push(args) -> int:
     bar, update = _progress_bar("validating")
     try:
         expected = bioinstruct.PUBLISHED_SIZE if args.repo_id == bioinstruct._REPO_ID else args.expect_rows
-        report = hub.validate_layout(args.dir, expected_rows=expected, progress=update)
+        report = hub.validate_layout(args.dir, expected_rows=expected, progress=update,
+                                     benchmarks=load_benchmarks(args))
     except hub.PushError as e:
         raise CommandError(str(e)) from None
     finally:
@@ -267,6 +410,7 @@ def make_parser() -> argparse.ArgumentParser:
                        help="upstream only: store the measured checksum and sizes in this repo's card and infos")
     build.add_argument("--json", action="store_true", help="print the table as JSON")
     _validation_options(build)
+    _contamination_options(build)
     build.set_defaults(run=cmd_build)
 
     validate = commands.add_parser("validate", help="check a BioInstruct file (upstream or regenerated)",
@@ -284,7 +428,21 @@ def make_parser() -> argparse.ArgumentParser:
                           help="write every near-duplicate pair as JSON Lines {first, second, score}, streamed")
     validate.add_argument("--show", type=non_negative_int, default=5, metavar="N",
                           help="offenders shown per check, and near-duplicate pairs kept in the report (default: 5)")
+    _contamination_options(validate)
     validate.set_defaults(run=cmd_validate)
+
+    contaminated = commands.add_parser(
+        "contamination", help="find evaluation-benchmark items leaked into the records",
+        description="Report every record whose word n-grams occur in an item of a benchmark (GPT-3's "
+                    "decontamination; a field shorter than N words counts when it occurs whole). Exit 0 when no "
+                    "record overlaps, 1 when some do, 2 when a file cannot be read.")
+    contaminated.add_argument("file", metavar="FILE", help="a JSON array or JSON Lines file of records")
+    _contamination_options(contaminated, required=True)
+    contaminated.add_argument("--json", action="store_true", help="print the report as one JSON document")
+    contaminated.add_argument("--rejects", metavar="PATH", help="write every overlapping record with its matches")
+    contaminated.add_argument("--show", type=non_negative_int, default=10, metavar="N",
+                              help="matches shown (default: %(default)s)")
+    contaminated.set_defaults(run=cmd_contamination)
 
     push = commands.add_parser("push", help="push a built folder to the Hub in one commit",
                                description="Validate DIR's data, then commit it to the Hub in one commit that also "
@@ -297,7 +455,19 @@ def make_parser() -> argparse.ArgumentParser:
     push.add_argument("--message", metavar="TEXT", help="the commit message (default names the version and git commit)")
     push.add_argument("--expect-rows", type=non_negative_int, metavar="N",
                       help=f"gate on exactly N rows (always {bioinstruct.PUBLISHED_SIZE:,} for {bioinstruct._REPO_ID})")
+    _contamination_options(push)
     push.set_defaults(run=cmd_push)
+
+    report = commands.add_parser("report", help="the dataset at a glance: figures, report.md, report.json",
+                                 description="Write DIR/report.md, DIR/report.json and six figures (PNG and SVG) "
+                                             "about FILE (JSON or JSON Lines) or a folder written by `bioinstruct "
+                                             "build`: categories, lengths, task verbs, inputs, near-duplicates, "
+                                             "validation findings.")
+    report.add_argument("source", metavar="FILE_OR_BUILT_DIR")
+    report.add_argument("--out", required=True, metavar="DIR", help="the folder to write (must not exist, or be empty)")
+    report.add_argument("--overwrite", action="store_true", help="replace DIR if an earlier report wrote it")
+    report.add_argument("--json", action="store_true", help="also print report.json")
+    report.set_defaults(run=cmd_report)
 
     card_cmd = commands.add_parser("card", help="regenerate README.md's YAML and size table and dataset_infos.json",
                                    description="Regenerate the card's YAML, its size table and dataset_infos.json "
@@ -323,7 +493,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return code
     except CommandError as e:
         return fail(str(e), e.code)
-    except (bioinstruct.UnreadableFileError, paths.UnsafeOutput) as e:
+    except (bioinstruct.UnreadableFileError, paths.UnsafeOutput, contamination.BenchmarkError) as e:
         return fail(str(e), EXIT_UNREADABLE)
     except BrokenPipeError:  # `bioinstruct validate ... | head`: the reader left, nothing to say
         _silence_stdout()

@@ -33,6 +33,7 @@ from bioinstruct_tools import __version__, card, checks, paths
 
 SHARD_NAME = "train-00000-of-00001.parquet"
 BUILD_MARKER = ".bioinstruct-build"  # hidden: neither pushed to the Hub nor read by load_dataset
+ASSETS = "assets"  # the figures the card shows
 
 
 class BuildError(Exception):
@@ -131,6 +132,7 @@ def build(
     record: bool = False,
     progress=None,
     config_progress: Optional[Callable[[str], None]] = None,
+    benchmarks: Optional[checks.Benchmarks] = None,
 ) -> BuildResult:
     """Validate `source` (None: the upstream file), then build every config into `out_dir`.
 
@@ -139,13 +141,15 @@ def build(
     upstream = source is None or source == bioinstruct._URL
     if record and not upstream:
         raise BuildError("--record stores the upstream file's checksum and sizes: build from the upstream URL")
+    benchmark_paths = list(benchmarks.items) if benchmarks else []
     if source is not None and "://" not in source:
-        paths.check_output_dir(out_dir, inputs=[source])  # before a long validation
+        paths.check_output_dir(out_dir, inputs=[source, *benchmark_paths])  # before a long validation
     source_path = fetch_source(source)
-    out = paths.check_output_dir(out_dir, inputs=[source_path])
+    out = paths.check_output_dir(out_dir, inputs=[source_path, *benchmark_paths])
     if upstream and expected_rows is None:
         expected_rows = bioinstruct.PUBLISHED_SIZE
-    report = checks.validate_file(source_path, expected_rows=expected_rows, strict=strict, progress=progress)
+    report = checks.validate_file(source_path, expected_rows=expected_rows, strict=strict, progress=progress,
+                                  benchmarks=benchmarks)
     if not report.passed:
         raise GateFailed(report)
 
@@ -168,7 +172,7 @@ def build(
     try:
         _remove_stale_staging(out)
         _check_replaceable(out, overwrite)
-        infos = _build_into_place(source_path, out, {source_url: checksum}, config_progress)
+        infos = _build_into_place(source_path, out, {source_url: checksum}, config_progress, report)
     finally:
         lock.release()
     if record:
@@ -177,8 +181,16 @@ def build(
     return BuildResult(out_dir=out, source=source_path, rows=rows, infos=infos, report=report)
 
 
+def _write_figures(report: checks.Report, folder: Path) -> dict[str, str]:
+    """The report's figures as PNG in the layout's assets folder: {path in the repo: title}."""
+    from bioinstruct_tools import report as report_module  # matplotlib only when figures are drawn
+
+    drawn = report_module.write_figures(report_module.collect(report), folder, formats=("png",))
+    return {f"{ASSETS}/{path.name}": report_module.TITLES[path.stem] for path in drawn}
+
+
 def _build_into_place(source_path: str, out: Path, checksums: dict,
-                      config_progress: Optional[Callable[[str], None]]) -> DatasetInfosDict:
+                      config_progress: Optional[Callable[[str], None]], report: checks.Report) -> DatasetInfosDict:
     """Build every config in a staging folder beside `out`, then move it into place; returns the infos."""
     try:
         staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
@@ -199,11 +211,14 @@ def _build_into_place(source_path: str, out: Path, checksums: dict,
         shutil.rmtree(staging / ".cache")
         infos = card.config_infos(measured)
         (staging / card.INFOS_FILENAME).write_text(card.infos_json(infos), encoding="utf-8")
+        figures = _write_figures(report, staging / ASSETS)
+        contamination = next((check for check in report.checks if check.name == "contamination"), None)
         (staging / "README.md").write_text(
-            card.render_card(card.CARD_PATH.read_text(encoding="utf-8"), infos, for_hub=True), encoding="utf-8")
+            card.render_card(card.CARD_PATH.read_text(encoding="utf-8"), infos, for_hub=True,
+                             contamination=contamination, figures=figures), encoding="utf-8")
         (staging / BUILD_MARKER).write_text(
             json.dumps({"written_by": "bioinstruct build", "version": __version__}) + "\n", encoding="utf-8")
-        _move_into_place(staging, out)
+        paths.move_into_place(staging, out)
     except OSError as e:
         shutil.rmtree(staging, ignore_errors=True)
         raise BuildError(f"{out}: the build could not be written ({e.strerror or e})") from None
@@ -214,14 +229,3 @@ def _build_into_place(source_path: str, out: Path, checksums: dict,
         if not bars_were_disabled:
             datasets.utils.enable_progress_bars()
     return infos
-
-
-def _move_into_place(staging: Path, out: Path) -> None:
-    """Replace `out` by the finished `staging` folder with renames only, so no half-written DIR is ever seen."""
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.replace(out, retired / "old")
-    os.replace(staging, out)
-    shutil.rmtree(retired, ignore_errors=True)

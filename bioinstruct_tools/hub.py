@@ -35,9 +35,9 @@ from bioinstruct_tools import __version__, card, checks
 # connection errors do not all derive from OSError.
 HUB_ERRORS = (hub_errors.HfHubHTTPError, getattr(hub_errors, "HTTPError", OSError), OSError)
 
-# Remote files a push may delete: parquet shards of our own layout that the new build does not have
+# Remote files a push may delete: parquet shards and figures of our own layout that the new build lacks
 # (a stale shard would be loaded beside the new one). Any other file is kept.
-_OUR_LAYOUT = re.compile(r"data/[^/]+/train-\d{5}-of-\d{5}\.parquet")
+_OUR_LAYOUT = re.compile(r"data/[^/]+/train-\d{5}-of-\d{5}\.parquet|assets/[^/]+\.png")
 _TOKEN_SHAPE = re.compile(r"\bhf_[A-Za-z0-9]{8,}")
 
 
@@ -99,7 +99,8 @@ def _parquet_rows(shard: Path) -> int:
         raise PushError(f"{shard}: not a readable parquet file ({_one_line(e)})") from None
 
 
-def validate_layout(folder, expected_rows: Optional[int] = None, progress=None) -> checks.Report:
+def validate_layout(folder, expected_rows: Optional[int] = None, progress=None,
+                    benchmarks: Optional[checks.Benchmarks] = None) -> checks.Report:
     """The validation gates on the folder's full set (the `default` config)."""
     folder = Path(folder)
     if not folder.is_dir():
@@ -112,7 +113,8 @@ def validate_layout(folder, expected_rows: Optional[int] = None, progress=None) 
         raise PushError(f"{folder / 'data' / bioinstruct.DEFAULT_CONFIG_NAME}: unreadable parquet ({_one_line(e)})") from None
     records = [checks.Record(index, None, row) for index, row in enumerate(table.to_pylist())]
     source = str(folder / "data" / bioinstruct.DEFAULT_CONFIG_NAME)
-    return checks.validate_records(records, source, expected_rows=expected_rows, progress=progress)
+    return checks.validate_records(records, source, expected_rows=expected_rows, progress=progress,
+                                   benchmarks=benchmarks)
 
 
 def git_commit() -> str:

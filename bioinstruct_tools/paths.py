@@ -6,6 +6,7 @@ and `atomic_file` so that a failure, Ctrl-C or SIGTERM leaves either the old fil
 """
 
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -80,3 +81,14 @@ def atomic_file(path: Path) -> Iterator[TextIO]:
         except OSError:
             pass
         raise
+
+
+def move_into_place(staging: Path, out: Path) -> None:
+    """Replace `out` by the finished `staging` folder with renames only, so no half-written DIR is ever seen."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+    os.replace(out, retired / "old")
+    os.replace(staging, out)
+    shutil.rmtree(retired, ignore_errors=True)

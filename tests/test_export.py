@@ -24,6 +24,7 @@ def built(tmp_path_factory):
 def test_layout_has_parquet_per_config_card_and_infos_and_no_script(built):
     assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()) == sorted(
         [export.BUILD_MARKER, "README.md", "dataset_infos.json"]
+        + [f"assets/{name}.png" for name in ("categories", "checks", "inputs", "lengths", "near_duplicates", "verbs")]
         + [f"data/{name}/train-00000-of-00001.parquet" for name in bioinstruct.CONFIG_NAMES])
     assert "Maintainer guide" not in (built / "README.md").read_text()
 

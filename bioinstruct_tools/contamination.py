@@ -1,0 +1,411 @@
+"""Benchmark contamination: records whose word n-grams occur in evaluation-benchmark items.
+
+The method is GPT-3's decontamination (Brown et al. 2020, appendix C): text is normalised (NFKC,
+case-folded, punctuation and white space collapsed to single separators) and split into words; a
+record's field is contaminated by a benchmark when one of its word n-grams (n = 13 by default; 8 is
+the other common choice) occurs in a benchmark item. A field shorter than n words is contaminated when
+the whole field occurs, word for word, inside a benchmark item, so short questions are not missed;
+fields of fewer than MIN_WHOLE_FIELD_WORDS words ("Yes.", "Metformin.") are not checked by that rule,
+since they occur in any benchmark.
+
+How: the records' n-grams (and whole short fields) go into a hash table; the benchmark items are read
+in chunks and every window of each item is looked up in compiled code (numba), its hash from prefix
+hashes in O(1). A hash hit counts only after the words themselves are compared, so the result is exact
+n-gram equality; memory holds the records and one chunk of benchmark items.
+"""
+
+import csv
+import os
+import re
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Optional, Sequence
+
+import numpy as np
+from numba import njit
+
+import bioinstruct
+
+DEFAULT_NGRAM = 13  # GPT-3's decontamination
+DEFAULT_FIELDS = bioinstruct.FIELDS
+DEFAULT_BENCH_FIELDS = ("question", "context", "options", "answer", "input", "instruction", "text")
+MIN_WHOLE_FIELD_WORDS = 3
+_CHUNK_ITEMS = 5_000  # benchmark items tokenized and scanned at a time
+_BASE = np.uint64(0x100000001B3)  # the hash's multiplier (FNV's prime); arithmetic wraps modulo 2**64
+_WORD = re.compile(r"[^\W_]+")
+
+
+class BenchmarkError(ValueError):
+    """A benchmark cannot be read, or has none of the fields asked for; the message names it."""
+
+
+# ASCII text is NFKC already and casefold() is lower() on it: its words are the runs of [a-z0-9],
+# found fastest by turning every other byte into a space and splitting (tests compare with _WORD).
+_ASCII_SEPARATORS = bytes(byte if chr(byte) in "abcdefghijklmnopqrstuvwxyz0123456789" else 32 for byte in range(256))
+
+
+def normalized_words(text: str) -> list[str]:
+    """NFKC, case-folded, split on every run of punctuation, symbols and white space."""
+    if text.isascii():
+        return text.lower().encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii").split()
+    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading benchmarks: JSON, JSON Lines, CSV, parquet, a `save_to_disk` folder, a `datasets` folder
+# ---------------------------------------------------------------------------------------------------
+
+
+def read_benchmark(path: str, split: Optional[str] = None) -> list[dict]:
+    """The items of a benchmark file or folder, as dicts."""
+    if os.path.isdir(path):
+        return _read_datasets_folder(path, split)
+    suffix = Path(path).suffix.lower()
+    try:
+        if suffix == ".csv":
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                return list(csv.DictReader(f))
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return pq.read_table(path).to_pylist()
+    except FileNotFoundError:
+        raise BenchmarkError(f"{path}: no such file") from None
+    except (OSError, ValueError, csv.Error, UnicodeDecodeError) as e:
+        raise BenchmarkError(f"{path}: cannot be read as {suffix[1:].upper()} ({' '.join(str(e).split())[:200]})") from None
+    try:
+        return [record for _, _, record in bioinstruct.read_records(path)]
+    except bioinstruct.UnreadableFileError as e:
+        raise BenchmarkError(f"{e} (a benchmark is JSON, JSON Lines, CSV, parquet or a datasets folder)") from None
+
+
+def _read_datasets_folder(path: str, split: Optional[str]) -> list[dict]:
+    import datasets
+
+    try:
+        if os.path.exists(os.path.join(path, "dataset_dict.json")) or os.path.exists(os.path.join(path, "state.json")):
+            loaded = datasets.load_from_disk(path)  # written by save_to_disk
+        else:
+            loaded = datasets.load_dataset(path, split=split)
+    except Exception as e:  # datasets raises many types for a folder it cannot read
+        raise BenchmarkError(f"{path}: cannot be loaded with datasets ({type(e).__name__}: "
+                             f"{' '.join(str(e).split())[:200]})") from None
+    if isinstance(loaded, datasets.DatasetDict):
+        names = list(loaded)
+        chosen = split or ("test" if "test" in loaded else names[0] if len(names) == 1 else None)
+        if chosen not in loaded:
+            raise BenchmarkError(f"{path}: has the splits {', '.join(names)}; choose one with --split")
+        loaded = loaded[chosen]
+    return loaded.to_list()
+
+
+def item_texts(item: dict, bench_fields: Sequence[str]) -> list[str]:
+    """The texts of an item's benchmark fields; options given as a list or a dict count one by one."""
+    texts: list[str] = []
+
+    def collect(value) -> None:
+        if isinstance(value, str):
+            texts.append(value)
+        elif isinstance(value, dict):
+            for inner in value.values():
+                collect(inner)
+        elif isinstance(value, (list, tuple)):
+            for inner in value:
+                collect(inner)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            texts.append(str(value))
+
+    for name in bench_fields:
+        if name in item:
+            collect(item[name])
+    return texts
+
+
+# ---------------------------------------------------------------------------------------------------
+# The search
+# ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FieldMatch:
+    """One record field found in a benchmark."""
+
+    field: str
+    windows: int  # the field's n-grams, or 1 when the whole-field rule applies
+    matched: int  # how many of them occur in some benchmark item
+    items: list[int]  # the benchmark items they occur in, ascending
+    whole_field: bool
+
+    @property
+    def fraction(self) -> float:
+        return self.matched / self.windows if self.windows else 0.0
+
+
+@dataclass
+class BenchmarkResult:
+    name: str
+    items: int
+    matches: dict[int, list[FieldMatch]] = field(default_factory=dict)  # record position -> its fields found
+
+    def records_by_field(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for fields in self.matches.values():
+            for match in fields:
+                counts[match.field] = counts.get(match.field, 0) + 1
+        return {name: counts[name] for name in bioinstruct.FIELDS if name in counts}
+
+
+class _RecordIndex:
+    """The records' fields as word ids, and a hash table of their n-grams and whole short fields."""
+
+    def __init__(self, records: Sequence[dict], fields: Sequence[str], ngram: int):
+        self.fields, self.ngram = list(fields), ngram
+        self.vocabulary: dict[str, int] = {}
+        setdefault = self.vocabulary.setdefault
+        word_lists, owners = [], []  # one word list per (record, field) long enough to check
+        for position, record in enumerate(records):
+            for field_number, name in enumerate(self.fields):
+                value = record.get(name)
+                if isinstance(value, str):
+                    words = normalized_words(value)
+                    if len(words) >= min(ngram, MIN_WHOLE_FIELD_WORDS):
+                        word_lists.append(words)
+                        owners.append((position, field_number))
+        self.owners = np.array(owners, dtype=np.int64).reshape(-1, 2)
+        self.lengths = np.fromiter(map(len, word_lists), dtype=np.int64, count=len(word_lists))
+        self.starts = np.zeros(len(word_lists) + 1, dtype=np.int64)
+        np.cumsum(self.lengths, out=self.starts[1:])
+        self.ids = np.fromiter((setdefault(word, len(self.vocabulary)) for words in word_lists for word in words),
+                               dtype=np.int64, count=int(self.starts[-1]))
+        # Windows to look for: every n-gram of a long field, the whole of a short one.
+        sizes = np.minimum(self.lengths, ngram)
+        counts = self.lengths - sizes + 1
+        self.window_sequence = np.repeat(np.arange(len(word_lists), dtype=np.int64), counts)
+        first_window = np.cumsum(counts) - counts
+        self.window_offset = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(first_window, counts)
+        self.window_length = np.repeat(sizes, counts)
+        prefix = _prefix_hashes(self.ids.astype(np.uint64))
+        starts = self.starts[self.window_sequence] + self.window_offset
+        hashes = _window_hashes(prefix, starts, self.window_length)
+        keys = _keyed(hashes, self.window_length)
+        self.table_keys, self.table_window = _build_table(keys)
+        self.key_filter = _build_filter(keys)
+        self.window_lengths_present = np.unique(self.window_length)
+
+    def ids_of(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The texts' words as the records' word ids (-1: a word no record has), flat, with their starts."""
+        get = self.vocabulary.get
+        sequences = [normalized_words(text) for text in texts]
+        starts = np.zeros(len(sequences) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences)), out=starts[1:])
+        ids = np.fromiter((get(word, -1) for words in sequences for word in words), dtype=np.int64,
+                          count=int(starts[-1]))
+        return ids, starts
+
+
+def find_contamination(
+    records: Sequence[dict],
+    benchmark_items: Iterable[dict],
+    name: str,
+    fields: Sequence[str] = DEFAULT_FIELDS,
+    bench_fields: Sequence[str] = DEFAULT_BENCH_FIELDS,
+    ngram: int = DEFAULT_NGRAM,
+    progress: Optional[Callable[[int], None]] = None,
+) -> BenchmarkResult:
+    """Every record field that shares an n-gram (or, when short, its whole text) with a benchmark item."""
+    if ngram < 1:
+        raise ValueError(f"ngram must be at least 1, got {ngram}")
+    index = _RecordIndex(records, fields, ngram)
+    scans = []
+    items_seen, fields_seen = 0, False
+    # The compiled scan of one chunk runs on a worker thread while this one tokenizes the next.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for chunk in _chunks(benchmark_items, _CHUNK_ITEMS):
+            texts, item_of = [], []
+            for offset, item in enumerate(chunk):
+                fields = item_texts(item, bench_fields)
+                fields_seen = fields_seen or bool(fields)
+                texts += fields
+                item_of += [items_seen + offset] * len(fields)
+            items_seen += len(chunk)
+            if texts and len(index.table_window):
+                ids, starts = index.ids_of(texts)
+                if len(scans) >= 2:  # at most two chunks waiting: memory stays at a chunk's size
+                    scans[-2] = scans[-2].result()
+                scans.append(pool.submit(_scan, ids, starts, np.array(item_of, dtype=np.int64), index))
+            if progress is not None:
+                progress(len(chunk))
+        hits = [scan if isinstance(scan, tuple) else scan.result() for scan in scans]
+    hit_window, hit_item = [windows for windows, _ in hits], [items for _, items in hits]
+    if items_seen and not fields_seen:
+        raise BenchmarkError(f"{name}: no item has any of the fields {', '.join(bench_fields)}; "
+                             "name the benchmark's text fields with --bench-field")
+    result = BenchmarkResult(name=name, items=items_seen)
+    if hit_window:
+        _collect(result, index, np.concatenate(hit_window), np.concatenate(hit_item))
+    return result
+
+
+def _chunks(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
+    chunk: list[dict] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _scan(ids: np.ndarray, starts: np.ndarray, item_of: np.ndarray, index: _RecordIndex):
+    """(record window, benchmark item) for every window of the records found in these benchmark texts."""
+    prefix = _prefix_hashes(np.where(ids < 0, np.uint64(0xFFFFFFFFFFFFFFFF), ids.astype(np.uint64)))
+    capacity = max(1 << 16, len(ids))
+    while True:
+        out_window = np.empty(capacity, dtype=np.int64)
+        out_item = np.empty(capacity, dtype=np.int64)
+        found = _scan_kernel(ids, starts, item_of, prefix, _powers(int(index.window_lengths_present.max())),
+                             index.window_lengths_present, index.key_filter, index.table_keys, index.table_window,
+                             index.ids,
+                             index.starts, index.window_sequence, index.window_offset, index.window_length,
+                             out_window, out_item)
+        if found <= capacity:
+            return out_window[:found], out_item[:found]
+        capacity = found  # the buffer was too small: the kernel counted what it needs
+
+
+def _collect(result: BenchmarkResult, index: _RecordIndex, windows: np.ndarray, items: np.ndarray) -> None:
+    """Group hits by record field: matched windows, benchmark items."""
+    sequence = index.window_sequence[windows]
+    order = np.lexsort((items, windows, sequence))
+    sequence, windows, items = sequence[order], windows[order], items[order]
+    boundaries = np.flatnonzero(np.diff(sequence)) + 1
+    for group in np.split(np.arange(len(sequence)), boundaries):
+        if not len(group):
+            continue
+        number = int(sequence[group[0]])
+        position, field_number = (int(value) for value in index.owners[number])
+        length = int(index.lengths[number])
+        whole = length < index.ngram
+        match = FieldMatch(field=index.fields[field_number], windows=1 if whole else length - index.ngram + 1,
+                           matched=len(np.unique(windows[group])), items=np.unique(items[group]).tolist(),
+                           whole_field=whole)
+        result.matches.setdefault(position, []).append(match)
+    for fields in result.matches.values():
+        fields.sort(key=lambda match: index.fields.index(match.field))
+
+
+# ---------------------------------------------------------------------------------------------------
+# Hashing and the compiled scan
+# ---------------------------------------------------------------------------------------------------
+
+
+def _prefix_hashes(values: np.ndarray) -> np.ndarray:
+    """prefix[i] = hash of values[:i]: h(s + [v]) = h(s) * BASE + v + 1 (mod 2**64)."""
+    return _prefix_kernel(values)
+
+
+@njit(cache=True)
+def _prefix_kernel(values):
+    prefix = np.zeros(values.shape[0] + 1, dtype=np.uint64)
+    for i in range(values.shape[0]):
+        prefix[i + 1] = prefix[i] * np.uint64(0x100000001B3) + values[i] + np.uint64(1)
+    return prefix
+
+
+@njit(cache=True)
+def _powers(longest):
+    powers = np.ones(longest + 1, dtype=np.uint64)
+    for i in range(1, longest + 1):
+        powers[i] = powers[i - 1] * np.uint64(0x100000001B3)
+    return powers
+
+
+def _window_hashes(prefix: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    powers = _powers(int(lengths.max(initial=0)))
+    return prefix[starts + lengths] - prefix[starts] * powers[lengths]
+
+
+@njit(cache=True, nogil=True)
+def _mix(hash_value, length):
+    """A window's table key: its hash and its length together (same words, other length: other key)."""
+    key = (hash_value ^ (np.uint64(length) * np.uint64(0x9E3779B97F4A7C15))) * np.uint64(0xBF58476D1CE4E5B9)
+    return key ^ (key >> np.uint64(31))
+
+
+@njit(cache=True)
+def _keyed(hashes, lengths):
+    keys = np.empty(hashes.shape[0], dtype=np.uint64)
+    for i in range(hashes.shape[0]):
+        keys[i] = _mix(hashes[i], lengths[i])
+    return keys
+
+
+@njit(cache=True)
+def _build_table(keys):
+    """Open addressing with linear probing: slot -> window number (-1 empty); equal keys take several slots."""
+    size = 1
+    while size < 2 * keys.shape[0] + 2:
+        size *= 2
+    table_keys = np.zeros(size, dtype=np.uint64)
+    table_window = np.full(size, -1, dtype=np.int64)
+    mask = np.uint64(size - 1)
+    for window in range(keys.shape[0]):
+        slot = keys[window] & mask
+        while table_window[slot] != -1:
+            slot = (slot + np.uint64(1)) & mask
+        table_keys[slot] = keys[window]
+        table_window[slot] = window
+    return table_keys, table_window
+
+
+@njit(cache=True)
+def _build_filter(keys):
+    bits = np.zeros((1 << 24) // 64, dtype=np.uint64)
+    for key in keys:
+        low = key & np.uint64((1 << 24) - 1)
+        bits[low >> np.uint64(6)] |= np.uint64(1) << (low & np.uint64(63))
+    return bits
+
+
+@njit(cache=True, nogil=True)
+def _scan_kernel(ids, starts, item_of, prefix, powers, lengths_present, key_filter, table_keys, table_window, record_ids,
+                 record_starts, window_sequence, window_offset, window_length, out_window, out_item):
+    """Look every window of every benchmark text up in the table; confirm hits word by word.
+
+    Returns the number of hits; only the first len(out_window) are written.
+    """
+    mask = np.uint64(table_keys.shape[0] - 1)
+    found = 0
+    capacity = out_window.shape[0]
+    for text in range(starts.shape[0] - 1):
+        begin, end = starts[text], starts[text + 1]
+        for i in range(begin, end):
+            for length in lengths_present:
+                if i + length > end:
+                    break
+                hash_value = prefix[i + length] - prefix[i] * powers[length]
+                key = _mix(hash_value, length)
+                low = key & np.uint64((1 << 24) - 1)
+                if not (key_filter[low >> np.uint64(6)] >> (low & np.uint64(63))) & np.uint64(1):
+                    continue  # no record window has this key
+                slot = key & mask
+                while table_window[slot] != -1:
+                    if table_keys[slot] == key:
+                        window = table_window[slot]
+                        if window_length[window] == length:
+                            start = record_starts[window_sequence[window]] + window_offset[window]
+                            same = True
+                            for k in range(length):
+                                if ids[i + k] != record_ids[start + k]:
+                                    same = False
+                                    break
+                            if same:
+                                if found < capacity:
+                                    out_window[found] = window
+                                    out_item[found] = item_of[text]
+                                found += 1
+                    slot = (slot + np.uint64(1)) & mask
+    return found

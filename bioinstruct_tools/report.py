@@ -1,0 +1,319 @@
+"""`bioinstruct report`: the dataset at a glance, as figures (PNG and SVG), `report.md` and `report.json`.
+
+Six figures, each from numbers that `report.json` holds too:
+
+1. `categories`: each category's share of the records, beside the paper's (GPT-4's labels);
+2. `lengths`: instruction, input and output lengths in rouge tokens per category, as box plots;
+3. `verbs`: the 20 most frequent task verbs (the categorizer's verb finder) and the 4 most frequent
+   objects of each, as stacked bars. The object is a heuristic, documented in `task_object`: the first
+   word after the verb that is not an article, pronoun, preposition or common modifier;
+4. `inputs`: the share of records with an input, per category;
+5. `near_duplicates`: ROUGE-L F of every pair above 0.5, as a histogram, with Self-Instruct's 0.7 line
+   and the number its greedy filter drops;
+6. `checks`: the validation checks' counts per reason code.
+
+The numbers come from the same validation report that `bioinstruct validate --json` prints, so the two
+agree. Figures are drawn with matplotlib's Agg backend (no display) and written without dates or
+random ids, so two reports of the same input are byte-identical.
+"""
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+
+import bioinstruct
+from bioinstruct_tools import checks
+from bioinstruct_tools.neardup import rouge_tokens, scan_near_duplicates
+
+FIGURE_NAMES = ("categories", "lengths", "verbs", "inputs", "near_duplicates", "checks")
+WIDTH_IN, HEIGHT_IN, DPI = 9.0, 5.0, 100  # every figure is 900 x 500 pixels
+HISTOGRAM_FROM = 0.5  # pairs above this score are drawn
+TOP_VERBS, TOP_OBJECTS = 20, 4
+COLORS = {"extraction": "#4C72B0", "generation": "#55A868", "qa": "#C44E52", "other": "#8172B2"}
+_STYLE = {"font.size": 11, "axes.titlesize": 13, "axes.labelsize": 11, "svg.hashsalt": "bioinstruct",
+          "svg.fonttype": "path", "figure.dpi": DPI}
+# Words skipped when looking for a task's object ("Summarize the following discharge note" -> "note"
+# would need a parser; the heuristic takes the first word that is none of these: "discharge").
+_NOT_OBJECTS = frozenset(
+    "a an the this that these those its their his her your my our any all each every some following given "
+    "provided above below attached main key most more short brief concise detailed possible potential common "
+    "relevant important specific different new of in on for to from with about and or as into at by is are "
+    "be it me us them you i we they what which who how why when where there here does do did can could "
+    "should would will may might long many much likely out up".split())
+_WORD = re.compile(r"[a-z][a-z'-]*")
+THOUSANDS = StrMethodFormatter("{x:,.0f}")
+
+
+def task_object(instruction: str, verb: Optional[str]) -> Optional[str]:
+    """The first content word after the task verb, or None (see `_NOT_OBJECTS`)."""
+    if verb is None:
+        return None
+    words = _WORD.findall(" ".join(instruction.split()[:40]).lower())
+    try:
+        start = words.index(verb) + 1
+    except ValueError:
+        return None
+    return next((word for word in words[start:start + 8] if word not in _NOT_OBJECTS and len(word) > 1), None)
+
+
+@dataclass
+class Report:
+    numbers: dict
+    lengths: dict[str, dict[str, list[int]]]  # field -> category -> token counts (for the box plots)
+
+
+def collect(validation: checks.Report) -> Report:
+    """Every number of the report, from a validation report and its records."""
+    valid = [record.data for record in validation.records
+             if not bioinstruct.schema_violations(record.data)]
+    categories = [bioinstruct.categorize(record["instruction"], record["input"]) for record in valid]
+    category_check = validation.check("categories")
+    lengths = {name: {category: [] for category in bioinstruct.CATEGORIES} for name in bioinstruct.FIELDS}
+    with_input = Counter()
+    verbs, objects = Counter(), {}
+    for record, category in zip(valid, categories):
+        for name in bioinstruct.FIELDS:
+            lengths[name][category].append(len(rouge_tokens(record[name])))
+        has_input = bool(record["input"].strip()) and not bioinstruct.is_empty_input_placeholder(record["input"])
+        with_input[category] += has_input
+        verb = bioinstruct.task_verb(record["instruction"])
+        if verb is not None:
+            verbs[verb] += 1
+            noun = task_object(record["instruction"], verb)
+            objects.setdefault(verb, Counter())[noun or "(none)"] += 1
+    near = validation.check("near_duplicates")
+    scan = scan_near_duplicates([record["instruction"] for record in valid], threshold=HISTOGRAM_FROM, histogram=True)
+    bins = scan.scores[int(HISTOGRAM_FROM * 100):].tolist()
+    rows = category_check.details["rows"]
+    numbers = {
+        "file": validation.path,
+        "rows": validation.rows,
+        "categories": {category: {"rows": rows[category], "share": category_check.details["shares"][category],
+                                  "paper_share": bioinstruct.PAPER_SHARES[category]}
+                       for category in bioinstruct.CATEGORIES},
+        "lengths": {name: {category: _summary(values) for category, values in by_category.items()}
+                    for name, by_category in lengths.items()},
+        "verbs": [{"verb": verb, "records": count,
+                   "objects": [{"object": noun, "records": n} for noun, n in objects[verb].most_common(TOP_OBJECTS)]}
+                  for verb, count in verbs.most_common(TOP_VERBS)],
+        "inputs": {category: {"with_input": with_input[category],
+                              "share": with_input[category] / rows[category] if rows[category] else 0.0}
+                   for category in bioinstruct.CATEGORIES},
+        "near_duplicates": {"threshold": near.details["threshold"], "pairs": near.details["pairs"],
+                            "greedy_dropped": len(near.details["greedy_dropped"]),
+                            "histogram": {"from": HISTOGRAM_FROM, "bin_width": 0.01, "pairs_per_bin": bins,
+                                          "pairs_above_from": scan.pairs}},
+        "checks": {check.name: check.counts for check in validation.checks if check.counts},
+    }
+    return Report(numbers=numbers, lengths=lengths)
+
+
+def _summary(values: list[int]) -> dict:
+    if not values:
+        return {"records": 0}
+    quartiles = np.percentile(values, [0, 25, 50, 75, 100]).tolist()
+    return {"records": len(values), "min": quartiles[0], "q1": quartiles[1], "median": quartiles[2],
+            "q3": quartiles[3], "max": quartiles[4], "mean": round(float(np.mean(values)), 2)}
+
+
+# ---------------------------------------------------------------------------------------------------
+# The figures
+# ---------------------------------------------------------------------------------------------------
+
+
+def _figure() -> tuple[Figure, "matplotlib.axes.Axes"]:
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def draw_categories(report: Report) -> Figure:
+    figure, axes = _figure()
+    categories = list(bioinstruct.CATEGORIES)
+    data = report.numbers["categories"]
+    positions = np.arange(len(categories))
+    measured = [100 * data[c]["share"] for c in categories]
+    paper = [100 * data[c]["paper_share"] for c in categories]
+    bars = axes.bar(positions - 0.2, measured, 0.4, color=[COLORS[c] for c in categories], label="this data (rules)")
+    axes.bar(positions + 0.2, paper, 0.4, color="#BBBBBB", label="paper (GPT-4 labels)")
+    for bar, category in zip(bars, categories):
+        axes.annotate(f"{data[category]['rows']:,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                      ha="center", va="bottom", fontsize=10, xytext=(0, 2), textcoords="offset points")
+    axes.set_xticks(positions, categories)
+    axes.set_ylabel("share of records (%)")
+    axes.set_ylim(0, max(measured + paper) * 1.18 + 1)
+    axes.set_title(f"Category shares, {report.numbers['rows']:,} records (bar labels: records)")
+    axes.legend(frameon=False)
+    return figure
+
+
+def draw_lengths(report: Report) -> Figure:
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
+    panels = figure.subplots(1, 3, sharey=False)
+    categories = list(bioinstruct.CATEGORIES)
+    for axes, name in zip(panels, bioinstruct.FIELDS):
+        values = [report.lengths[name][c] or [0] for c in categories]
+        boxes = axes.boxplot(values, patch_artist=True, showfliers=False, widths=0.6)
+        for patch, category in zip(boxes["boxes"], categories):
+            patch.set_facecolor(COLORS[category])
+            patch.set_alpha(0.75)
+        axes.set_xticks(range(1, len(categories) + 1), ["extr.", "gen.", "qa", "other"])
+        axes.set_title(name)
+        axes.set_ylabel("length (rouge tokens)" if name == "instruction" else "")
+    figure.suptitle("Lengths per category (boxes: quartiles; whiskers: 1.5 IQR; outliers not drawn)")
+    return figure
+
+
+def draw_verbs(report: Report) -> Figure:
+    figure, axes = _figure()
+    verbs = report.numbers["verbs"][::-1]  # the most frequent on top
+    shades = ["#2F4B7C", "#4C72B0", "#7FA3D1", "#B5CDE8"]
+    widest = max((verb["records"] for verb in verbs), default=1)
+    for row, verb in enumerate(verbs):
+        left = 0
+        for rank, item in enumerate(verb["objects"]):
+            axes.barh(row, item["records"], left=left, color=shades[rank], height=0.75)
+            if item["records"] >= 0.09 * widest:
+                axes.text(left + item["records"] / 2, row, item["object"][:12], ha="center", va="center",
+                          fontsize=8, color="white" if rank < 2 else "black")
+            left += item["records"]
+        rest = verb["records"] - left
+        if rest > 0:
+            axes.barh(row, rest, left=left, color="#DDDDDD", height=0.75)
+    axes.set_yticks(range(len(verbs)), [verb["verb"] for verb in verbs], fontsize=9)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.xaxis.set_major_formatter(THOUSANDS)
+    axes.set_xlabel("records (segments: the verb's 4 most frequent objects, then the rest in grey)")
+    axes.set_title(f"Top {len(verbs)} task verbs and their objects")
+    return figure
+
+
+def draw_inputs(report: Report) -> Figure:
+    figure, axes = _figure()
+    categories = list(bioinstruct.CATEGORIES)
+    data = report.numbers["inputs"]
+    shares = [100 * data[c]["share"] for c in categories]
+    bars = axes.bar(categories, shares, color=[COLORS[c] for c in categories], width=0.6)
+    for bar, category in zip(bars, categories):
+        rows = report.numbers["categories"][category]["rows"]
+        axes.annotate(f"{data[category]['with_input']:,} of {rows:,}",
+                      (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom",
+                      fontsize=10, xytext=(0, 2), textcoords="offset points")
+    axes.set_ylim(0, 110)
+    axes.set_ylabel("records with a non-empty input (%)")
+    axes.set_title("Records with an input, per category")
+    return figure
+
+
+def draw_near_duplicates(report: Report) -> Figure:
+    figure, axes = _figure()
+    near = report.numbers["near_duplicates"]
+    counts = near["histogram"]["pairs_per_bin"]
+    edges = HISTOGRAM_FROM + 0.01 * np.arange(len(counts))
+    axes.bar(edges, counts, width=0.01, align="edge", color="#4C72B0", edgecolor="white", linewidth=0.3)
+    axes.axvline(near["threshold"], color="#C44E52", linestyle="--",
+                 label=f"Self-Instruct's threshold {near['threshold']}: {near['pairs']:,} pairs above, "
+                       f"greedy filter drops {near['greedy_dropped']:,} records")
+    axes.set_xlim(HISTOGRAM_FROM, 1.01)
+    axes.set_xlabel("ROUGE-L F of a pair of instructions")
+    axes.set_ylabel("pairs per 0.01 bin")
+    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.yaxis.set_major_formatter(THOUSANDS)
+    axes.set_ylim(0, max(counts, default=0) * 1.25 + 1)  # room for the legend above the bars
+    axes.set_title(f"Near-duplicate instructions: {near['histogram']['pairs_above_from']:,} pairs above "
+                   f"{HISTOGRAM_FROM}")
+    axes.legend(frameon=False, loc="upper right")
+    return figure
+
+
+def draw_checks(report: Report) -> Figure:
+    figure, axes = _figure()
+    rows = [(f"{check}: {reason}", count) for check, counts in report.numbers["checks"].items()
+            for reason, count in counts.items()][::-1]
+    if rows:
+        axes.barh(range(len(rows)), [count for _, count in rows], color="#8172B2", height=0.6)
+        for row, (_, count) in enumerate(rows):
+            axes.annotate(f"{count:,}", (count, row), va="center", fontsize=9, xytext=(3, 0),
+                          textcoords="offset points")
+        axes.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=9)
+        axes.set_xlim(0, max(count for _, count in rows) * 1.15)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.xaxis.set_major_formatter(THOUSANDS)
+        axes.set_xlabel("records (pairs, for near_duplicate)")
+    else:
+        axes.text(0.5, 0.5, "no check found anything to report", ha="center", va="center",
+                  transform=axes.transAxes)
+        axes.set_axis_off()
+    axes.set_title("What the validation checks found, per reason code")
+    return figure
+
+
+DRAW = {"categories": draw_categories, "lengths": draw_lengths, "verbs": draw_verbs, "inputs": draw_inputs,
+        "near_duplicates": draw_near_duplicates, "checks": draw_checks}
+TITLES = {"categories": "Category shares", "lengths": "Lengths per category", "verbs": "Task verbs and objects",
+          "inputs": "Records with an input", "near_duplicates": "Near-duplicate instructions",
+          "checks": "Validation findings"}
+
+
+def write_figures(report: Report, folder: Path, formats=("png", "svg")) -> list[Path]:
+    """Every figure in `folder`, byte-identical for the same numbers."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with matplotlib.rc_context(_STYLE):
+        for name in FIGURE_NAMES:
+            figure = DRAW[name](report)
+            for extension in formats:
+                path = folder / f"{name}.{extension}"
+                metadata = {"Software": None} if extension == "png" else {"Date": None, "Creator": None}
+                figure.savefig(path, format=extension, metadata=metadata)
+                written.append(path)
+    return written
+
+
+def markdown(report: Report, figure_folder: str) -> str:
+    """report.md: each figure and the numbers behind it."""
+    numbers = report.numbers
+    lines = [f"# BioInstruct report: `{numbers['file']}`", "", f"{numbers['rows']:,} records.", ""]
+    lines += [f"## {TITLES['categories']}", "", f"![{TITLES['categories']}]({figure_folder}/categories.png)", "",
+              "| category | records | share | paper's share |", "|---|---:|---:|---:|"]
+    lines += [f"| {c} | {v['rows']:,} | {v['share']:.1%} | {v['paper_share']:.1%} |"
+              for c, v in numbers["categories"].items()]
+    lines += ["", f"## {TITLES['lengths']}", "", f"![{TITLES['lengths']}]({figure_folder}/lengths.png)", "",
+              "| field | category | records | median | q1 | q3 | max | mean |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for name, by_category in numbers["lengths"].items():
+        for category, s in by_category.items():
+            if s["records"]:
+                lines.append(f"| {name} | {category} | {s['records']:,} | {s['median']:g} | {s['q1']:g} | "
+                             f"{s['q3']:g} | {s['max']:g} | {s['mean']:g} |")
+    lines += ["", f"## {TITLES['verbs']}", "", f"![{TITLES['verbs']}]({figure_folder}/verbs.png)", "",
+              "| verb | records | most frequent objects |", "|---|---:|---|"]
+    lines += [f"| {v['verb']} | {v['records']:,} | " + ", ".join(f"{o['object']} ({o['records']})" for o in v["objects"])
+              + " |" for v in numbers["verbs"]]
+    lines += ["", f"## {TITLES['inputs']}", "", f"![{TITLES['inputs']}]({figure_folder}/inputs.png)", "",
+              "| category | with an input | share |", "|---|---:|---:|"]
+    lines += [f"| {c} | {v['with_input']:,} | {v['share']:.1%} |" for c, v in numbers["inputs"].items()]
+    near = numbers["near_duplicates"]
+    lines += ["", f"## {TITLES['near_duplicates']}", "",
+              f"![{TITLES['near_duplicates']}]({figure_folder}/near_duplicates.png)", "",
+              f"{near['histogram']['pairs_above_from']:,} pairs above ROUGE-L {HISTOGRAM_FROM}; {near['pairs']:,} "
+              f"above {near['threshold']}; Self-Instruct's greedy filter drops {near['greedy_dropped']:,} records.",
+              "", f"## {TITLES['checks']}", "", f"![{TITLES['checks']}]({figure_folder}/checks.png)", "",
+              "| check | reason | count |", "|---|---|---:|"]
+    lines += [f"| {check} | {reason} | {count:,} |" for check, counts in numbers["checks"].items()
+              for reason, count in counts.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: Report, folder: Path) -> None:
+    """figures/*.png|svg, report.md and report.json in `folder`."""
+    write_figures(report, folder / "figures")
+    (folder / "report.md").write_text(markdown(report, "figures"), encoding="utf-8")
+    (folder / "report.json").write_text(json.dumps(report.numbers, indent=2, ensure_ascii=False) + "\n",
+                                        encoding="utf-8")

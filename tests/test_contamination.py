@@ -1,0 +1,144 @@
+"""`bioinstruct contamination`: planted copies are found, clean records are not, every benchmark format loads."""
+
+import json
+
+import datasets
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bioinstruct_tools import contamination
+from bioinstruct_tools.cli import main
+from conftest import REPO, SAMPLE, records, write_array, write_jsonl
+
+BENCH_SAMPLE = REPO / "data" / "bench_sample.jsonl"
+QUESTION = ("A 35-year-old man with epilepsy has a rash. Two weeks after starting carbamazepine the patient "
+            "developed a widespread blistering rash and mucosal ulcers. Which HLA allele is associated?")
+ITEMS = [
+    {"question": QUESTION, "options": {"A": "HLA-B*15:02", "B": "HLA-B27"}, "answer": "A"},
+    {"question": "Which enzyme is deficient in phenylketonuria?", "answer": "Phenylalanine hydroxylase"},
+    {"question": "Do statins lower mortality in older adults?", "context": "We pooled twelve trials.", "answer": "yes"},
+]
+
+
+def run(records_rows, items, **options):
+    return contamination.find_contamination(records_rows, items, "bench", **options)
+
+
+def test_the_shipped_sample_has_exactly_its_three_planted_overlaps(capsys):
+    assert main(["contamination", str(SAMPLE), "--against", str(BENCH_SAMPLE), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    [bench] = report["benchmarks"].values()
+    found = [(match["index"], match["field"], match["whole_field"], match["items"]) for match in bench["matches"]]
+    assert found == [
+        (3, "input", False, [1]),  # a record's input copied verbatim into a MedQA vignette
+        (88, "instruction", True, [13]),  # a short instruction inside a question: the whole-field rule
+        (88, "output", False, [4]),  # a light paraphrase that keeps 14 words in a row
+    ]
+    assert report["contaminated"] == 2 and bench["by_field"] == {"instruction": 1, "input": 1, "output": 1}
+
+
+def test_verbatim_and_lightly_paraphrased_copies_are_found_and_clean_records_are_not():
+    rows = records(4)
+    rows[0]["input"] = "Two weeks after starting carbamazepine, the patient developed a widespread blistering rash!"
+    rows[1]["output"] = ("after starting CARBAMAZEPINE the patient developed a widespread blistering rash and mucosal "
+                         "ulcers over days")  # case, punctuation and a different ending
+    rows[2]["output"] = "Consult a healthcare professional before starting carbamazepine for epilepsy in adults."
+    found = run(rows, ITEMS)
+    assert sorted(found.matches) == [0, 1]
+    assert [match.field for match in found.matches[1]] == ["output"] and found.matches[1][0].items == [0]
+
+
+def test_a_field_shorter_than_n_counts_when_it_occurs_whole():
+    rows = [dict(records(1)[0], instruction="Which enzyme is deficient in phenylketonuria?", output="x"),
+            dict(records(2)[1], instruction="Which enzyme is missing here?", output="Phenylalanine hydroxylase"),
+            dict(records(3)[2], instruction="Summarize it.", output="yes")]
+    found = run(rows, ITEMS, fields=("instruction", "output"))
+    assert {position: [m.field for m in matches] for position, matches in found.matches.items()} == {0: ["instruction"]}
+    assert found.matches[0][0].whole_field and found.matches[0][0].fraction == 1.0
+    # Two-word fields ("Phenylalanine hydroxylase") are below MIN_WHOLE_FIELD_WORDS: they occur anywhere.
+    assert contamination.MIN_WHOLE_FIELD_WORDS == 3
+
+
+def test_n_grams_do_not_cross_benchmark_fields_and_n_is_configurable():
+    rows = [dict(records(1)[0], output="do statins lower mortality in older adults we pooled twelve trials")]
+    assert run(rows, ITEMS).matches == {}  # the 13 words exist only across question and context
+    assert sorted(run(rows, ITEMS, ngram=5).matches) == [0]  # 5 words within the 7-word question match
+
+
+def _formats(tmp_path):
+    write_jsonl(tmp_path / "b.jsonl", ITEMS)
+    write_array(tmp_path / "b.json", ITEMS)
+    flat = [{"question": item["question"], "answer": item["answer"]} for item in ITEMS]
+    with open(tmp_path / "b.csv", "w", encoding="utf-8", newline="") as f:
+        f.write("question,answer\n" + "".join(f'"{row["question"]}",{row["answer"]}\n' for row in flat))
+    datasets.Dataset.from_list(flat).to_parquet(str(tmp_path / "b.parquet"))
+    datasets.DatasetDict({"test": datasets.Dataset.from_list(flat)}).save_to_disk(str(tmp_path / "saved"))
+    (tmp_path / "folder").mkdir()
+    write_jsonl(tmp_path / "folder" / "test.jsonl", flat)
+    return ["b.jsonl", "b.json", "b.csv", "b.parquet", "saved", "folder"]
+
+
+def test_every_benchmark_format_loads_and_finds_the_same(tmp_path):
+    rows = records(2)
+    rows[0]["input"] = QUESTION
+    for name in _formats(tmp_path):
+        items = contamination.read_benchmark(str(tmp_path / name))
+        assert len(items) == 3, name
+        assert sorted(run(rows, items).matches) == [0], name
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda d: d / "missing.jsonl", "no such file"),
+    (lambda d: (d / "bad.jsonl").write_text('{"question": "x"\n') and d / "bad.jsonl", "invalid JSON"),
+    (lambda d: (d / "bad.parquet").write_bytes(b"not parquet") and d / "bad.parquet", "cannot be read as PARQUET"),
+    (lambda d: (d / "empty").mkdir() or d / "empty", "cannot be loaded with datasets"),
+    (lambda d: write_jsonl(d / "other.jsonl", [{"prompt": "What is sepsis and how is it treated today?"}]),
+     "no item has any of the fields"),
+])
+def test_a_bad_benchmark_is_one_line_and_exit_2(make, message, tmp_path, capsys):
+    bench = make(tmp_path)
+    assert main(["contamination", str(SAMPLE), "--against", str(bench)]) == 2
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("bioinstruct contamination: ") and str(bench) in line and message in line
+
+
+def test_validate_warns_or_gates_and_build_names_it_on_the_card(tmp_path, capsys):
+    assert main(["validate", str(SAMPLE), "--against", str(BENCH_SAMPLE), "--json"]) == 0
+    check = json.loads(capsys.readouterr().out)["checks"]["contamination"]
+    assert check["status"] == "warn" and check["counts"] == {"benchmark_overlap": 3}
+    assert main(["validate", str(SAMPLE), "--against", str(BENCH_SAMPLE), "--gate-contamination"]) == 1
+    capsys.readouterr()
+    assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "with"), "--against",
+                 str(BENCH_SAMPLE)]) == 0
+    assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "without")]) == 0
+    line = ("**Contamination.** The build checked every record against `bench_sample.jsonl` (16 items: 2 records), "
+            "with 13-grams")
+    assert line in (tmp_path / "with" / "README.md").read_text()
+    assert "**Contamination.**" not in (tmp_path / "without" / "README.md").read_text()
+
+
+def test_rejects_hold_each_overlapping_record_once(tmp_path, capsys):
+    rejects = tmp_path / "leaked.jsonl"
+    assert main(["contamination", str(SAMPLE), "--against", str(BENCH_SAMPLE), "--rejects", str(rejects)]) == 1
+    rows = [json.loads(line) for line in rejects.read_text().splitlines()]
+    assert [row["index"] for row in rows] == [3, 88] and len(rows[1]["reasons"]) == 2
+    assert "2 records written to" in capsys.readouterr().err
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=80))
+def test_the_ascii_fast_path_splits_as_the_unicode_rule_does(text):
+    import unicodedata
+
+    assert contamination.normalized_words(text) == contamination._WORD.findall(
+        unicodedata.normalize("NFKC", text).casefold())
+
+
+def test_the_readme_example_is_what_the_command_prints(capsys, monkeypatch):
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    command = "$ bioinstruct contamination data/sample.jsonl --against data/bench_sample.jsonl\n"
+    shown = text[text.index(command) + len(command):].split("```")[0]
+    monkeypatch.chdir(REPO)
+    assert main(["contamination", "data/sample.jsonl", "--against", "data/bench_sample.jsonl"]) == 1
+    assert capsys.readouterr().out == shown

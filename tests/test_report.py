@@ -1,0 +1,94 @@
+"""`bioinstruct report`: valid figures of the stated size, numbers equal validate's, byte-identical runs."""
+
+import json
+import struct
+import xml.etree.ElementTree as ElementTree
+
+import pytest
+
+import bioinstruct
+from bioinstruct_tools import report
+from bioinstruct_tools.cli import main
+from conftest import SAMPLE, records, write_jsonl
+
+
+def png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "sample"
+    assert main(["report", str(SAMPLE), "--out", str(out)]) == 0
+    return out
+
+
+def test_every_figure_is_a_valid_png_and_svg_of_the_stated_size(sample_report):
+    for name in report.FIGURE_NAMES:
+        assert png_size(sample_report / "figures" / f"{name}.png") == (900, 500), name
+        svg = ElementTree.parse(sample_report / "figures" / f"{name}.svg").getroot()
+        assert svg.tag.endswith("svg") and (svg.get("width"), svg.get("height")) == ("648pt", "360pt"), name
+    text = (sample_report / "report.md").read_text()
+    assert all(f"](figures/{name}.png)" in text for name in report.FIGURE_NAMES)
+
+
+def test_numbers_equal_validate_json_and_the_build_table(sample_report, tmp_path, capsys):
+    numbers = json.loads((sample_report / "report.json").read_text())
+    capsys.readouterr()
+    main(["validate", str(SAMPLE), "--json"])
+    validated = json.loads(capsys.readouterr().out)
+    assert numbers["rows"] == validated["rows"] == 101
+    assert {c: v["rows"] for c, v in numbers["categories"].items()} == validated["checks"]["categories"]["rows"]
+    near = validated["checks"]["near_duplicates"]
+    assert numbers["near_duplicates"]["pairs"] == near["pairs"]
+    assert numbers["near_duplicates"]["greedy_dropped"] == len(near["greedy_dropped"])
+    assert numbers["checks"] == {name: check["counts"] for name, check in validated["checks"].items() if check["counts"]}
+    assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "b"), "--json"]) == 0
+    table = {row["config"]: row["rows"] for row in json.loads(capsys.readouterr().out)["configs"]}
+    assert {c: v["rows"] for c, v in numbers["categories"].items()} == {c: table[c] for c in bioinstruct.CATEGORIES}
+    # The histogram holds every pair above 0.5, the threshold's pairs among them.
+    histogram = numbers["near_duplicates"]["histogram"]
+    assert sum(histogram["pairs_per_bin"]) == histogram["pairs_above_from"] >= near["pairs"]
+
+
+def test_two_reports_of_the_same_input_are_byte_identical(sample_report, tmp_path):
+    assert main(["report", str(SAMPLE), "--out", str(tmp_path / "again")]) == 0
+    for path in sample_report.rglob("*"):
+        if path.is_file():
+            assert (tmp_path / "again" / path.relative_to(sample_report)).read_bytes() == path.read_bytes(), path
+
+
+@pytest.mark.parametrize("rows", [records(1), [dict(r, input="") for r in records(3)]], ids=["one-record", "no-input"])
+def test_small_files_and_empty_categories_report_without_error(rows, tmp_path):
+    source = write_jsonl(tmp_path / "small.jsonl", rows)
+    assert main(["report", str(source), "--out", str(tmp_path / "r")]) == 0
+    numbers = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert sum(v["rows"] for v in numbers["categories"].values()) == len(rows)
+    assert any(v["rows"] == 0 for v in numbers["categories"].values())  # some category has no record
+    assert png_size(tmp_path / "r" / "figures" / "lengths.png") == (900, 500)
+
+
+def test_a_built_folder_reports_like_its_source(tmp_path, sample_report):
+    assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "b")]) == 0
+    assert main(["report", str(tmp_path / "b"), "--out", str(tmp_path / "r")]) == 0
+    built = json.loads((tmp_path / "r" / "report.json").read_text())
+    source = json.loads((sample_report / "report.json").read_text())
+    assert {k: v for k, v in built.items() if k != "file"} == {k: v for k, v in source.items() if k != "file"}
+    card = (tmp_path / "b" / "README.md").read_text()
+    assert "![Category shares](assets/categories.png)" in card and (tmp_path / "b" / "assets" / "verbs.png").exists()
+
+
+def test_report_refuses_to_replace_a_folder_it_did_not_write(tmp_path, capsys):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    assert main(["report", str(SAMPLE), "--out", str(tmp_path / "mine"), "--overwrite"]) == 1
+    assert "not a folder written by `bioinstruct report`" in capsys.readouterr().err
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def test_the_object_heuristic():
+    assert report.task_object("Summarize the following discharge note.", "summarize") == "discharge"
+    assert report.task_object("What are the side effects of metformin?", "what") == "side"
+    assert report.task_object("List them.", "list") is None

@@ -6,6 +6,7 @@ on stderr, never a traceback: `main` is the one boundary that turns every expect
 """
 
 import argparse
+import csv
 import json
 import math
 import os
@@ -252,6 +253,39 @@ def cmd_contamination(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------
+# categorize
+# ---------------------------------------------------------------------------------------------------
+
+
+def cmd_categorize(args) -> int:
+    if (args.text is None) == (args.file is None):
+        raise CommandError("give either TEXT or --file FILE", EXIT_UNREADABLE)
+    if args.text is not None:
+        category, reason = bioinstruct.categorize_with_reason(args.text, args.input or "")
+        if args.json:
+            print(json.dumps({"category": category, "reason": reason}, ensure_ascii=False))
+        else:
+            print(f"{category}\t{reason}")
+        return EXIT_OK
+    fields = ("index", "line", "category", "reason", "instruction")
+    writer = None if args.json else csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+    if writer:
+        writer.writeheader()
+    for index, line, record in bioinstruct.read_records(args.file):
+        instruction, given = record.get("instruction"), record.get("input")
+        if not isinstance(instruction, str):
+            category, reason = None, "no instruction string (see `bioinstruct validate`)"
+        else:
+            category, reason = bioinstruct.categorize_with_reason(instruction, given if isinstance(given, str) else "")
+        row = {"index": index, "line": line, "category": category, "reason": reason, "instruction": instruction}
+        if writer:
+            writer.writerow(row)
+        else:
+            print(json.dumps(row, ensure_ascii=False))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------------------------------
 
@@ -457,6 +491,16 @@ def make_parser() -> argparse.ArgumentParser:
                       help=f"gate on exactly N rows (always {bioinstruct.PUBLISHED_SIZE:,} for {bioinstruct._REPO_ID})")
     _contamination_options(push)
     push.set_defaults(run=cmd_push)
+
+    categorize = commands.add_parser(
+        "categorize", help="the category of an instruction, with the rule that decided it",
+        description="Print the category the rules assign (extraction, generation, qa, other) and the rule that "
+                    "fired, for one instruction or for every record of a file (CSV, or JSON Lines with --json).")
+    categorize.add_argument("text", nargs="?", metavar="TEXT", help="an instruction")
+    categorize.add_argument("--input", metavar="TEXT", help="the instruction's input, if any")
+    categorize.add_argument("--file", metavar="FILE", help="a JSON array or JSON Lines file of records")
+    categorize.add_argument("--json", action="store_true", help="JSON (Lines, with --file) instead of text or CSV")
+    categorize.set_defaults(run=cmd_categorize)
 
     report = commands.add_parser("report", help="the dataset at a glance: figures, report.md, report.json",
                                  description="Write DIR/report.md, DIR/report.json and six figures (PNG and SVG) "

@@ -36,6 +36,20 @@ EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jso
         ("Calculate the BMI.", "70 kg, 1.75 m", "other"),
         ("Hmm.", "", "other"),  # no task verb and no question
         ("Sepsis treatment?", "", "qa"),
+        # The labelling guideline's boundary cases (README.md, Categories).
+        ("Based on the vignette, what is the most likely diagnosis?", "Fever, malar rash, arthritis.", "qa"),
+        ("Identify the most likely organism causing the diarrhea.", "Reheated rice, vomiting in 4 hours.", "qa"),
+        ("Infer the cause of the hyponatremia.", "Euvolemic, high urine sodium.", "qa"),
+        ("Draw a conclusion from the spirometry.", "FEV1/FVC 0.6", "qa"),
+        ("my feet swell every evening, why", "", "qa"),  # patient voice, no question mark
+        ("List questions to ask your doctor about insulin.", "", "generation"),
+        ("Prescribe a bowel regimen for a patient starting opioids.", "", "generation"),
+        ("Act as a health educator and write a talk on sun safety.", "", "generation"),
+        ("Describe asthma in words a child can understand.", "", "generation"),
+        ("According to the note, what diet is the patient on?", "2 g sodium diet.", "extraction"),
+        ("Is this kidney injury prerenal or intrinsic?", "FENa 0.5%.", "other"),
+        ("Determine the NYHA class.", "Symptoms with ordinary activity.", "other"),
+        ("Convert the weight from pounds to kilograms.", "176 lb", "other"),
     ],
 )
 def test_documented_rules(instruction, input, expected):
@@ -53,9 +67,38 @@ def test_every_result_is_a_category_and_deterministic():
     assert first == [bioinstruct.categorize(row["instruction"], row["input"]) for row in rows]
 
 
-def test_labeled_file_is_large_and_balanced_and_rules_stay_accurate_on_it():
+def test_labeled_file_has_1000_items_in_two_splits_and_the_rules_stay_above_their_floors():
     rows = [json.loads(line) for line in EVAL_FILE.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) >= 300 and {row["category"] for row in rows} == set(bioinstruct.CATEGORIES)
-    assert sum(1 for row in rows if row["input"]) > 100 and sum(1 for row in rows if not row["input"]) > 100
-    correct = sum(bioinstruct.categorize(row["instruction"], row["input"]) == row["category"] for row in rows)
-    assert correct / len(rows) >= 0.95  # a floor under the figure bench/categorize_accuracy.py prints
+    assert len(rows) >= 1000 and len({row["instruction"].lower() for row in rows}) == len(rows)
+    assert {row["split"] for row in rows} == {"dev", "test"} and {row["category"] for row in rows} == set(
+        bioinstruct.CATEGORIES)
+    for split, floor in (("dev", 0.98), ("test", 0.90)):  # floors under what bench/categorize_accuracy.py prints
+        part = [row for row in rows if row["split"] == split]
+        assert sum(1 for row in part if row["input"]) > 100 and sum(1 for row in part if not row["input"]) > 100
+        correct = sum(bioinstruct.categorize(row["instruction"], row["input"]) == row["category"] for row in part)
+        assert correct / len(part) >= floor, split
+
+
+def test_every_category_comes_with_the_rule_that_decided_it():
+    assert bioinstruct.categorize_with_reason("Extract the drugs.", "Aspirin.") == (
+        "extraction", "extraction verb 'extract', a given text")
+    assert bioinstruct.categorize_with_reason("Extract the drugs.") == ("qa", "extraction verb 'extract', no text given")
+    assert bioinstruct.categorize_with_reason("What is sepsis?") == ("qa", "question 'what'")
+
+
+def test_the_categorize_command_audits_one_text_or_a_file(tmp_path, capsys):
+    from bioinstruct_tools.cli import main
+    from conftest import write_jsonl
+
+    assert main(["categorize", "Classify the rash as viral or bacterial.", "--input", "Vesicles."]) == 0
+    assert capsys.readouterr().out == "other\tverb 'classify' (classify, rate, rank, calculate and the like)\n"
+    assert main(["categorize", "What is sepsis?", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"category": "qa", "reason": "question 'what'"}
+    source = write_jsonl(tmp_path / "r.jsonl", [{"instruction": "Summarize the note.", "input": "x", "output": "y"},
+                                                {"instruction": 5, "input": "", "output": "z"}])
+    assert main(["categorize", "--file", str(source)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "index,line,category,reason,instruction"
+    assert lines[1] == "0,1,generation,generation verb 'summarize',Summarize the note."
+    assert lines[2].startswith("1,2,,no instruction string")
+    assert main(["categorize"]) == 2

@@ -278,9 +278,10 @@ def check_near_duplicates(records: list[Record], threshold: float = SELF_INSTRUC
 
 @dataclass
 class Benchmarks:
-    """Evaluation sets to check the records against (`--against`), already read, and how."""
+    """Evaluation sets to check the records against (`--against`), and how; each is read as it is searched."""
 
-    items: dict[str, list[dict]]  # benchmark name (its path) -> its items
+    paths: list[str]
+    split: Optional[str] = None  # of a benchmark folder
     bench_fields: tuple[str, ...] = contamination.DEFAULT_BENCH_FIELDS
     fields: tuple[str, ...] = contamination.DEFAULT_FIELDS
     ngram: int = contamination.DEFAULT_NGRAM
@@ -291,7 +292,8 @@ def check_contamination(records: list[Record], benchmarks: Benchmarks) -> CheckR
     """Records that share a word n-gram (or, when short, their whole field) with a benchmark item."""
     data = [record.data for record in records]
     offenders, per_benchmark = [], {}
-    for name, items in benchmarks.items.items():
+    for name in benchmarks.paths:
+        items = contamination.iter_benchmark(name, benchmarks.split)
         found = contamination.find_contamination(data, items, name, fields=benchmarks.fields,
                                                  bench_fields=benchmarks.bench_fields, ngram=benchmarks.ngram)
         matches = []
@@ -384,7 +386,7 @@ def validate_records(
                progress=progress, keep_pairs=keep_pairs, on_pairs=_in_record_indices(on_pairs, valid)),
         _timed(check_categories, valid),
     ]
-    if benchmarks is not None and benchmarks.items:
+    if benchmarks is not None and benchmarks.paths:
         checks.append(_timed(check_contamination, valid, benchmarks))
     return Report(path=path, rows=len(records), checks=checks, records=records)
 

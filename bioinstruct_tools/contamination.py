@@ -16,6 +16,7 @@ n-gram equality; memory holds the records and one chunk of benchmark items.
 
 import csv
 import os
+from array import array
 import re
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
@@ -59,29 +60,43 @@ def normalized_words(text: str) -> list[str]:
 
 
 def read_benchmark(path: str, split: Optional[str] = None) -> list[dict]:
-    """The items of a benchmark file or folder, as dicts."""
-    if os.path.isdir(path):
-        return _read_datasets_folder(path, split)
-    suffix = Path(path).suffix.lower()
-    try:
-        if suffix == ".csv":
-            with open(path, encoding="utf-8-sig", newline="") as f:
-                return list(csv.DictReader(f))
-        if suffix == ".parquet":
-            import pyarrow.parquet as pq
+    """The items of a benchmark file or folder, as a list of dicts."""
+    return list(iter_benchmark(path, split))
 
-            return pq.read_table(path).to_pylist()
-    except FileNotFoundError:
-        raise BenchmarkError(f"{path}: no such file") from None
-    except (OSError, ValueError, csv.Error, UnicodeDecodeError) as e:
-        raise BenchmarkError(f"{path}: cannot be read as {suffix[1:].upper()} ({' '.join(str(e).split())[:200]})") from None
+
+def iter_benchmark(path: str, split: Optional[str] = None) -> Iterator[dict]:
+    """The items of a benchmark file or folder, one dict at a time, so a large one is never all in memory.
+
+    Raises BenchmarkError, naming the file, for anything that cannot be read, even halfway through.
+    """
+    if os.path.isdir(path):
+        yield from _read_datasets_folder(path, split)
+        return
+    if not os.path.exists(path):
+        raise BenchmarkError(f"{path}: no such file")
+    suffix = Path(path).suffix.lower()
+    if suffix in (".csv", ".parquet"):
+        try:
+            if suffix == ".csv":
+                with open(path, encoding="utf-8-sig", newline="") as f:
+                    yield from csv.DictReader(f)
+            else:
+                import pyarrow.parquet as pq
+
+                for batch in pq.ParquetFile(path).iter_batches(batch_size=_CHUNK_ITEMS):
+                    yield from batch.to_pylist()
+        except (OSError, ValueError, csv.Error, UnicodeDecodeError) as e:
+            raise BenchmarkError(f"{path}: cannot be read as {suffix[1:].upper()} "
+                                 f"({' '.join(str(e).split())[:200]})") from None
+        return
     try:
-        return [record for _, _, record in bioinstruct.read_records(path)]
+        for _, _, record in bioinstruct.read_records(path):
+            yield record
     except bioinstruct.UnreadableFileError as e:
         raise BenchmarkError(f"{e} (a benchmark is JSON, JSON Lines, CSV, parquet or a datasets folder)") from None
 
 
-def _read_datasets_folder(path: str, split: Optional[str]) -> list[dict]:
+def _read_datasets_folder(path: str, split: Optional[str]) -> Iterator[dict]:
     import datasets
 
     try:
@@ -98,7 +113,7 @@ def _read_datasets_folder(path: str, split: Optional[str]) -> list[dict]:
         if chosen not in loaded:
             raise BenchmarkError(f"{path}: has the splits {', '.join(names)}; choose one with --split")
         loaded = loaded[chosen]
-    return loaded.to_list()
+    return iter(loaded)
 
 
 def item_texts(item: dict, bench_fields: Sequence[str]) -> list[str]:
@@ -164,25 +179,26 @@ class _RecordIndex:
         self.fields, self.ngram = list(fields), ngram
         self.vocabulary: dict[str, int] = {}
         setdefault = self.vocabulary.setdefault
-        word_lists, owners = [], []  # one word list per (record, field) long enough to check
+        ids, lengths, owners = array("q"), array("q"), []  # ids straight away: no list of every word kept
         for position, record in enumerate(records):
             for field_number, name in enumerate(self.fields):
                 value = record.get(name)
                 if isinstance(value, str):
                     words = normalized_words(value)
                     if len(words) >= min(ngram, MIN_WHOLE_FIELD_WORDS):
-                        word_lists.append(words)
+                        ids.extend([setdefault(word, len(self.vocabulary)) for word in words])
+                        lengths.append(len(words))
                         owners.append((position, field_number))
         self.owners = np.array(owners, dtype=np.int64).reshape(-1, 2)
-        self.lengths = np.fromiter(map(len, word_lists), dtype=np.int64, count=len(word_lists))
-        self.starts = np.zeros(len(word_lists) + 1, dtype=np.int64)
+        self.lengths = np.frombuffer(lengths, dtype=np.int64).copy()
+        self.starts = np.zeros(len(self.lengths) + 1, dtype=np.int64)
         np.cumsum(self.lengths, out=self.starts[1:])
-        self.ids = np.fromiter((setdefault(word, len(self.vocabulary)) for words in word_lists for word in words),
-                               dtype=np.int64, count=int(self.starts[-1]))
+        self.ids = np.frombuffer(ids, dtype=np.int64).copy()
+        del ids
         # Windows to look for: every n-gram of a long field, the whole of a short one.
         sizes = np.minimum(self.lengths, ngram)
         counts = self.lengths - sizes + 1
-        self.window_sequence = np.repeat(np.arange(len(word_lists), dtype=np.int64), counts)
+        self.window_sequence = np.repeat(np.arange(len(self.lengths), dtype=np.int64), counts)
         first_window = np.cumsum(counts) - counts
         self.window_offset = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(first_window, counts)
         self.window_length = np.repeat(sizes, counts)

@@ -141,7 +141,7 @@ def build(
     upstream = source is None or source == bioinstruct._URL
     if record and not upstream:
         raise BuildError("--record stores the upstream file's checksum and sizes: build from the upstream URL")
-    benchmark_paths = list(benchmarks.items) if benchmarks else []
+    benchmark_paths = list(benchmarks.paths) if benchmarks else []
     if source is not None and "://" not in source:
         paths.check_output_dir(out_dir, inputs=[source, *benchmark_paths])  # before a long validation
     source_path = fetch_source(source)

@@ -226,3 +226,10 @@ def _edited(text: str, rng: random.Random, words: list[str]) -> str:
         else:
             edited[rng.randrange(len(edited))] = rng.choice(words)
     return " ".join(edited)
+
+
+def tiny_instructions(count: int, seed: int = 3) -> list[str]:
+    """Short instructions of three random words and a number: rarely near-duplicates of each other."""
+    rng = random.Random(seed)
+    words = vocabulary()
+    return [f"Explain {' '.join(rng.sample(words, 3))} {index}" for index in range(count)]

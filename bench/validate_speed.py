@@ -2,6 +2,7 @@
 
     python bench/validate_speed.py                                     # 25,005 records (the upstream size)
     python bench/validate_speed.py --corpus templated --size 1000000
+    python bench/validate_speed.py --corpus tiny --size 1000000 --output-words 1
 
 Writes a JSON array of `--size` records to a temporary folder, runs `bioinstruct validate FILE --json`
 in a child process and prints its wall time, its peak RSS and each check's own seconds.
@@ -18,19 +19,20 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import instructions, templated_instructions, write_records  # noqa: E402
+from synthetic import instructions, templated_instructions, tiny_instructions, write_records  # noqa: E402
+
+CORPORA = {"zipf": instructions, "templated": templated_instructions, "tiny": tiny_instructions}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=25_005)
-    parser.add_argument("--corpus", choices=["templated", "zipf"], default="zipf")
+    parser.add_argument("--corpus", choices=sorted(CORPORA), default="zipf")
     parser.add_argument("--output-words", type=int, default=80, help="mean words of each output")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "synthetic.json"
-        make = templated_instructions if args.corpus == "templated" else instructions
-        write_records(path, args.size, output_words=args.output_words, make=make)
+        write_records(path, args.size, output_words=args.output_words, make=CORPORA[args.corpus])
         start = time.perf_counter()
         result = subprocess.run([sys.executable, "-m", "bioinstruct_tools.cli", "validate", str(path), "--json"],
                                 capture_output=True, text=True)

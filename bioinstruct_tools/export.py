@@ -25,7 +25,10 @@ from typing import Callable, Optional
 
 import datasets
 import filelock
+import pyarrow.compute as pc
 from datasets.info import DatasetInfosDict
+from datasets.splits import SplitDict, SplitInfo
+from datasets.table import InMemoryTable
 from datasets.utils.file_utils import cached_path
 
 import bioinstruct
@@ -88,14 +91,40 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def _build_config(name: str, source_path: str, cache_dir: Path, parquet_path: Path) -> datasets.DatasetInfo:
-    builder = bioinstruct.BioInstruct(config_name=name, data_files=[os.path.abspath(source_path)],
-                                      cache_dir=str(cache_dir))
+def _build_configs(source_path: str, cache_dir: Path, data_dir: Path,
+                   config_progress: Optional[Callable[[str], None]]) -> DatasetInfosDict:
+    """Every config's parquet and measured info, from one run of the loading script.
+
+    The script runs once, for the `categorized` config; the others are cut from its table as the script
+    defines them (the full set: every row without `category`; a category's subset: its rows without
+    `category`), so the source is read and categorized once rather than once per config. The tests
+    compare every config in the folder with what the script yields for it.
+    """
+    builder = bioinstruct.BioInstruct(config_name=bioinstruct.CATEGORIZED_CONFIG_NAME,
+                                      data_files=[os.path.abspath(source_path)], cache_dir=str(cache_dir))
     builder.download_and_prepare()
-    dataset = builder.as_dataset(split="train")  # a category with no record gives a 0-row parquet
-    parquet_path.parent.mkdir(parents=True, exist_ok=True)
-    dataset.to_parquet(str(parquet_path))
-    return builder.info
+    categorized = builder.as_dataset(split="train")  # an empty split gives an empty Dataset
+    table = categorized.data.table
+    measured = DatasetInfosDict()
+    for config in bioinstruct.BioInstruct.BUILDER_CONFIGS:
+        if config.with_category:
+            dataset = categorized
+        else:
+            rows = table if config.category is None else table.filter(
+                pc.equal(table.column("category"), bioinstruct.CATEGORIES.index(config.category)))
+            dataset = datasets.Dataset(InMemoryTable(rows.drop_columns(["category"])),
+                                       info=datasets.DatasetInfo(features=bioinstruct.FEATURES))
+        parquet_path = data_dir / config.name / SHARD_NAME
+        parquet_path.parent.mkdir(parents=True, exist_ok=True)
+        dataset.to_parquet(str(parquet_path))
+        size = dataset.data.nbytes
+        measured[config.name] = datasets.DatasetInfo(
+            splits=SplitDict({"train": SplitInfo(name="train", num_bytes=size, num_examples=dataset.num_rows,
+                                                 dataset_name=bioinstruct._DATASETNAME)}),
+            dataset_size=size, download_size=parquet_path.stat().st_size)  # what a user of this config downloads
+        if config_progress:
+            config_progress(config.name)
+    return measured
 
 
 def _lock_for(out: Path) -> filelock.FileLock:
@@ -199,15 +228,9 @@ def _build_into_place(source_path: str, out: Path, checksums: dict,
     bars_were_disabled = datasets.utils.are_progress_bars_disabled()
     datasets.utils.disable_progress_bars()  # one bar of our own instead of two per config
     try:
-        measured = DatasetInfosDict()
-        for name in bioinstruct.CONFIG_NAMES:
-            parquet_path = staging / "data" / name / SHARD_NAME
-            info = _build_config(name, source_path, staging / ".cache", parquet_path)
+        measured = _build_configs(source_path, staging / ".cache", staging / "data", config_progress)
+        for info in measured.values():
             info.download_checksums = checksums
-            info.download_size = parquet_path.stat().st_size  # what a user of this config downloads
-            measured[name] = info
-            if config_progress:
-                config_progress(name)
         shutil.rmtree(staging / ".cache")
         infos = card.config_infos(measured)
         (staging / card.INFOS_FILENAME).write_text(card.infos_json(infos), encoding="utf-8")

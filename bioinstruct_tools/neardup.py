@@ -38,7 +38,7 @@ from numba import njit
 SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instruction only if ROUGE-L <= 0.7
 _MARGIN = 1e-9  # bounds are loosened by this much so float rounding never hides a pair
 _ELL = 2  # candidates must share this many prefix items (the l-prefix lemma)
-_CHUNK_PAIRS = 1 << 21  # a chunk of c instructions yields at most c*N pairs: c is chosen to bound that
+_CHUNK = 256  # instructions per task on a thread; a chunk holds at most _CHUNK * N pairs
 _BUCKETS = 64  # width of the hashed item-count signature used for the overlap bound
 _THREADS = min(2, os.cpu_count() or 1)
 
@@ -249,7 +249,7 @@ class _Corpus:
         """(first, second, score, instructions covered) per chunk, in index order of the later instruction."""
         local = threading.local()
         capacity = max(self.size, 1)
-        chunk = int(np.clip(_CHUNK_PAIRS // capacity, 16, 1_024))
+        chunk = _CHUNK
 
         def run(chunk_start: int):
             if not hasattr(local, "scratch"):

@@ -81,7 +81,7 @@ def test_failure_while_building_leaves_nothing_behind(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(export, "_build_config", broken)
+    monkeypatch.setattr(export, "_build_configs", broken)
     with pytest.raises(RuntimeError):
         export.build(str(SAMPLE), str(tmp_path / "out"))
     assert list(tmp_path.iterdir()) == []

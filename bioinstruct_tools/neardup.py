@@ -189,7 +189,7 @@ class _Corpus:
         self.items, item_count = self._items()
         self.probe_lengths = self._prefix_lengths()
         self.signatures = self._signatures()
-        self.postings_start, self.postings_record, self.postings_offset, self.postings_length = self._postings(item_count)
+        self._postings(item_count)
 
     def _items(self) -> tuple[np.ndarray, int]:
         """Per record, its tokens as items (token rank, occurrence) in ascending order, as dense int32 ids."""
@@ -230,20 +230,27 @@ class _Corpus:
         alpha = np.maximum(1, np.ceil(self.loose * (self.lengths + shortest) / 2 - _MARGIN))  # its smallest
         return np.clip(self.lengths - alpha + _ELL, 0, self.lengths).astype(np.int64)
 
-    def _postings(self, item_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """The inverted index of the prefixes: for each item, (record, offset, record length) sorted by record.
+    def _postings(self, item_count: int) -> None:
+        """The inverted index of the prefixes, grouped by (item, record length), records ascending in a group.
 
-        The length sits beside the record so that the scan reads postings in order, not `lengths` at random.
+        A probe visits only the length groups where the item can still lie in both prefixes, and stops at
+        the first later record of a group: a frequent item is never scanned for partners it cannot have.
         """
         offsets = np.arange(len(self.items), dtype=np.int64) - np.repeat(self.starts[:-1], self.lengths)
         in_prefix = offsets < np.repeat(self.probe_lengths, self.lengths)
         records = np.repeat(np.arange(self.size, dtype=np.int32), self.lengths)[in_prefix]
         items, offsets = self.items[in_prefix], offsets[in_prefix].astype(np.int32)
-        order = np.argsort(items, kind="stable")  # stable: records stay ascending within an item
-        starts = np.zeros(item_count + 1, dtype=np.int64)
-        np.cumsum(np.bincount(items, minlength=item_count), out=starts[1:])
-        records = records[order]
-        return starts, records, offsets[order], self.lengths[records].astype(np.int32)
+        lengths = self.lengths[records]
+        order = np.lexsort((records, lengths, items))
+        items, lengths = items[order], lengths[order]
+        self.postings_record, self.postings_offset = records[order], offsets[order]
+        new_group = np.ones(len(items), dtype=bool)
+        new_group[1:] = (items[1:] != items[:-1]) | (lengths[1:] != lengths[:-1])
+        group_first = np.flatnonzero(new_group)
+        self.group_length = lengths[group_first].astype(np.int64)
+        self.group_entries = np.append(group_first, len(items)).astype(np.int64)
+        self.group_start = np.zeros(item_count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(items[group_first], minlength=item_count), out=self.group_start[1:])
 
     def search(self) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
         """(first, second, score, instructions covered) per chunk, in index order of the later instruction."""
@@ -263,7 +270,8 @@ class _Corpus:
             while x < end:
                 found, x = _search_chunk(
                     x, end, self.tokens, self.starts, self.lengths, self.items, self.probe_lengths,
-                    self.postings_start, self.postings_record, self.postings_offset, self.postings_length, _ELL,
+                    self.group_start, self.group_length, self.group_entries, self.postings_record, self.postings_offset,
+                    _ELL,
                     self.signatures, self.loose, self.threshold,
                     scratch.counts, scratch.touched, scratch.masks, scratch.words, scratch.positions,
                     scratch.position_starts, scratch.diagonals, out_first, out_second, out_score)
@@ -314,8 +322,9 @@ def _alpha(loose, length_x, length_y):
 
 
 @njit(cache=True, nogil=True)
-def _search_chunk(x_start, x_end, tokens, starts, lengths, items, probe_lengths, postings_start, postings_record,
-                  postings_offset, postings_length, ell_wanted, signatures, loose, threshold, counts, touched, masks, words,
+def _search_chunk(x_start, x_end, tokens, starts, lengths, items, probe_lengths, group_start, group_length,
+                  group_entries, postings_record, postings_offset, ell_wanted, signatures, loose, threshold, counts,
+                  touched, masks, words,
                   positions, position_starts, diagonals, out_first, out_second, out_score):
     """Scan instructions x_start..x_end against every earlier one; returns (pairs written, next x).
 
@@ -335,29 +344,35 @@ def _search_chunk(x_start, x_end, tokens, starts, lengths, items, probe_lengths,
         n_touched = 0
         for offset_x in range(probe_lengths[x]):
             item = items[start_x + offset_x]
-            for entry in range(postings_start[item], postings_start[item + 1]):
-                y = postings_record[entry]
-                if y >= x:
-                    break  # postings are sorted by record: the rest come later than x
-                length_y = postings_length[entry]
-                if length_y < shortest or length_y > longest:
+            for group in range(group_start[item], group_start[item + 1]):
+                length_y = group_length[group]
+                if length_y < shortest:
                     continue
-                count = counts[y]
-                if count < 0:
-                    continue  # already ruled out
+                if length_y > longest:
+                    break
                 alpha = _alpha(loose, length_x, length_y)
                 ell = ell_wanted if alpha >= ell_wanted else alpha
-                offset_y = postings_offset[entry]
-                if offset_x >= length_x - alpha + ell or offset_y >= length_y - alpha + ell:
-                    continue  # outside this pair's l-prefixes
-                if count == 0:
-                    touched[n_touched] = y
-                    n_touched += 1
-                count += 1
-                # PPJoin's positional filter: matches so far plus what is left after them on the shorter side.
-                if count + min(length_x - offset_x - 1, length_y - offset_y - 1) < alpha:
-                    count = -1
-                counts[y] = count
+                if offset_x >= length_x - alpha + ell:
+                    break  # outside x's l-prefix for this length, and for every longer one (alpha grows)
+                prefix_y = length_y - alpha + ell
+                for entry in range(group_entries[group], group_entries[group + 1]):
+                    y = postings_record[entry]
+                    if y >= x:
+                        break  # records ascend in a group: the rest come later than x
+                    count = counts[y]
+                    if count < 0:
+                        continue  # already ruled out
+                    offset_y = postings_offset[entry]
+                    if offset_y >= prefix_y:
+                        continue  # outside y's l-prefix for this pair
+                    if count == 0:
+                        touched[n_touched] = y
+                        n_touched += 1
+                    count += 1
+                    # PPJoin's positional filter: matches so far plus what is left after them on the shorter side.
+                    if count + min(length_x - offset_x - 1, length_y - offset_y - 1) < alpha:
+                        count = -1
+                    counts[y] = count
         tokens_x = tokens[start_x:starts[x + 1]]
         short_x = length_x <= 64
         if short_x:  # x's bit masks once, for every candidate

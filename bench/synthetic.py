@@ -40,16 +40,7 @@ def instructions(count: int, seed: int = 0, exact_share: float = 0.01, near_shar
             corpus.append(rng.choice(corpus))
             continue
         if corpus and roll < exact_share + near_share:
-            edited = rng.choice(corpus).split()
-            for _ in range(rng.randint(1, 3)):
-                kind = rng.random()
-                if kind < 0.33 and len(edited) > 2:
-                    edited.pop(rng.randrange(len(edited)))
-                elif kind < 0.66:
-                    edited.insert(rng.randrange(len(edited) + 1), rng.choice(COMMON))
-                else:
-                    edited[rng.randrange(len(edited))] = rng.choice(COMMON)
-            corpus.append(" ".join(edited))
+            corpus.append(_edited(rng.choice(corpus), rng, COMMON))
             continue
         if not fresh_batch:
             fresh_batch = rng.choices(words, weights=weights, k=40_000)
@@ -216,6 +207,7 @@ def _fill(slot: str, rng: random.Random) -> str:
 
 
 def _edited(text: str, rng: random.Random, words: list[str]) -> str:
+    """`text` with 1-3 words deleted, inserted (from `words`) or replaced: a light edit."""
     edited = text.split()
     for _ in range(rng.randint(1, 3)):
         kind = rng.random()

@@ -170,7 +170,7 @@ def plan_push(folder, repo_id: str, revision: str = "main", message: Optional[st
 
 
 def describe_plan(plan: PushPlan) -> str:
-    lines = [f"dry run: nothing was pushed",
+    lines = ["dry run: nothing was pushed",
              f"target: datasets/{plan.repo_id} @ {plan.revision}"
              + (f" (parent commit {plan.parent_commit})" if plan.parent_commit else ""),
              f"message: {plan.message}",

@@ -291,12 +291,9 @@ def cmd_report(args) -> int:
     from bioinstruct_tools import report as report_module  # matplotlib only for this command
 
     out = paths.check_output_dir(args.out, inputs=[args.source])
-    if out.exists() and any(out.iterdir()):
-        if not args.overwrite:
-            raise CommandError(f"{out}: already exists (use --overwrite to replace an earlier report)")
-        if not (out / "report.json").is_file():
-            raise CommandError(f"{out}: not a folder written by `bioinstruct report` (no report.json); "
-                               "refusing to replace it")
+    refusal = paths.replacement_refusal(out, args.overwrite, "report.json", "bioinstruct report")
+    if refusal:
+        raise CommandError(refusal)
     bar, update = _progress_bar("near-duplicates")
     try:
         if os.path.isdir(args.source):

@@ -59,11 +59,6 @@ def normalized_words(text: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------------
 
 
-def read_benchmark(path: str, split: Optional[str] = None) -> list[dict]:
-    """The items of a benchmark file or folder, as a list of dicts."""
-    return list(iter_benchmark(path, split))
-
-
 def iter_benchmark(path: str, split: Optional[str] = None) -> Iterator[dict]:
     """The items of a benchmark file or folder, one dict at a time, so a large one is never all in memory.
 

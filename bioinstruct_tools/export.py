@@ -142,14 +142,6 @@ def _remove_stale_staging(out: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _check_replaceable(out: Path, overwrite: bool) -> None:
-    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
-        return
-    if not overwrite:
-        raise BuildError(f"{out}: already exists (use --overwrite to replace a folder written by bioinstruct build)")
-    if not (out / BUILD_MARKER).is_file():
-        raise BuildError(f"{out}: not a folder written by `bioinstruct build` (no {BUILD_MARKER}); "
-                         "refusing to replace it")
 
 
 def build(
@@ -200,7 +192,9 @@ def build(
         raise BuildError(f"{out}: cannot write here ({e.strerror})") from None
     try:
         _remove_stale_staging(out)
-        _check_replaceable(out, overwrite)
+        refusal = paths.replacement_refusal(out, overwrite, BUILD_MARKER, "bioinstruct build")
+        if refusal:
+            raise BuildError(refusal)
         infos = _build_into_place(source_path, out, {source_url: checksum}, config_progress, report)
     finally:
         lock.release()

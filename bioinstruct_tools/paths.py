@@ -10,7 +10,7 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable, Iterator, TextIO
+from typing import Iterable, Iterator, Optional, TextIO
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +53,21 @@ def check_output_dir(output: str, inputs: Iterable[str]) -> Path:
     if out.exists() and not out.is_dir():
         raise UnsafeOutput(f"{output}: exists and is not a folder")
     return Path(output)
+
+
+def replacement_refusal(out: Path, overwrite: bool, marker: str, command: str) -> Optional[str]:
+    """Why `out` may not be replaced by `command`'s output, or None: it may, being absent, empty, or marked.
+
+    A folder is replaced only with `overwrite` and only if `command` wrote it (it holds `marker`), so a
+    mistyped DIR never deletes someone's work.
+    """
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):
+        return None
+    if not overwrite:
+        return f"{out}: already exists (use --overwrite to replace a folder written by `{command}`)"
+    if not (out / marker).is_file():
+        return f"{out}: not a folder written by `{command}` (no {marker}); refusing to replace it"
+    return None
 
 
 def _umask() -> int:

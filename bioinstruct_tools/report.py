@@ -72,8 +72,8 @@ class Report:
 
 def collect(validation: checks.Report) -> Report:
     """Every number of the report, from a validation report and its records."""
-    valid = [record.data for record in validation.records
-             if not bioinstruct.schema_violations(record.data)]
+    invalid = {offender.index for offender in validation.check("schema").offenders}  # checked once, by validate
+    valid = [record.data for record in validation.records if record.index not in invalid]
     categories = [bioinstruct.categorize(record["instruction"], record["input"]) for record in valid]
     category_check = validation.check("categories")
     lengths = {name: {category: [] for category in bioinstruct.CATEGORIES} for name in bioinstruct.FIELDS}

@@ -83,7 +83,7 @@ def test_every_benchmark_format_loads_and_finds_the_same(tmp_path):
     rows = records(2)
     rows[0]["input"] = QUESTION
     for name in _formats(tmp_path):
-        items = contamination.read_benchmark(str(tmp_path / name))
+        items = list(contamination.iter_benchmark(str(tmp_path / name)))
         assert len(items) == 3, name
         assert sorted(run(rows, items).matches) == [0], name
 

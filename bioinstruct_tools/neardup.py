@@ -11,8 +11,9 @@ scores, in seconds, and in memory bounded by the number of instructions, not of 
    of AdaptJoin) the first len - alpha + l items of each side share at least l items (l = 2 here,
    which drops the many pairs that share a single rare token);
 3. scan the instructions in index order in compiled code (numba), each against the earlier ones: an
-   inverted index of the prefixes gives the candidates, counted in an array, with PPJoin's positional
-   filter and length bounds pruning as they are counted;
+   inverted index of the prefixes, grouped by item, length and position, gives the candidates, counted
+   in a byte array, with PPJoin's positional filter and length bounds pruning as they are counted; a
+   128-bit bitmap of each record's items then bounds the overlap of the survivors;
 4. verify each candidate with an exact LCS: bit-parallel, or, for long pairs, Myers' O(ND) difference
    algorithm capped at the largest D that can still reach the threshold, so that two near-identical
    10 MB instructions cost O(n*D) rather than O(n^2); then F with rouge_score's float arithmetic, so a
@@ -39,7 +40,7 @@ SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instru
 _MARGIN = 1e-9  # bounds are loosened by this much so float rounding never hides a pair
 _ELL = 2  # candidates must share this many prefix items (the l-prefix lemma)
 _CHUNK = 256  # instructions per task on a thread; a chunk holds at most _CHUNK * N pairs
-_BUCKETS = 64  # width of the hashed item-count signature used for the overlap bound
+_SIGNATURE_WORDS = 2  # 64-bit words of the hashed item bitmap used for the overlap bound
 _THREADS = min(2, os.cpu_count() or 1)
 
 
@@ -214,15 +215,18 @@ class _Corpus:
         return items.astype(np.int32).reshape(-1), len(unique)
 
     def _signatures(self) -> np.ndarray:
-        """Each record's item counts hashed into _BUCKETS buckets: summed minima bound the multiset overlap.
+        """Each record's items hashed into a bitmap of 64 * _SIGNATURE_WORDS bits, 16 bytes a record.
 
-        Items in one bucket only add to min(count_x, count_y), so the bound is never below the true
-        overlap: the filter cannot lose a pair.
+        Items are distinct within a record, so every bit of x that y lacks stands for at least one item of
+        x that y does not share: len_x minus those bits bounds the overlap from above, and so does len_y
+        minus y's bits that x lacks. The filter cannot lose a pair, and it reads one cache line per candidate.
         """
+        bits = 64 * _SIGNATURE_WORDS
         rows = np.repeat(np.arange(self.size, dtype=np.int64), self.lengths)
-        buckets = (self.items.astype(np.int64) * 2654435761) % _BUCKETS
-        counts = np.bincount(rows * _BUCKETS + buckets, minlength=self.size * _BUCKETS).reshape(self.size, _BUCKETS)
-        return counts.astype(np.uint16 if counts.max(initial=0) < 2**16 else np.int64)
+        buckets = (self.items.astype(np.int64) * 2654435761) % bits
+        signatures = np.zeros((self.size, _SIGNATURE_WORDS), dtype=np.uint64)
+        np.bitwise_or.at(signatures, (rows, buckets >> 6), np.left_shift(np.uint64(1), (buckets & 63).astype(np.uint64)))
+        return signatures
 
     def _prefix_lengths(self) -> np.ndarray:
         """Items of each record that can hold a match: its l-prefix for its shortest possible partner."""
@@ -231,23 +235,24 @@ class _Corpus:
         return np.clip(self.lengths - alpha + _ELL, 0, self.lengths).astype(np.int64)
 
     def _postings(self, item_count: int) -> None:
-        """The inverted index of the prefixes, grouped by (item, record length), records ascending in a group.
+        """The inverted index of the prefixes, grouped by (item, record length, offset), records ascending in a group.
 
-        A probe visits only the length groups where the item can still lie in both prefixes, and stops at
-        the first later record of a group: a frequent item is never scanned for partners it cannot have.
+        A probe visits only the groups where the item can still lie in both prefixes, and stops at the
+        first later record of a group: a frequent item is never scanned for partners it cannot have.
         """
         offsets = np.arange(len(self.items), dtype=np.int64) - np.repeat(self.starts[:-1], self.lengths)
         in_prefix = offsets < np.repeat(self.probe_lengths, self.lengths)
         records = np.repeat(np.arange(self.size, dtype=np.int32), self.lengths)[in_prefix]
         items, offsets = self.items[in_prefix], offsets[in_prefix].astype(np.int32)
         lengths = self.lengths[records]
-        order = np.lexsort((records, lengths, items))
-        items, lengths = items[order], lengths[order]
-        self.postings_record, self.postings_offset = records[order], offsets[order]
+        order = np.lexsort((records, offsets, lengths, items))
+        items, lengths, offsets = items[order], lengths[order], offsets[order]
+        self.postings_record = records[order]
         new_group = np.ones(len(items), dtype=bool)
-        new_group[1:] = (items[1:] != items[:-1]) | (lengths[1:] != lengths[:-1])
+        new_group[1:] = (items[1:] != items[:-1]) | (lengths[1:] != lengths[:-1]) | (offsets[1:] != offsets[:-1])
         group_first = np.flatnonzero(new_group)
         self.group_length = lengths[group_first].astype(np.int64)
+        self.group_offset = offsets[group_first].astype(np.int64)
         self.group_entries = np.append(group_first, len(items)).astype(np.int64)
         self.group_start = np.zeros(item_count + 1, dtype=np.int64)
         np.cumsum(np.bincount(items[group_first], minlength=item_count), out=self.group_start[1:])
@@ -260,7 +265,8 @@ class _Corpus:
 
         def run(chunk_start: int):
             if not hasattr(local, "scratch"):
-                local.scratch = _Scratch(self.vocabulary_size, self.size, int(self.lengths.max(initial=0)))
+                local.scratch = _Scratch(self.vocabulary_size, self.size, int(self.lengths.max(initial=0)),
+                                         int(self.probe_lengths.max(initial=0)))
             scratch = local.scratch
             end = min(chunk_start + chunk, self.size)
             out_first = np.empty(capacity, dtype=np.int32)
@@ -270,7 +276,7 @@ class _Corpus:
             while x < end:
                 found, x = _search_chunk(
                     x, end, self.tokens, self.starts, self.lengths, self.items, self.probe_lengths,
-                    self.group_start, self.group_length, self.group_entries, self.postings_record, self.postings_offset,
+                    self.group_start, self.group_length, self.group_offset, self.group_entries, self.postings_record,
                     _ELL,
                     self.signatures, self.loose, self.threshold,
                     scratch.counts, scratch.touched, scratch.masks, scratch.words, scratch.positions,
@@ -293,8 +299,9 @@ class _Corpus:
 class _Scratch:
     """Per-thread working memory of the kernels, sized once: counts per record, masks per token, LCS buffers."""
 
-    def __init__(self, vocabulary_size: int, size: int, longest: int):
-        self.counts = np.zeros(max(size, 1), dtype=np.int32)
+    def __init__(self, vocabulary_size: int, size: int, longest: int, longest_probe: int = 2**31 - 1):
+        # A count never exceeds the probe length: one byte a record when it fits, so the counts stay in cache.
+        self.counts = np.zeros(max(size, 1), dtype=np.int8 if longest_probe < 127 else np.int32)
         self.touched = np.zeros(max(size, 1), dtype=np.int32)
         self.masks = np.zeros(max(vocabulary_size, 1), dtype=np.uint64)
         self.words = np.zeros((longest + 63) // 64 + 1, dtype=np.uint64)
@@ -323,7 +330,7 @@ def _alpha(loose, length_x, length_y):
 
 @njit(cache=True, nogil=True)
 def _search_chunk(x_start, x_end, tokens, starts, lengths, items, probe_lengths, group_start, group_length,
-                  group_entries, postings_record, postings_offset, ell_wanted, signatures, loose, threshold, counts,
+                  group_offset, group_entries, postings_record, ell_wanted, signatures, loose, threshold, counts,
                   touched, masks, words,
                   positions, position_starts, diagonals, out_first, out_second, out_score):
     """Scan instructions x_start..x_end against every earlier one; returns (pairs written, next x).
@@ -354,7 +361,11 @@ def _search_chunk(x_start, x_end, tokens, starts, lengths, items, probe_lengths,
                 ell = ell_wanted if alpha >= ell_wanted else alpha
                 if offset_x >= length_x - alpha + ell:
                     break  # outside x's l-prefix for this length, and for every longer one (alpha grows)
-                prefix_y = length_y - alpha + ell
+                offset_y = group_offset[group]
+                if offset_y >= length_y - alpha + ell:
+                    continue  # outside y's l-prefix for this pair
+                # PPJoin's positional filter: matches so far plus what is left after them on the shorter side.
+                left = min(length_x - offset_x - 1, length_y - offset_y - 1)
                 for entry in range(group_entries[group], group_entries[group + 1]):
                     y = postings_record[entry]
                     if y >= x:
@@ -362,17 +373,11 @@ def _search_chunk(x_start, x_end, tokens, starts, lengths, items, probe_lengths,
                     count = counts[y]
                     if count < 0:
                         continue  # already ruled out
-                    offset_y = postings_offset[entry]
-                    if offset_y >= prefix_y:
-                        continue  # outside y's l-prefix for this pair
                     if count == 0:
                         touched[n_touched] = y
                         n_touched += 1
                     count += 1
-                    # PPJoin's positional filter: matches so far plus what is left after them on the shorter side.
-                    if count + min(length_x - offset_x - 1, length_y - offset_y - 1) < alpha:
-                        count = -1
-                    counts[y] = count
+                    counts[y] = count if count + left >= alpha else -1
         tokens_x = tokens[start_x:starts[x + 1]]
         short_x = length_x <= 64
         if short_x:  # x's bit masks once, for every candidate
@@ -388,10 +393,12 @@ def _search_chunk(x_start, x_end, tokens, starts, lengths, items, probe_lengths,
             alpha = _alpha(loose, length_x, length_y)
             if count < (ell_wanted if alpha >= ell_wanted else alpha):
                 continue
-            bound = 0
-            for bucket in range(signatures.shape[1]):
-                bound += min(signatures[x, bucket], signatures[y, bucket])
-            if bound < alpha:
+            missing_x = 0  # bits of x that y lacks, and the other way round
+            missing_y = 0
+            for word in range(signatures.shape[1]):
+                missing_x += _popcount(signatures[x, word] & ~signatures[y, word])
+                missing_y += _popcount(signatures[y, word] & ~signatures[x, word])
+            if length_x - missing_x < alpha or length_y - missing_y < alpha:
                 continue
             tokens_y = tokens[starts[y]:starts[y + 1]]
             if short_x:

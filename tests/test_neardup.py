@@ -11,6 +11,7 @@ from rouge_score import tokenize as rouge_tokenize
 import numpy as np
 
 from bioinstruct_tools.neardup import (
+    _Corpus,
     _myers_distance,
     find_near_duplicates,
     greedy_dropped,
@@ -86,6 +87,17 @@ def test_long_instructions_with_repeated_tokens_and_other_thresholds():
         expected = {(i, j, score) for (i, j), score in scores.items() if score > threshold}
         assert expected  # every threshold has pairs to find
         assert fast(corpus, threshold) == expected
+
+
+def test_prefixes_too_long_for_one_byte_counts():
+    """Prefixes of 127 items or more need wide counts: the search must still equal brute force there."""
+    rng = random.Random(11)
+    base = [" ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(300, 340))) for _ in range(3)]
+    corpus = base + [" ".join(text.split()[rng.randint(0, 60):]) for text in base] + [text + " x-ray" for text in base]
+    assert _Corpus(corpus, 0.5).probe_lengths.max() >= 127
+    expected = brute_force(corpus, 0.5)
+    assert len(expected) >= 6
+    assert fast(corpus, 0.5) == expected
 
 
 def test_pairs_right_at_the_threshold_are_decided_as_rouge_score_decides():

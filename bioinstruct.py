@@ -449,6 +449,8 @@ def _normalize_whitespace(text: str) -> str:
     With single white-space characters between words, no pattern below can match a run of spaces in
     more than one way, which keeps every regex of the categorizer linear in the text's length.
     """
+    if "\n" not in text:  # the common case; str.split and the regexes' \s agree on what is white space
+        return " ".join(text.split())
     return _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
 
 

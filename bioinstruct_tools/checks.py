@@ -19,7 +19,12 @@ from typing import Callable, Optional
 
 import bioinstruct
 from bioinstruct_tools import contamination
-from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, NearDuplicatePair, scan_near_duplicates
+from bioinstruct_tools.neardup import (
+    SELF_INSTRUCT_THRESHOLD,
+    NearDuplicatePair,
+    load_kernels_in_background,
+    scan_near_duplicates,
+)
 
 # Self-Instruct's post-processing filters (Wang et al. 2023, `bootstrap_instructions.py`).
 MIN_INSTRUCTION_WORDS = 3  # an instruction of this many words or fewer is too short
@@ -27,6 +32,9 @@ MAX_INSTRUCTION_WORDS = 150  # more than this is too long
 BLACKLISTED_WORDS = ("image", "images", "graph", "graphs", "picture", "pictures", "file", "files",
                      "map", "maps", "draw", "plot", "go to")
 _BLACKLIST = re.compile(r"\b(" + "|".join(re.escape(word) for word in BLACKLISTED_WORDS) + r")\b", re.I)
+# The words no other one contains ("image" for "images"): ASCII text holding none of them cannot
+# match, and that substring test is ten times faster than the regex.
+_BLACKLIST_STEMS = tuple(word for word in BLACKLISTED_WORDS if not any(o != word and o in word for o in BLACKLISTED_WORDS))
 
 # Outputs that say "no output" instead of being one: "<nooutput>", "<none>", "N/A", "No output."
 # A bare "None" is a legitimate answer ("Allergies mentioned: None"), so only the bracketed form fails.
@@ -39,6 +47,7 @@ def is_placeholder_output(text: str) -> bool:
     return bool((_BRACKETED_EMPTY_OUTPUT if bracketed else _BARE_EMPTY_OUTPUT).fullmatch(core))
 
 _NORMALIZE_DROP = re.compile(rf"[{re.escape(string.punctuation)}\s]+")
+_ASCII_PUNCTUATION_AS_SPACE = str.maketrans(string.punctuation, " " * len(string.punctuation))
 
 
 @functools.cache
@@ -51,7 +60,8 @@ def normalized_instruction(instruction: str) -> str:
     """The key `--strict` uniqueness compares: NFKC, no format characters, case-folded, punctuation as spaces."""
     if not instruction.isascii():  # ASCII is NFKC already and holds no format character
         instruction = unicodedata.normalize("NFKC", instruction).translate(_format_characters())
-    return _NORMALIZE_DROP.sub(" ", instruction.casefold()).strip()
+        return _NORMALIZE_DROP.sub(" ", instruction.casefold()).strip()
+    return " ".join(instruction.lower().translate(_ASCII_PUNCTUATION_AS_SPACE).split())  # the same, faster
 
 
 @dataclass
@@ -221,7 +231,10 @@ def self_instruct_filter_findings(instruction: str) -> list[tuple[str, str]]:
         findings.append(("instruction_too_short", f"{words} words (Self-Instruct needs more than {MIN_INSTRUCTION_WORDS})"))
     if words > MAX_INSTRUCTION_WORDS:
         findings.append(("instruction_too_long", f"{words} words (Self-Instruct allows {MAX_INSTRUCTION_WORDS})"))
-    keyword = _BLACKLIST.search(instruction)
+    keyword = None
+    lowered = instruction.lower()
+    if not instruction.isascii() or any(stem in lowered for stem in _BLACKLIST_STEMS):
+        keyword = _BLACKLIST.search(instruction)
     if keyword:
         findings.append(("blacklisted_keyword", f"mentions {keyword.group(0)!r}"))
     if instruction and instruction[0] in string.punctuation:
@@ -352,6 +365,7 @@ def validate_file(path: str, **options) -> Report:
 
     Raises `bioinstruct.UnreadableFileError` if the file cannot be read.
     """
+    load_kernels_in_background()
     records = [Record(index, line, data) for index, line, data in bioinstruct.read_records(path)]
     return validate_records(records, path, **options)
 

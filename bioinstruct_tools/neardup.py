@@ -141,6 +141,26 @@ def scan_near_duplicates(
     return scan
 
 
+def load_kernels_in_background() -> threading.Thread:
+    """Start numba (a quarter of a second, once a process) on another thread, to overlap reading a file.
+
+    LLVM runs through ctypes, which releases the GIL. The thread is not a daemon: a process that ends
+    early waits for it rather than tearing LLVM down under it.
+    """
+    thread = threading.Thread(target=_load_a_kernel, name="numba-start")
+    thread.start()
+    return thread
+
+
+def _load_a_kernel() -> None:
+    # The first kernel pays numba's start-up; no thread pool here, which a process shutting down refuses.
+    try:
+        _greedy(np.zeros(1, dtype=np.int32), np.ones(1, dtype=np.int32), np.zeros(2, dtype=np.bool_),
+                np.full(2, -1, dtype=np.int64))
+    except Exception:  # only a head start: the search itself loads the kernels and reports any failure
+        pass
+
+
 def _pairs(first: np.ndarray, second: np.ndarray, score: np.ndarray) -> list[NearDuplicatePair]:
     return [NearDuplicatePair(*values) for values in zip(first.tolist(), second.tolist(), score.tolist())]
 
@@ -200,19 +220,23 @@ class _Corpus:
         frequency = np.bincount(self.tokens, minlength=self.vocabulary_size)
         rank = np.empty(self.vocabulary_size, dtype=np.int64)
         rank[np.lexsort((np.arange(self.vocabulary_size), frequency))] = np.arange(self.vocabulary_size)
-        rows = np.repeat(np.arange(self.size, dtype=np.int64), self.lengths)
-        ranked = rank[self.tokens]
-        order = np.lexsort((ranked, rows))
-        ranked = ranked[order]
-        del order
-        position = np.arange(total, dtype=np.int64)
+        # One sort of (record, rank) keys puts each record's tokens rarest first; records keep their place.
+        rows = np.repeat(np.arange(self.size, dtype=np.int64) * self.vocabulary_size, self.lengths)
+        ranked = rank[self.tokens] + rows
+        ranked.sort()
+        ranked -= rows
         new_group = np.ones(total, dtype=bool)
         new_group[1:] = (ranked[1:] != ranked[:-1]) | (rows[1:] != rows[:-1])
+        del rows
+        position = np.arange(total, dtype=np.int64)
         occurrence = position - np.maximum.accumulate(np.where(new_group, position, 0))
-        del position, new_group, rows
-        keys = ranked * (int(occurrence.max(initial=0)) + 1) + occurrence
-        unique, items = np.unique(keys, return_inverse=True)
-        return items.astype(np.int32).reshape(-1), len(unique)
+        del position, new_group
+        # Item ids in (rank, occurrence) order: each rank's block is as wide as its most repeated occurrence.
+        widest = np.zeros(self.vocabulary_size, dtype=np.int64)
+        np.maximum.at(widest, ranked, occurrence)
+        block_start = np.zeros(self.vocabulary_size + 1, dtype=np.int64)
+        np.cumsum(widest + 1, out=block_start[1:])
+        return (block_start[ranked] + occurrence).astype(np.int32), int(block_start[-1])
 
     def _signatures(self) -> np.ndarray:
         """Each record's items hashed into a bitmap of 64 * _SIGNATURE_WORDS bits, 16 bytes a record.

@@ -78,6 +78,25 @@ def test_categorize_always_returns_a_category(instruction, input):
     assert bioinstruct.categorize(instruction, input) in bioinstruct.CATEGORIES
 
 
+# Text where the fast paths and their regexes could part: words, case, white space of every kind, punctuation.
+SHAPED_TEXT = st.lists(st.one_of(st.sampled_from(["image", "Images", "go to", "go  to", "MAP", "Files", "plot", "a"]),
+                                 st.sampled_from([" ", "  ", "\n", "\t", "\r", "\x1c", "\x85", "\u2028", "\xa0", "-", "'", ".", "_"]),
+                                 TEXT), max_size=12).map("".join)
+
+
+@SETTINGS
+@given(SHAPED_TEXT)
+def test_fast_paths_equal_their_regexes(text):
+    """String-method fast paths for white space, `--strict` keys and the blacklist; the regexes are the oracle."""
+    assert bioinstruct._normalize_whitespace(text) == bioinstruct._NEWLINES.sub(
+        "\n", bioinstruct._SPACES.sub(" ", text)).strip()
+    if text.isascii():
+        assert checks.normalized_instruction(text) == checks._NORMALIZE_DROP.sub(" ", text.casefold()).strip()
+    keyword = checks._BLACKLIST.search(text)
+    expected = [("blacklisted_keyword", f"mentions {keyword.group(0)!r}")] if keyword else []
+    assert [finding for finding in checks.self_instruct_filter_findings(text) if finding[0] == "blacklisted_keyword"] == expected
+
+
 @SETTINGS
 @given(st.lists(RECORD_LIKE | VALID_RECORD, max_size=12))
 def test_validate_never_raises_on_records_of_any_shape(rows):

@@ -1,4 +1,4 @@
-"""Accuracy of `bioinstruct.categorize` on the labeled file: dev and test splits, confusion matrices.
+"""Accuracy of the category rules (`bioinstruct_tools/categories.py`) on the labeled file: dev and test splits, confusion matrices.
 
     python bench/categorize_accuracy.py [--file data/category_eval.jsonl] [--misses]
 
@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import bioinstruct
+from bioinstruct_tools.categories import CATEGORIES, categorize
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jsonl"
 SPLITS = ("dev", "test")
@@ -28,7 +28,7 @@ def report(name: str, rows: list[dict], predicted: list[str]) -> None:
     with_input = sum(1 for row in rows if row["input"].strip())
     print(f"\n{name}: {len(rows)} labeled instructions ({with_input} with input)")
     print(f"accuracy: {correct / len(rows):.1%} ({correct}/{len(rows)})")
-    labels = bioinstruct.CATEGORIES
+    labels = CATEGORIES
     print("confusion (rows: label, columns: predicted)")
     print(f"{'':<12}" + "".join(f"{label:>12}" for label in labels) + f"{'recall':>9}")
     for gold in labels:
@@ -47,7 +47,7 @@ def main() -> None:
     timings = []
     for _ in range(PASSES):  # one pass is noisy on a shared machine: the median of five
         start = time.perf_counter()
-        predicted = [bioinstruct.categorize(row["instruction"], row["input"]) for row in rows]
+        predicted = [categorize(row["instruction"], row["input"]) for row in rows]
         timings.append(time.perf_counter() - start)
     per_instruction = statistics.median(timings) / len(rows) * 1e6
     print(f"{args.file}: {len(rows)} labeled instructions; categorize: {per_instruction:.1f} us each "

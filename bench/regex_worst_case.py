@@ -13,9 +13,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import bioinstruct  # noqa: E402
 from bioinstruct_tools import checks  # noqa: E402
+from bioinstruct_tools.categories import categorize  # noqa: E402
 from bioinstruct_tools.neardup import rouge_tokens  # noqa: E402
+from bioinstruct_tools.records import is_empty_input_placeholder  # noqa: E402
 
 # Strings of 100 KB shaped to trip backtracking: long runs of what optional parts around `\s*`, `\w+`
 # or a repeated lead-in can each match.
@@ -38,9 +39,9 @@ ADVERSARIAL = {
     "questions": "What? " * (N // 6),
 }
 REGEX_USERS = {
-    "categorize(instruction)": lambda text: bioinstruct.categorize(text),
-    "categorize(input)": lambda text: bioinstruct.categorize("List the drugs in the note.", text),
-    "is_empty_input_placeholder": bioinstruct.is_empty_input_placeholder,
+    "categorize(instruction)": lambda text: categorize(text),
+    "categorize(input)": lambda text: categorize("List the drugs in the note.", text),
+    "is_empty_input_placeholder": is_empty_input_placeholder,
     "is_placeholder_output": checks.is_placeholder_output,
     "self_instruct_filter_findings": checks.self_instruct_filter_findings,
     "normalized_instruction": checks.normalized_instruction,

@@ -20,6 +20,8 @@ from datasets.utils.py_utils import asdict
 from huggingface_hub import DatasetCard, DatasetCardData
 
 import bioinstruct
+from bioinstruct_tools.categories import PAPER_SHARES
+from bioinstruct_tools.records import PUBLISHED_SIZE, UPSTREAM_FILENAME
 
 REPO_ROOT = Path(bioinstruct.__file__).resolve().parent
 CARD_PATH = REPO_ROOT / "README.md"
@@ -99,7 +101,7 @@ def size_category(rows: int) -> str:
 
 def card_data(infos: DatasetInfosDict) -> DatasetCardData:
     """The card's YAML: Hub metadata, `configs:` pointing at the parquet folders, `dataset_info:`."""
-    rows = measured_rows(infos, bioinstruct.DEFAULT_CONFIG_NAME) or bioinstruct.PUBLISHED_SIZE
+    rows = measured_rows(infos, bioinstruct.DEFAULT_CONFIG_NAME) or PUBLISHED_SIZE
     data = DatasetCardData(**CARD_METADATA, size_categories=[size_category(rows)])
     MetadataConfigs({
         name: {"data_files": [{"split": "train", "path": parquet_pattern(name)}],
@@ -119,9 +121,9 @@ def sizes_table(infos: DatasetInfosDict) -> str:
     lines = ["| config | rows | share of the full set | paper's share |", "|---|---:|---:|---:|"]
     for name in bioinstruct.CONFIG_NAMES:
         rows = measured_rows(infos, name)
-        paper = bioinstruct.PAPER_SHARES.get(name, 1.0)
+        paper = PAPER_SHARES.get(name, 1.0)
         if rows is None:
-            shown = f"{bioinstruct.PUBLISHED_SIZE:,} (paper)" if name == bioinstruct.DEFAULT_CONFIG_NAME else "not measured yet"
+            shown = f"{PUBLISHED_SIZE:,} (paper)" if name == bioinstruct.DEFAULT_CONFIG_NAME else "not measured yet"
             share = "100.0%" if name == bioinstruct.DEFAULT_CONFIG_NAME else "not measured yet"
         else:
             shown, share = f"{rows:,}", f"{rows / full:.1%}" if full else "n/a"
@@ -133,14 +135,14 @@ def provenance_note(infos: DatasetInfosDict) -> str:
     """What the card's figures describe: the paper's count, or the rows a build measured and its source."""
     rows = measured_rows(infos, bioinstruct.DEFAULT_CONFIG_NAME)
     if rows is None:
-        return (f"The counts on this card are the paper's ({bioinstruct.PUBLISHED_SIZE:,} records) until a build "
+        return (f"The counts on this card are the paper's ({PUBLISHED_SIZE:,} records) until a build "
                 "of the upstream file is recorded.")
     checksums = infos[bioinstruct.DEFAULT_CONFIG_NAME].download_checksums or {}
     source = next(iter(checksums), "an unnamed source")
     if source == bioinstruct._URL:
-        return f"This copy holds {rows:,} records, built from the upstream `{bioinstruct._FILENAME}`."
+        return f"This copy holds {rows:,} records, built from the upstream `{UPSTREAM_FILENAME}`."
     return (f"**This copy is not the published BioInstruct file.** It holds {rows:,} records, built from "
-            f"`{source}`; the published set holds {bioinstruct.PUBLISHED_SIZE:,} (the paper's count).")
+            f"`{source}`; the published set holds {PUBLISHED_SIZE:,} (the paper's count).")
 
 
 def _fill_block(body: str, name: str, content: str) -> str:

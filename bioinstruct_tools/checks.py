@@ -17,13 +17,23 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-import bioinstruct
 from bioinstruct_tools import contamination
+from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, categorize
 from bioinstruct_tools.neardup import (
     SELF_INSTRUCT_THRESHOLD,
     NearDuplicatePair,
     load_kernels_in_background,
     scan_near_duplicates,
+)
+from bioinstruct_tools.records import (
+    EMPTY_WORDS,
+    FIELDS,
+    PUBLISHED_SIZE,
+    UPSTREAM_FILENAME,
+    is_empty_input_placeholder,
+    placeholder_core,
+    read_records,
+    schema_violations,
 )
 
 # Self-Instruct's post-processing filters (Wang et al. 2023, `bootstrap_instructions.py`).
@@ -38,12 +48,12 @@ _BLACKLIST_STEMS = tuple(word for word in BLACKLISTED_WORDS if not any(o != word
 
 # Outputs that say "no output" instead of being one: "<nooutput>", "<none>", "N/A", "No output."
 # A bare "None" is a legitimate answer ("Allergies mentioned: None"), so only the bracketed form fails.
-_BRACKETED_EMPTY_OUTPUT = re.compile(rf"no[\s_-]*output|{bioinstruct.EMPTY_WORDS}", re.I)
+_BRACKETED_EMPTY_OUTPUT = re.compile(rf"no[\s_-]*output|{EMPTY_WORDS}", re.I)
 _BARE_EMPTY_OUTPUT = re.compile(r"no[\s_-]*output|n/a", re.I)
 
 
 def is_placeholder_output(text: str) -> bool:
-    core, bracketed = bioinstruct.placeholder_core(text)
+    core, bracketed = placeholder_core(text)
     return bool((_BRACKETED_EMPTY_OUTPUT if bracketed else _BARE_EMPTY_OUTPUT).fullmatch(core))
 
 _NORMALIZE_DROP = re.compile(rf"[{re.escape(string.punctuation)}\s]+")
@@ -161,7 +171,7 @@ def check_schema(records: list[Record]) -> CheckResult:
     offenders = [
         _located(record, reason, message)
         for record in records
-        for reason, message in bioinstruct.schema_violations(record.data)
+        for reason, message in schema_violations(record.data)
     ]
     return _result("schema", True, offenders, f"{len(offenders)} schema violations")
 
@@ -174,7 +184,7 @@ def check_uniqueness(records: list[Record], strict: bool = False) -> CheckResult
     offenders = []
     for record in records:
         instruction = record.data["instruction"]
-        whole = tuple(record.data[name] for name in bioinstruct.FIELDS)
+        whole = tuple(record.data[name] for name in FIELDS)
         if whole in seen_records:
             first = seen_records[whole]
             offenders.append(_located(record, "duplicate_record", f"the whole record repeats record {first.index}"))
@@ -214,7 +224,7 @@ def check_placeholders(records: list[Record]) -> CheckResult:
         for record in records
         if is_placeholder_output(record.data["output"])
     ]
-    input_placeholders = sum(1 for record in records if bioinstruct.is_empty_input_placeholder(record.data["input"]))
+    input_placeholders = sum(1 for record in records if is_empty_input_placeholder(record.data["input"]))
     empty_inputs = sum(1 for record in records if not record.data["input"].strip())
     result = _result("placeholders", True, offenders,
                      f"{len(offenders)} placeholder outputs; {input_placeholders} empty-input placeholders, "
@@ -337,16 +347,16 @@ def describe_match(match: "contamination.FieldMatch", ngram: int) -> str:
 
 
 def check_categories(records: list[Record]) -> CheckResult:
-    counts = Counter(bioinstruct.categorize(record.data["instruction"], record.data["input"]) for record in records)
+    counts = Counter(categorize(record.data["instruction"], record.data["input"]) for record in records)
     total = max(len(records), 1)
-    shares = {category: counts.get(category, 0) / total for category in bioinstruct.CATEGORIES}
+    shares = {category: counts.get(category, 0) / total for category in CATEGORIES}
     summary = ", ".join(
-        f"{category} {shares[category]:.1%} (paper {bioinstruct.PAPER_SHARES[category]:.1%})"
-        for category in bioinstruct.CATEGORIES
+        f"{category} {shares[category]:.1%} (paper {PAPER_SHARES[category]:.1%})"
+        for category in CATEGORIES
     )
     result = _result("categories", False, [], summary,
-                     rows={category: counts.get(category, 0) for category in bioinstruct.CATEGORIES},
-                     shares=shares, paper_shares=dict(bioinstruct.PAPER_SHARES))
+                     rows={category: counts.get(category, 0) for category in CATEGORIES},
+                     shares=shares, paper_shares=dict(PAPER_SHARES))
     return result
 
 
@@ -357,16 +367,16 @@ def check_categories(records: list[Record]) -> CheckResult:
 
 def default_expected_rows(path: str) -> Optional[int]:
     """The published size for the upstream file (known by its name); no size gate for other files."""
-    return bioinstruct.PUBLISHED_SIZE if os.path.basename(path) == bioinstruct._FILENAME else None
+    return PUBLISHED_SIZE if os.path.basename(path) == UPSTREAM_FILENAME else None
 
 
 def validate_file(path: str, **options) -> Report:
     """Read `path` and run every check (options as for `validate_records`).
 
-    Raises `bioinstruct.UnreadableFileError` if the file cannot be read.
+    Raises `records.UnreadableFileError` if the file cannot be read.
     """
     load_kernels_in_background()
-    records = [Record(index, line, data) for index, line, data in bioinstruct.read_records(path)]
+    records = [Record(index, line, data) for index, line, data in read_records(path)]
     return validate_records(records, path, **options)
 
 

@@ -17,14 +17,25 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from datasets.exceptions import DatasetGenerationError
-from huggingface_hub.errors import HFValidationError
-from huggingface_hub.utils import validate_repo_id
 from tqdm.auto import tqdm
 
-import bioinstruct
-from bioinstruct_tools import __version__, card, checks, contamination, export, hub, paths
+# The commands that need `datasets` (build, push, card, report) import what uses it when they run:
+# validate, contamination and categorize start without it, a second sooner.
+from bioinstruct_tools import __version__, checks, contamination, paths
+from bioinstruct_tools.categories import categorize_with_reason
 from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD
+from bioinstruct_tools.records import (
+    FIELDS,
+    PUBLISHED_SIZE,
+    UPSTREAM_FILENAME,
+    UPSTREAM_REPO_ID,
+    UPSTREAM_URL,
+    BioInstructInputError,
+    UnreadableFileError,
+    read_records,
+    schema_violations,
+)
+from bioinstruct_tools.tokens import redact
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -72,6 +83,9 @@ def open_unit_interval(text: str) -> float:
 
 
 def hub_repo_id(text: str) -> str:
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
     try:
         validate_repo_id(text)
     except HFValidationError as e:
@@ -97,9 +111,9 @@ def field_list(text: str) -> tuple[str, ...]:
 
 def record_fields(text: str) -> tuple[str, ...]:
     names = field_list(text)
-    unknown = [name for name in names if name not in bioinstruct.FIELDS]
+    unknown = [name for name in names if name not in FIELDS]
     if unknown:
-        raise argparse.ArgumentTypeError(f"unknown field {unknown[0]!r}: choose from {', '.join(bioinstruct.FIELDS)}")
+        raise argparse.ArgumentTypeError(f"unknown field {unknown[0]!r}: choose from {', '.join(FIELDS)}")
     return names
 
 
@@ -132,8 +146,8 @@ def load_benchmarks(args) -> Optional[checks.Benchmarks]:
 
 def _validation_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--expect-rows", type=non_negative_int, metavar="N",
-                        help=f"gate on exactly N rows (default: {bioinstruct.PUBLISHED_SIZE:,} for the upstream "
-                             f"{bioinstruct._FILENAME}, no size gate otherwise)")
+                        help=f"gate on exactly N rows (default: {PUBLISHED_SIZE:,} for the upstream "
+                             f"{UPSTREAM_FILENAME}, no size gate otherwise)")
     parser.add_argument("--strict", action="store_true",
                         help="make Self-Instruct's filters and normalised duplicate instructions gate too")
 
@@ -214,9 +228,9 @@ def cmd_validate(args) -> int:
 def cmd_contamination(args) -> int:
     if args.rejects:
         paths.check_output_file(args.rejects, inputs=[args.file, *args.against])
-    records = [checks.Record(index, line, data) for index, line, data in bioinstruct.read_records(args.file)]
+    records = [checks.Record(index, line, data) for index, line, data in read_records(args.file)]
     benchmarks = load_benchmarks(args)
-    valid = [record for record in records if not bioinstruct.schema_violations(record.data)]
+    valid = [record for record in records if not schema_violations(record.data)]
     result = checks.check_contamination(valid, benchmarks)
     contaminated = sorted({offender.index for offender in result.offenders})
     if args.rejects:
@@ -258,7 +272,7 @@ def cmd_categorize(args) -> int:
     if (args.text is None) == (args.file is None):
         raise CommandError("give either TEXT or --file FILE", EXIT_UNREADABLE)
     if args.text is not None:
-        category, reason = bioinstruct.categorize_with_reason(args.text, args.input or "")
+        category, reason = categorize_with_reason(args.text, args.input or "")
         if args.json:
             print(json.dumps({"category": category, "reason": reason}, ensure_ascii=False))
         else:
@@ -268,12 +282,12 @@ def cmd_categorize(args) -> int:
     writer = None if args.json else csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
     if writer:
         writer.writeheader()
-    for index, line, record in bioinstruct.read_records(args.file):
+    for index, line, record in read_records(args.file):
         instruction, given = record.get("instruction"), record.get("input")
         if not isinstance(instruction, str):
             category, reason = None, "no instruction string (see `bioinstruct validate`)"
         else:
-            category, reason = bioinstruct.categorize_with_reason(instruction, given if isinstance(given, str) else "")
+            category, reason = categorize_with_reason(instruction, given if isinstance(given, str) else "")
         row = {"index": index, "line": line, "category": category, "reason": reason, "instruction": instruction}
         if writer:
             writer.writerow(row)
@@ -288,7 +302,10 @@ def cmd_categorize(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from bioinstruct_tools import report as report_module  # matplotlib only for this command
+    from bioinstruct_tools import hub
+    from bioinstruct_tools import (
+        report as report_module,  # matplotlib only for this command
+    )
 
     out = paths.check_output_dir(args.out, inputs=[args.source])
     refusal = paths.replacement_refusal(out, args.overwrite, "report.json", "bioinstruct report")
@@ -328,6 +345,11 @@ def cmd_report(args) -> int:
 
 
 def cmd_build(args) -> int:
+    from datasets.exceptions import DatasetGenerationError
+
+    import bioinstruct
+    from bioinstruct_tools import card, export
+
     bar, update = _progress_bar("validating")
     configs = tqdm(desc="building", unit="config", total=len(bioinstruct.CONFIG_NAMES), file=sys.stderr,
                    disable=None, leave=False)
@@ -349,7 +371,7 @@ def cmd_build(args) -> int:
         raise CommandError(str(e)) from None
     except DatasetGenerationError as e:
         cause = e.__cause__ or e
-        raise CommandError(str(cause), EXIT_UNREADABLE if isinstance(cause, bioinstruct.BioInstructInputError)
+        raise CommandError(str(cause), EXIT_UNREADABLE if isinstance(cause, BioInstructInputError)
                            else EXIT_FAILED) from None
     finally:
         bar.close()
@@ -378,9 +400,11 @@ def cmd_build(args) -> int:
 
 
 def cmd_push(args) -> int:
+    from bioinstruct_tools import hub
+
     bar, update = _progress_bar("validating")
     try:
-        expected = bioinstruct.PUBLISHED_SIZE if args.repo_id == bioinstruct._REPO_ID else args.expect_rows
+        expected = PUBLISHED_SIZE if args.repo_id == UPSTREAM_REPO_ID else args.expect_rows
         report = hub.validate_layout(args.dir, expected_rows=expected, progress=update,
                                      benchmarks=load_benchmarks(args))
     except hub.PushError as e:
@@ -409,6 +433,8 @@ def cmd_push(args) -> int:
 
 
 def cmd_card(args) -> int:
+    from bioinstruct_tools import card
+
     if args.check:
         stale = card.stale_repo_files()
         if stale:
@@ -429,7 +455,7 @@ def make_parser() -> argparse.ArgumentParser:
                                 description="Validate the source, run the loading script for every config and "
                                             "write DIR: README.md, dataset_infos.json, data/<config>/*.parquet.")
     build.add_argument("--source", metavar="FILE_OR_URL",
-                       help=f"a local copy (JSON array or JSON Lines) or URL; default: the upstream {bioinstruct._URL}")
+                       help=f"a local copy (JSON array or JSON Lines) or URL; default: the upstream {UPSTREAM_URL}")
     build.add_argument("--out", required=True, metavar="DIR",
                        help="the folder to write (must not exist, or be empty); never the source's folder")
     build.add_argument("--overwrite", action="store_true",
@@ -482,7 +508,7 @@ def make_parser() -> argparse.ArgumentParser:
     push.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
     push.add_argument("--message", metavar="TEXT", help="the commit message (default names the version and git commit)")
     push.add_argument("--expect-rows", type=non_negative_int, metavar="N",
-                      help=f"gate on exactly N rows (always {bioinstruct.PUBLISHED_SIZE:,} for {bioinstruct._REPO_ID})")
+                      help=f"gate on exactly N rows (always {PUBLISHED_SIZE:,} for {UPSTREAM_REPO_ID})")
     _contamination_options(push)
     push.set_defaults(run=cmd_push)
 
@@ -522,7 +548,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     previous_handler = signal.signal(signal.SIGTERM, _terminate)
 
     def fail(message: str, code: int) -> int:
-        print(hub.redact(f"bioinstruct {args.command}: {' '.join(str(message).split())}"), file=sys.stderr)
+        print(redact(f"bioinstruct {args.command}: {' '.join(str(message).split())}"), file=sys.stderr)
         return code
 
     try:
@@ -531,7 +557,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return code
     except CommandError as e:
         return fail(str(e), e.code)
-    except (bioinstruct.UnreadableFileError, paths.UnsafeOutput, contamination.BenchmarkError) as e:
+    except (UnreadableFileError, paths.UnsafeOutput, contamination.BenchmarkError) as e:
         return fail(str(e), EXIT_UNREADABLE)
     except BrokenPipeError:  # `bioinstruct validate ... | head`: the reader left, nothing to say
         _silence_stdout()

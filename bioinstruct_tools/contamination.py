@@ -16,9 +16,9 @@ n-gram equality; memory holds the records and one chunk of benchmark items.
 
 import csv
 import os
-from array import array
 import re
 import unicodedata
+from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,10 +27,10 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 import numpy as np
 from numba import njit
 
-import bioinstruct
+from bioinstruct_tools.records import FIELDS, UnreadableFileError, read_records
 
 DEFAULT_NGRAM = 13  # GPT-3's decontamination
-DEFAULT_FIELDS = bioinstruct.FIELDS
+DEFAULT_FIELDS = FIELDS
 DEFAULT_BENCH_FIELDS = ("question", "context", "options", "answer", "input", "instruction", "text")
 MIN_WHOLE_FIELD_WORDS = 3
 _CHUNK_ITEMS = 5_000  # benchmark items tokenized and scanned at a time
@@ -85,9 +85,9 @@ def iter_benchmark(path: str, split: Optional[str] = None) -> Iterator[dict]:
                                  f"({' '.join(str(e).split())[:200]})") from None
         return
     try:
-        for _, _, record in bioinstruct.read_records(path):
+        for _, _, record in read_records(path):
             yield record
-    except bioinstruct.UnreadableFileError as e:
+    except UnreadableFileError as e:
         raise BenchmarkError(f"{e} (a benchmark is JSON, JSON Lines, CSV, parquet or a datasets folder)") from None
 
 
@@ -164,7 +164,7 @@ class BenchmarkResult:
         for fields in self.matches.values():
             for match in fields:
                 counts[match.field] = counts.get(match.field, 0) + 1
-        return {name: counts[name] for name in bioinstruct.FIELDS if name in counts}
+        return {name: counts[name] for name in FIELDS if name in counts}
 
 
 class _RecordIndex:

@@ -33,6 +33,8 @@ from datasets.utils.file_utils import cached_path
 
 import bioinstruct
 from bioinstruct_tools import __version__, card, checks, paths
+from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
+from bioinstruct_tools.records import PUBLISHED_SIZE
 
 SHARD_NAME = "train-00000-of-00001.parquet"
 BUILD_MARKER = ".bioinstruct-build"  # hidden: neither pushed to the Hub nor read by load_dataset
@@ -65,7 +67,7 @@ class BuildResult:
         full = self.rows[bioinstruct.DEFAULT_CONFIG_NAME]
         return [
             {"config": name, "rows": rows, "share": rows / full if full else 0.0,
-             "paper_share": bioinstruct.PAPER_SHARES.get(name, 1.0), "empty": rows == 0}
+             "paper_share": PAPER_SHARES.get(name, 1.0), "empty": rows == 0}
             for name, rows in self.rows.items()
         ]
 
@@ -111,7 +113,7 @@ def _build_configs(source_path: str, cache_dir: Path, data_dir: Path,
             dataset = categorized
         else:
             rows = table if config.category is None else table.filter(
-                pc.equal(table.column("category"), bioinstruct.CATEGORIES.index(config.category)))
+                pc.equal(table.column("category"), CATEGORIES.index(config.category)))
             dataset = datasets.Dataset(InMemoryTable(rows.drop_columns(["category"])),
                                        info=datasets.DatasetInfo(features=bioinstruct.FEATURES))
         parquet_path = data_dir / config.name / SHARD_NAME
@@ -168,7 +170,7 @@ def build(
     source_path = fetch_source(source)
     out = paths.check_output_dir(out_dir, inputs=[source_path, *benchmark_paths])
     if upstream and expected_rows is None:
-        expected_rows = bioinstruct.PUBLISHED_SIZE
+        expected_rows = PUBLISHED_SIZE
     report = checks.validate_file(source_path, expected_rows=expected_rows, strict=strict, progress=progress,
                                   benchmarks=benchmarks)
     if not report.passed:
@@ -206,7 +208,9 @@ def build(
 
 def _write_figures(report: checks.Report, folder: Path) -> dict[str, str]:
     """The report's figures as PNG in the layout's assets folder: {path in the repo: title}."""
-    from bioinstruct_tools import report as report_module  # matplotlib only when figures are drawn
+    from bioinstruct_tools import (
+        report as report_module,  # matplotlib only when figures are drawn
+    )
 
     drawn = report_module.write_figures(report_module.collect(report), folder, formats=("png",))
     return {f"{ASSETS}/{path.name}": report_module.TITLES[path.stem] for path in drawn}

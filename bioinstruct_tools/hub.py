@@ -11,10 +11,9 @@
    makes it fail instead of mixing two versions; `create_pr` opens a pull request instead.
 
 The token comes from huggingface_hub's usual places (HF_TOKEN, the login cache) and is never printed:
-`redact` masks it, and anything shaped like a Hub token, in every message.
+`tokens.redact` masks it, and anything shaped like a Hub token, in every message.
 """
 
-import os
 import re
 import subprocess
 from dataclasses import dataclass
@@ -24,11 +23,18 @@ from typing import Optional
 import pyarrow
 import pyarrow.parquet as pq
 import yaml
-from huggingface_hub import CommitOperationAdd, CommitOperationDelete, DatasetCard, HfApi, get_token
+from huggingface_hub import (
+    CommitOperationAdd,
+    CommitOperationDelete,
+    DatasetCard,
+    HfApi,
+)
 from huggingface_hub import errors as hub_errors
 
 import bioinstruct
 from bioinstruct_tools import __version__, card, checks
+from bioinstruct_tools.categories import CATEGORIES
+from bioinstruct_tools.tokens import redact
 
 # What the Hub client raises when the Hub cannot be reached or answers with an error. Its HTTP errors
 # derive from its transport's base error (requests' in 0.x, httpx's in 1.x, httpx2's in 2.x), whose
@@ -38,7 +44,6 @@ HUB_ERRORS = (hub_errors.HfHubHTTPError, getattr(hub_errors, "HTTPError", OSErro
 # Remote files a push may delete: parquet shards and figures of our own layout that the new build lacks
 # (a stale shard would be loaded beside the new one). Any other file is kept.
 _OUR_LAYOUT = re.compile(r"data/[^/]+/train-\d{5}-of-\d{5}\.parquet|assets/[^/]+\.png")
-_TOKEN_SHAPE = re.compile(r"\bhf_[A-Za-z0-9]{8,}")
 
 
 class PushError(Exception):
@@ -85,7 +90,7 @@ def layout_rows(folder: Path) -> dict[str, int]:
         in_card = sum(split.get("num_examples", 0) for split in splits)
         if in_card != rows[name]:
             raise _layout_error(folder, f"README.md says config '{name}' has {in_card} rows, its parquet files {rows[name]}")
-    subsets = sum(rows[category] for category in bioinstruct.CATEGORIES)
+    subsets = sum(rows[category] for category in CATEGORIES)
     if subsets != rows[bioinstruct.DEFAULT_CONFIG_NAME]:
         raise _layout_error(folder, f"the category subsets hold {subsets} rows, the full set "
                                     f"{rows[bioinstruct.DEFAULT_CONFIG_NAME]}")
@@ -202,18 +207,6 @@ def push(plan: PushPlan, create_pr: bool = False, api: Optional[HfApi] = None) -
     except (*HUB_ERRORS, ValueError) as e:
         raise PushError(f"push to datasets/{plan.repo_id} failed: {_one_line(e)}") from None
     return commit.pr_url if create_pr else commit.commit_url
-
-
-def redact(text: str) -> str:
-    """`text` with every Hub token masked: the one huggingface_hub resolves, the environment's, any `hf_...`."""
-    tokens = {os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN")}
-    try:
-        tokens.add(get_token())
-    except Exception:  # an unreadable token file must not hide the message being printed
-        pass
-    for token in sorted(filter(None, tokens), key=len, reverse=True):
-        text = text.replace(token, "***")
-    return _TOKEN_SHAPE.sub("hf_***", text)
 
 
 def _one_line(error: BaseException) -> str:

@@ -29,9 +29,10 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, StrMethodFormatter
 
-import bioinstruct
 from bioinstruct_tools import checks
+from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, categorize, task_verb
 from bioinstruct_tools.neardup import rouge_tokens, scan_near_duplicates
+from bioinstruct_tools.records import FIELDS, is_empty_input_placeholder
 
 FIGURE_NAMES = ("categories", "lengths", "verbs", "inputs", "near_duplicates", "checks")
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 5.0, 100  # every figure is 900 x 500 pixels
@@ -74,17 +75,17 @@ def collect(validation: checks.Report) -> Report:
     """Every number of the report, from a validation report and its records."""
     invalid = {offender.index for offender in validation.check("schema").offenders}  # checked once, by validate
     valid = [record.data for record in validation.records if record.index not in invalid]
-    categories = [bioinstruct.categorize(record["instruction"], record["input"]) for record in valid]
+    categories = [categorize(record["instruction"], record["input"]) for record in valid]
     category_check = validation.check("categories")
-    lengths = {name: {category: [] for category in bioinstruct.CATEGORIES} for name in bioinstruct.FIELDS}
+    lengths = {name: {category: [] for category in CATEGORIES} for name in FIELDS}
     with_input = Counter()
     verbs, objects = Counter(), {}
     for record, category in zip(valid, categories):
-        for name in bioinstruct.FIELDS:
+        for name in FIELDS:
             lengths[name][category].append(len(rouge_tokens(record[name])))
-        has_input = bool(record["input"].strip()) and not bioinstruct.is_empty_input_placeholder(record["input"])
+        has_input = bool(record["input"].strip()) and not is_empty_input_placeholder(record["input"])
         with_input[category] += has_input
-        verb = bioinstruct.task_verb(record["instruction"])
+        verb = task_verb(record["instruction"])
         if verb is not None:
             verbs[verb] += 1
             noun = task_object(record["instruction"], verb)
@@ -97,8 +98,8 @@ def collect(validation: checks.Report) -> Report:
         "file": validation.path,
         "rows": validation.rows,
         "categories": {category: {"rows": rows[category], "share": category_check.details["shares"][category],
-                                  "paper_share": bioinstruct.PAPER_SHARES[category]}
-                       for category in bioinstruct.CATEGORIES},
+                                  "paper_share": PAPER_SHARES[category]}
+                       for category in CATEGORIES},
         "lengths": {name: {category: _summary(values) for category, values in by_category.items()}
                     for name, by_category in lengths.items()},
         "verbs": [{"verb": verb, "records": count,
@@ -106,7 +107,7 @@ def collect(validation: checks.Report) -> Report:
                   for verb, count in verbs.most_common(TOP_VERBS)],
         "inputs": {category: {"with_input": with_input[category],
                               "share": with_input[category] / rows[category] if rows[category] else 0.0}
-                   for category in bioinstruct.CATEGORIES},
+                   for category in CATEGORIES},
         "near_duplicates": {"threshold": near.details["threshold"], "pairs": near.details["pairs"],
                             "greedy_dropped": len(near.details["greedy_dropped"]),
                             "histogram": {"from": HISTOGRAM_FROM, "bin_width": 0.01, "pairs_per_bin": bins,
@@ -136,7 +137,7 @@ def _figure() -> tuple[Figure, "matplotlib.axes.Axes"]:
 
 def draw_categories(report: Report) -> Figure:
     figure, axes = _figure()
-    categories = list(bioinstruct.CATEGORIES)
+    categories = list(CATEGORIES)
     data = report.numbers["categories"]
     positions = np.arange(len(categories))
     measured = [100 * data[c]["share"] for c in categories]
@@ -157,8 +158,8 @@ def draw_categories(report: Report) -> Figure:
 def draw_lengths(report: Report) -> Figure:
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
     panels = figure.subplots(1, 3, sharey=False)
-    categories = list(bioinstruct.CATEGORIES)
-    for axes, name in zip(panels, bioinstruct.FIELDS):
+    categories = list(CATEGORIES)
+    for axes, name in zip(panels, FIELDS):
         values = [report.lengths[name][c] or [0] for c in categories]
         boxes = axes.boxplot(values, patch_artist=True, showfliers=False, widths=0.6)
         for patch, category in zip(boxes["boxes"], categories):
@@ -197,7 +198,7 @@ def draw_verbs(report: Report) -> Figure:
 
 def draw_inputs(report: Report) -> Figure:
     figure, axes = _figure()
-    categories = list(bioinstruct.CATEGORIES)
+    categories = list(CATEGORIES)
     data = report.numbers["inputs"]
     shares = [100 * data[c]["share"] for c in categories]
     bars = axes.bar(categories, shares, color=[COLORS[c] for c in categories], width=0.6)

@@ -6,9 +6,25 @@ import shutil
 
 import datasets
 import pytest
+from conftest import (
+    DATASETS_MAJOR,
+    SAMPLE,
+    SCRIPT,
+    build_config,
+    records,
+    write_array,
+    write_jsonl,
+)
 
 import bioinstruct
-from conftest import DATASETS_MAJOR, SAMPLE, SCRIPT, build_config, records, write_array, write_jsonl
+from bioinstruct_tools.categories import CATEGORIES, categorize
+from bioinstruct_tools.records import (
+    PUBLISHED_SIZE,
+    BioInstructInputError,
+    MalformedRecordError,
+    is_empty_input_placeholder,
+    read_records,
+)
 
 
 def expected_features(config_name):
@@ -17,7 +33,7 @@ def expected_features(config_name):
 
 def test_configs_are_generated_from_the_category_list():
     names = [config.name for config in bioinstruct.BioInstruct.BUILDER_CONFIGS]
-    assert names == ["default", *bioinstruct.CATEGORIES, "categorized"] == list(bioinstruct.CONFIG_NAMES)
+    assert names == ["default", *CATEGORIES, "categorized"] == list(bioinstruct.CONFIG_NAMES)
     assert bioinstruct.BioInstruct.DEFAULT_CONFIG_NAME == "default"
     assert list(bioinstruct.FEATURES) == ["instruction", "input", "output"]
 
@@ -31,12 +47,12 @@ def test_builder_class_yields_the_declared_features(config_name, tmp_path):
 
 def test_subsets_partition_the_full_set(tmp_path, sample_rows):
     full = build_config("default", [str(SAMPLE)], tmp_path / "full")
-    subsets = {name: build_config(name, [str(SAMPLE)], tmp_path / name) for name in bioinstruct.CATEGORIES}
+    subsets = {name: build_config(name, [str(SAMPLE)], tmp_path / name) for name in CATEGORIES}
     assert sum(subset.num_rows for subset in subsets.values()) == full.num_rows == len(sample_rows)
     seen = [instruction for subset in subsets.values() for instruction in subset["instruction"]]
     assert sorted(seen) == sorted(full["instruction"])  # each row in exactly one subset
     for name, subset in subsets.items():
-        assert all(bioinstruct.categorize(i, x) == name for i, x in zip(subset["instruction"], subset["input"]))
+        assert all(categorize(i, x) == name for i, x in zip(subset["instruction"], subset["input"]))
 
 
 def test_categorized_view_carries_the_same_rows_with_their_category(tmp_path):
@@ -44,7 +60,7 @@ def test_categorized_view_carries_the_same_rows_with_their_category(tmp_path):
     labeled = build_config("categorized", [str(SAMPLE)], tmp_path / "labeled")
     assert labeled.remove_columns("category").to_list() == full.to_list()
     names = labeled.features["category"].int2str(labeled["category"])
-    assert names == [bioinstruct.categorize(r["instruction"], r["input"]) for r in full]
+    assert names == [categorize(r["instruction"], r["input"]) for r in full]
 
 
 def test_examples_have_unique_stable_keys(tmp_path):
@@ -81,21 +97,21 @@ def test_regenerated_copy_drops_extra_keys_and_placeholders_and_says_so(tmp_path
 
 @pytest.mark.parametrize("text", ["<noinput>", "<no input>", "noinput", "No input.", "<NO_INPUT>", " N/A ", "<none>"])
 def test_empty_input_placeholders(text):
-    assert bioinstruct.is_empty_input_placeholder(text)
+    assert is_empty_input_placeholder(text)
 
 
 @pytest.mark.parametrize("text", ["", "No input was given by the patient, who was unconscious.", "none of the above"])
 def test_real_inputs_are_not_placeholders(text):
-    assert not bioinstruct.is_empty_input_placeholder(text)
+    assert not is_empty_input_placeholder(text)
 
 
 def _generation_error(path, tmp_path):
     with pytest.raises(Exception) as raised:
         build_config("default", [str(path)], tmp_path / "cache")
     error = raised.value
-    while not isinstance(error, bioinstruct.BioInstructInputError) and error.__cause__ is not None:
+    while not isinstance(error, BioInstructInputError) and error.__cause__ is not None:
         error = error.__cause__
-    assert isinstance(error, bioinstruct.BioInstructInputError), repr(raised.value)
+    assert isinstance(error, BioInstructInputError), repr(raised.value)
     return error
 
 
@@ -114,7 +130,7 @@ def test_malformed_record_names_file_record_and_line(broken, reason, expected, t
     rows.insert(2, broken)
     path = write_jsonl(tmp_path / "bad.jsonl", rows)
     error = _generation_error(path, tmp_path)
-    assert isinstance(error, bioinstruct.MalformedRecordError)
+    assert isinstance(error, MalformedRecordError)
     assert (error.reason, error.index, error.line) == (reason, 2, 3)
     assert str(error) == f"{path}: record 2, line 3: {expected}"
 
@@ -158,7 +174,7 @@ def test_local_copy_is_not_checked_against_recorded_upstream_sizes(tmp_path):
     """A recorded upstream size must not fail a local copy of another size."""
     builder = bioinstruct.BioInstruct(config_name="default", data_files=[str(SAMPLE)], cache_dir=str(tmp_path))
     builder.info.splits = datasets.SplitDict()
-    builder.info.splits.add(datasets.SplitInfo(name="train", num_examples=bioinstruct.PUBLISHED_SIZE))
+    builder.info.splits.add(datasets.SplitInfo(name="train", num_examples=PUBLISHED_SIZE))
     builder.download_and_prepare(verification_mode="basic_checks")
     assert builder.info.splits["train"].num_examples == 101
 
@@ -230,7 +246,7 @@ QA_AND_GENERATION_ONLY = [
 @pytest.mark.parametrize("config_name", ["extraction", "other"])
 def test_a_category_without_records_builds_an_empty_dataset(config_name, tmp_path):
     source = write_jsonl(tmp_path / "two.jsonl", QA_AND_GENERATION_ONLY)
-    assert sorted(bioinstruct.categorize(row["instruction"], row["input"]) for row in QA_AND_GENERATION_ONLY) == [
+    assert sorted(categorize(row["instruction"], row["input"]) for row in QA_AND_GENERATION_ONLY) == [
         "generation", "qa"]
     empty = build_config(config_name, [str(source)], tmp_path / "cache")
     assert empty.num_rows == 0 and empty.features == expected_features(config_name)
@@ -250,4 +266,4 @@ def test_json_lines_with_raw_line_separators_inside_strings(tmp_path):
     path = tmp_path / "separators.jsonl"
     path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
     assert "\u2028" in path.read_text(encoding="utf-8")  # written raw, as ensure_ascii=False does
-    assert [record for _, _, record in bioinstruct.read_records(str(path))] == rows
+    assert [record for _, _, record in read_records(str(path))] == rows

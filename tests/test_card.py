@@ -5,6 +5,7 @@ from huggingface_hub import DatasetCard
 
 import bioinstruct
 from bioinstruct_tools import card
+from bioinstruct_tools.records import PUBLISHED_SIZE
 
 
 def test_committed_card_and_infos_match_the_builder():
@@ -25,7 +26,7 @@ def test_card_yaml_carries_hub_metadata_configs_and_features():
 def test_no_measured_figure_before_a_build_on_the_real_file():
     infos = card.read_infos(card.INFOS_PATH)
     if infos["default"].splits:  # recorded by `bioinstruct build --record` on the upstream file
-        assert infos["default"].splits["train"].num_examples == bioinstruct.PUBLISHED_SIZE
+        assert infos["default"].splits["train"].num_examples == PUBLISHED_SIZE
     else:
         assert "not measured yet" in card.CARD_PATH.read_text()
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-import bioinstruct
+from bioinstruct_tools.categories import CATEGORIES, categorize, categorize_with_reason
 
 EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jsonl"
 
@@ -53,42 +53,43 @@ EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jso
     ],
 )
 def test_documented_rules(instruction, input, expected):
-    assert bioinstruct.categorize(instruction, input) == expected
+    assert categorize(instruction, input) == expected
 
 
 def test_empty_input_placeholder_counts_as_no_input():
-    assert bioinstruct.categorize("Identify the risk factors for stroke.", "<noinput>") == "qa"
+    assert categorize("Identify the risk factors for stroke.", "<noinput>") == "qa"
 
 
 def test_every_result_is_a_category_and_deterministic():
     rows = [json.loads(line) for line in EVAL_FILE.read_text(encoding="utf-8").splitlines()]
-    first = [bioinstruct.categorize(row["instruction"], row["input"]) for row in rows]
-    assert set(first) == set(bioinstruct.CATEGORIES)
-    assert first == [bioinstruct.categorize(row["instruction"], row["input"]) for row in rows]
+    first = [categorize(row["instruction"], row["input"]) for row in rows]
+    assert set(first) == set(CATEGORIES)
+    assert first == [categorize(row["instruction"], row["input"]) for row in rows]
 
 
 def test_labeled_file_has_1000_items_in_two_splits_and_the_rules_stay_above_their_floors():
     rows = [json.loads(line) for line in EVAL_FILE.read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 1000 and len({row["instruction"].lower() for row in rows}) == len(rows)
     assert {row["split"] for row in rows} == {"dev", "test"} and {row["category"] for row in rows} == set(
-        bioinstruct.CATEGORIES)
+        CATEGORIES)
     for split, floor in (("dev", 0.98), ("test", 0.90)):  # floors under what bench/categorize_accuracy.py prints
         part = [row for row in rows if row["split"] == split]
         assert sum(1 for row in part if row["input"]) > 100 and sum(1 for row in part if not row["input"]) > 100
-        correct = sum(bioinstruct.categorize(row["instruction"], row["input"]) == row["category"] for row in part)
+        correct = sum(categorize(row["instruction"], row["input"]) == row["category"] for row in part)
         assert correct / len(part) >= floor, split
 
 
 def test_every_category_comes_with_the_rule_that_decided_it():
-    assert bioinstruct.categorize_with_reason("Extract the drugs.", "Aspirin.") == (
+    assert categorize_with_reason("Extract the drugs.", "Aspirin.") == (
         "extraction", "extraction verb 'extract', a given text")
-    assert bioinstruct.categorize_with_reason("Extract the drugs.") == ("qa", "extraction verb 'extract', no text given")
-    assert bioinstruct.categorize_with_reason("What is sepsis?") == ("qa", "question 'what'")
+    assert categorize_with_reason("Extract the drugs.") == ("qa", "extraction verb 'extract', no text given")
+    assert categorize_with_reason("What is sepsis?") == ("qa", "question 'what'")
 
 
 def test_the_categorize_command_audits_one_text_or_a_file(tmp_path, capsys):
-    from bioinstruct_tools.cli import main
     from conftest import write_jsonl
+
+    from bioinstruct_tools.cli import main
 
     assert main(["categorize", "Classify the rash as viral or bacterial.", "--input", "Vesicles."]) == 0
     assert capsys.readouterr().out == "other\tverb 'classify' (classify, rate, rank, calculate and the like)\n"

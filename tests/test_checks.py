@@ -6,11 +6,11 @@ import sys
 
 import jsonschema
 import pytest
+from conftest import SAMPLE, records, write_array, write_jsonl
 
-import bioinstruct
 from bioinstruct_tools import checks
 from bioinstruct_tools.cli import main
-from conftest import SAMPLE, records, write_array, write_jsonl
+from bioinstruct_tools.records import RECORD_SCHEMA, schema_violations
 
 
 def as_records(rows):
@@ -22,12 +22,12 @@ def reasons(result):
 
 
 def test_schema_is_a_valid_json_schema_and_matches_jsonschema():
-    jsonschema.Draft202012Validator.check_schema(bioinstruct.RECORD_SCHEMA)
+    jsonschema.Draft202012Validator.check_schema(RECORD_SCHEMA)
     rows = [*records(2), {"instruction": "x y z w", "input": None, "output": "ok"}, {"input": "", "output": "ok"},
             {"instruction": " ", "input": "", "output": ""}]
-    validator = jsonschema.Draft202012Validator(bioinstruct.RECORD_SCHEMA)
+    validator = jsonschema.Draft202012Validator(RECORD_SCHEMA)
     for row in rows:
-        assert bool(bioinstruct.schema_violations(row)) == (not validator.is_valid(row))
+        assert bool(schema_violations(row)) == (not validator.is_valid(row))
 
 
 def test_schema_reason_codes():

@@ -6,12 +6,13 @@ import shutil
 import datasets
 import pyarrow.parquet as pq
 import pytest
+from conftest import SAMPLE, build_config, records, write_jsonl
 from huggingface_hub import DatasetCard
 
 import bioinstruct
 from bioinstruct_tools import export
+from bioinstruct_tools.categories import CATEGORIES
 from bioinstruct_tools.cli import main
-from conftest import SAMPLE, build_config, records, write_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +117,7 @@ def test_build_prints_the_table_and_json(tmp_path, capsys):
     assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "o"), "--json"]) == 0
     table = json.loads(capsys.readouterr().out)["configs"]
     assert [row["config"] for row in table] == list(bioinstruct.CONFIG_NAMES)
-    assert sum(row["rows"] for row in table if row["config"] in bioinstruct.CATEGORIES) == 101
+    assert sum(row["rows"] for row in table if row["config"] in CATEGORIES) == 101
     assert table[1]["paper_share"] == 0.338
 
 

@@ -4,13 +4,13 @@ import shutil
 from types import SimpleNamespace
 
 import pytest
+from conftest import SAMPLE
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 import bioinstruct
-from bioinstruct_tools import export, hub
+from bioinstruct_tools import export, hub, tokens
 from bioinstruct_tools.cli import main
-from conftest import SAMPLE
 
 TOKEN = "hf_secretTOKENvalue1234567890"
 
@@ -153,6 +153,6 @@ def test_push_offline_fails_with_one_line(built, monkeypatch, capsys):
 
 def test_every_token_is_masked(monkeypatch):
     monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", "legacy-token-value")
-    monkeypatch.setattr(hub, "get_token", lambda: "cached-login-token")  # as read from HF_HOME/token
-    text = hub.redact("Authorization: Bearer cached-login-token; legacy-token-value; hf_AbCdEf0123456789xyz")
+    monkeypatch.setattr(tokens, "get_token", lambda: "cached-login-token")  # as read from HF_HOME/token
+    text = tokens.redact("Authorization: Bearer cached-login-token; legacy-token-value; hf_AbCdEf0123456789xyz")
     assert text == "Authorization: Bearer ***; ***; hf_***"

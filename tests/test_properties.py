@@ -12,10 +12,24 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import bioinstruct
-from bioinstruct_tools import checks
 from regex_worst_case import ADVERSARIAL, REGEX_USERS
+
+from bioinstruct_tools import checks
+from bioinstruct_tools.categories import (
+    _NEWLINES,
+    _SPACES,
+    CATEGORIES,
+    _normalize_whitespace,
+    categorize,
+)
+from bioinstruct_tools.records import (
+    _LONE_SURROGATE,
+    _RECORD_VALIDATOR,
+    FIELDS,
+    UnreadableFileError,
+    read_records,
+    schema_violations,
+)
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -30,7 +44,7 @@ SURROGATE_TEXT = st.lists(st.characters(), max_size=6).map("".join)  # lone surr
 RECORD_LIKE = RECORD_LIKE | st.fixed_dictionaries(
     {"instruction": SURROGATE_TEXT | st.just(" "), "input": SURROGATE_TEXT, "output": SURROGATE_TEXT | st.just("")})
 VALID_RECORD = st.fixed_dictionaries({"instruction": TEXT, "input": TEXT, "output": TEXT}).filter(
-    lambda record: not bioinstruct.schema_violations(record))
+    lambda record: not schema_violations(record))
 
 SCHEMA_REASONS = {"missing_field", "not_a_string", "blank_instruction", "blank_output", "invalid_unicode"}
 
@@ -40,7 +54,7 @@ def _read(text: str) -> list:
         path = os.path.join(folder, "records.json")
         with open(path, "w", encoding="utf-8") as f:
             f.write(text)
-        return [record for _, _, record in bioinstruct.read_records(path)]
+        return [record for _, _, record in read_records(path)]
 
 
 @SETTINGS
@@ -57,25 +71,25 @@ def test_valid_records_round_trip_in_both_layouts(rows, indent):
 def test_reading_any_text_raises_only_the_documented_error(text):
     try:
         _read(text)
-    except bioinstruct.UnreadableFileError as e:
+    except UnreadableFileError as e:
         assert e.reason in {"invalid_json", "not_an_object", "empty_file", "duplicate_key"}
 
 
 @SETTINGS
 @given(RECORD_LIKE)
 def test_schema_violations_name_known_reasons_and_agree_with_jsonschema(record):
-    violations = bioinstruct.schema_violations(record)
+    violations = schema_violations(record)
     assert {reason for reason, _ in violations} <= SCHEMA_REASONS
-    unicode_ok = not any(isinstance(record.get(name), str) and bioinstruct._LONE_SURROGATE.search(record[name])
-                         for name in bioinstruct.FIELDS)
+    unicode_ok = not any(isinstance(record.get(name), str) and _LONE_SURROGATE.search(record[name])
+                         for name in FIELDS)
     # Both ways: no violation exactly when jsonschema accepts the record and it holds no lone surrogate.
-    assert (violations == []) == (bioinstruct._RECORD_VALIDATOR.is_valid(record) and unicode_ok)
+    assert (violations == []) == (_RECORD_VALIDATOR.is_valid(record) and unicode_ok)
 
 
 @SETTINGS
 @given(st.text(max_size=300), st.text(max_size=100))
 def test_categorize_always_returns_a_category(instruction, input):
-    assert bioinstruct.categorize(instruction, input) in bioinstruct.CATEGORIES
+    assert categorize(instruction, input) in CATEGORIES
 
 
 # Text where the fast paths and their regexes could part: words, case, white space of every kind, punctuation.
@@ -88,8 +102,8 @@ SHAPED_TEXT = st.lists(st.one_of(st.sampled_from(["image", "Images", "go to", "g
 @given(SHAPED_TEXT)
 def test_fast_paths_equal_their_regexes(text):
     """String-method fast paths for white space, `--strict` keys and the blacklist; the regexes are the oracle."""
-    assert bioinstruct._normalize_whitespace(text) == bioinstruct._NEWLINES.sub(
-        "\n", bioinstruct._SPACES.sub(" ", text)).strip()
+    assert _normalize_whitespace(text) == _NEWLINES.sub(
+        "\n", _SPACES.sub(" ", text)).strip()
     if text.isascii():
         assert checks.normalized_instruction(text) == checks._NORMALIZE_DROP.sub(" ", text.casefold()).strip()
     keyword = checks._BLACKLIST.search(text)

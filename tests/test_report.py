@@ -5,11 +5,11 @@ import struct
 import xml.etree.ElementTree as ElementTree
 
 import pytest
-
-import bioinstruct
-from bioinstruct_tools import report
-from bioinstruct_tools.cli import main
 from conftest import SAMPLE, records, write_jsonl
+
+from bioinstruct_tools import report
+from bioinstruct_tools.categories import CATEGORIES
+from bioinstruct_tools.cli import main
 
 
 def png_size(path) -> tuple[int, int]:
@@ -47,7 +47,7 @@ def test_numbers_equal_validate_json_and_the_build_table(sample_report, tmp_path
     assert numbers["checks"] == {name: check["counts"] for name, check in validated["checks"].items() if check["counts"]}
     assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "b"), "--json"]) == 0
     table = {row["config"]: row["rows"] for row in json.loads(capsys.readouterr().out)["configs"]}
-    assert {c: v["rows"] for c, v in numbers["categories"].items()} == {c: table[c] for c in bioinstruct.CATEGORIES}
+    assert {c: v["rows"] for c, v in numbers["categories"].items()} == {c: table[c] for c in CATEGORIES}
     # The histogram holds every pair above 0.5, the threshold's pairs among them.
     histogram = numbers["near_duplicates"]["histogram"]
     assert sum(histogram["pairs_per_bin"]) == histogram["pairs_above_from"] >= near["pairs"]

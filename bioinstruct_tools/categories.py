@@ -1,0 +1,268 @@
+"""Categories: deterministic rules standing in for the paper's GPT-4 labels (documented in README.md).
+
+The loading script assigns every record its category with `categorize`; the configs of the category
+subsets are cut by it. Nothing here imports `datasets`.
+"""
+
+import re
+from typing import Optional
+
+from bioinstruct_tools.records import is_empty_input_placeholder
+
+# The paper's four categories (assigned there by GPT-4) and their published shares of the full set.
+CATEGORIES = ("extraction", "generation", "qa", "other")
+PAPER_SHARES = {"extraction": 0.338, "generation": 0.335, "qa": 0.228, "other": 0.100}
+CATEGORY_DESCRIPTIONS = {
+    "extraction": "information extraction: pull entities, facts or spans out of a given text",
+    "generation": "text generation: write, summarize, rewrite, translate or simplify text",
+    "qa": "question answering: answer or explain a biomedical question",
+    "other": "other tasks: classify, rate, rank, calculate, convert units, judge",
+}
+
+_EXTRACTION_VERBS = frozenset(
+    "extract identify list find highlight locate detect recognize recognise spot pick pull annotate tag mark "
+    "underline enumerate retrieve isolate capture mention point flag circle code map normalize normalise link "
+    "name select gather collect track note".split()
+)
+_GENERATION_VERBS = frozenset(
+    "summarize summarise write generate compose draft create rewrite rephrase paraphrase simplify translate "
+    "transform expand elaborate develop prepare produce construct design formulate outline edit revise proofread "
+    "shorten condense reformulate restate continue complete fill turn adapt tailor personalize personalise "
+    "brainstorm propose suggest recommend plan craft make respond reply reword modify change improve polish "
+    "correct fix document narrate educate counsel advise instruct compile present phrase frame format organize "
+    "organise structure provide give offer share convert prescribe role-play roleplay".split()
+)
+_QA_VERBS = frozenset(
+    "answer explain describe discuss define clarify elucidate state tell solve diagnose interpret compare "
+    "contrast justify predict outline choose infer deduce reason conclude think draw".split()
+) - _GENERATION_VERBS
+_OTHER_VERBS = frozenset(
+    "classify categorize categorise determine decide assess evaluate rate rank sort order arrange grade score "
+    "calculate compute estimate quantify count measure match pair triage prioritize prioritise verify check judge "
+    "label distinguish differentiate group cluster filter screen stratify".split()
+)
+_QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how is are was were does do did can could should would will may "
+    "might has have must whats what's how's who's where's wht wat waht whta hw".split()
+)
+_TASK_WORDS = _QUESTION_WORDS | _EXTRACTION_VERBS | _GENERATION_VERBS | _QA_VERBS | _OTHER_VERBS
+_PLAIN_LANGUAGE_VERBS = _GENERATION_VERBS | _QA_VERBS  # "Explain ... in simple terms" is generation
+# Verbs that only set the stage ("Read the note and list ..."): the task is the next verb.
+_STAGE_VERBS = frozenset("read review consider look examine analyze analyse study see go take use refer".split())
+
+_LEAD_IN = re.compile(
+    r"^(?:(?:please|kindly|now|next|then|also|finally|first|briefly|carefully|concisely)\b[\s,]*"
+    r"|(?:can|could|would|will)\s+you\s+(?:please\s+)?"
+    r"|(?:i\s+(?:want|need|would\s+like)\s+you\s+to|help\s+me(?:\s+to)?|your\s+task\s+is\s+to|the\s+task\s+is\s+to"
+    r"|you\s+(?:will|should|must|need\s+to|are\s+asked\s+to|are\s+to)|let'?s|try\s+to|be\s+sure\s+to)\s+"
+    r"|(?:given|based\s+on|using|from|in|for|according\s+to|considering|with|upon|after|before|by|referring\s+to"
+    r"|regarding|concerning|if|when|while|assuming|suppose|supposing|as|among|within|looking\s+at|taking|under"
+    r"|here\s+is|below\s+is|without|following)\b[^,:;]{0,200}[,:;]\s*)",
+    re.I,
+)
+_AS_ROLE_LEAD_IN = re.compile(r"as\s+an?\b[^,]*,", re.I)
+_GERUNDS = {"writing": "write", "drafting": "draft", "composing": "compose", "describing": "describe",
+            "explaining": "explain", "answering": "answer", "summarizing": "summarize", "asking": "ask"}
+_ROLE_TASK = re.compile(r"\b(?:and|then)\s+(?P<task>\w.*)|\b(?P<gerund>" + "|".join(_GERUNDS) + r")\b", re.I)
+_ROLE_SENTENCE = re.compile(r"^(?:you\s+are|you're|imagine|pretend|act\s+as|assume\s+the\s+role|as\s+an?\b)", re.I)
+_WORD = re.compile(r"[a-z][a-z'-]*")
+_CLAUSE_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+")
+
+_SOURCE_NOUNS = (
+    r"text|passage|paragraph|sentences?|notes?|reports?|abstracts?|articles?|documents?|records?|summary|excerpt|"
+    r"statements?|case|transcript|conversation|dialogue|dialog|description|list|prescriptions?|letter|messages?|"
+    r"input|data|table|results?|history|narrative|snippet|tweet|post|scenario|vignette|chart|study|paper|label|"
+    r"findings|information|content|section|entry|entries|question|options|choices|email|summaries|instructions|"
+    r"sample|example|query|phrase|words?|terms?|output|details"
+)
+_REFERS_TO_SOURCE = re.compile(
+    rf"\b(?:following|given|provided|above|below|this|these|attached|accompanying|preceding|included|enclosed|"
+    rf"supplied|presented|patient's|shared)\s+(?:[\w'-]+\s+){{0,3}}?(?:{_SOURCE_NOUNS})\b|\b(?:in|from)\s+the\s+"
+    rf"(?:[\w'-]+\s+){{0,2}}?(?:{_SOURCE_NOUNS})\b",
+    re.I,
+)
+_EXTRACTION_TARGET = re.compile(
+    r"\b(?:mentioned|listed|described|reported|noted|documented|stated|present|found|contained|referenced|cited|"
+    r"discussed|recorded|included|prescribed|appear|appears|report|reports|describe|describes|mention|mentions|"
+    r"list|lists)\b(?:\s+\w+){0,2}\s+(?:in|within|by|on|throughout)\b",
+    re.I,
+)
+_PLAIN_LANGUAGE = re.compile(
+    r"\b(?:simple|simpler|plain|lay|layman'?s?|laymen'?s?|everyday|non-?technical|non-?medical|patient-friendly|"
+    r"easy[- ]to[- ]understand|understandable|child-friendly|\b\w+-year-old\s+(?:would|could|can)\s+understand)\b|\bfor\s+an?\s+(?:layperson|child|"
+    r"\d+-year-old|family|caregiver|general)\b|\bto\s+an?\s+(?:\w+\s+)?(?:patient|layperson|child|kid|family|\d+-year-old)\b"
+    r"|\b(?:child|kid|teen|teenager|layperson)\s+(?:can|could|would)\s+understand\b",
+    re.I,
+)
+_WHETHER = re.compile(r"^\w+\s+(?:\w+\s+){0,3}?(?:whether|if)\b|\b(?:true\s+or\s+false|yes\s+or\s+no)\b", re.I)
+_CLASS_TARGET = re.compile(
+    r"^\w+\s+(?:the\s+|each\s+|this\s+|its\s+)?(?:\w+\s+){0,2}?(?:type|category|class|stage|severity|grade|level|"
+    r"risk|priority|urgency|sentiment|polarity|acuity|triage)\s+(?:of|for)\b",
+    re.I,
+)
+_UNIT_CONVERSION = re.compile(
+    r"\b(?:mg|mcg|kg|lbs?|pounds?|ounces?|grams?|ml|mmol|mg/dl|mmol/l|units?|celsius|fahrenheit|inches|cm|feet|"
+    r"dose|dosage|bmi|teaspoons?|tablespoons?|milli(?:liters?|litres?|grams?)|micrograms?|kilo(?:grams?|meters?)|"
+    r"liters?|litres?|degrees?|weight|height|temperature)\b",
+    re.I,
+)
+# Asking what a given text says, not what follows from it: extraction, when the text is given.
+_ASKS_WHAT_TEXT_SAYS = re.compile(
+    r"\b(?:according\s+to|based\s+on|from|in|per)\s+(?:the|this|these|her|his)\s+(?:[\w'-]+\s+){0,2}?(?:notes?|records?|"
+    r"chart|reports?|summary|passage|text|orders?|messages?|transcript|conversation|dialogue|abstract|letter|label|"
+    r"paperwork|documents?|forms?)\b"
+    r"|\b(?:does|do|did)\s+the\s+(?:[\w'-]+\s+){0,2}?(?:note|record|report|summary|passage|text|radiologist|author|"
+    r"message)\s+(?:say|mention|report|recommend|list|state|describe|document)",
+    re.I,
+)
+# A judgement on a given item ("Is this injury prerenal or intrinsic?"): other.
+_JUDGES_GIVEN_ITEM = re.compile(r"^(?:is|are)\s+(?:this|these|the\s+following|each)\b", re.I)
+# What follows from a case: diagnosis, cause, culprit. Answering that is question answering.
+_DIAGNOSTIC = re.compile(
+    r"\b(?:likely|probable|underlying)\s+(?:[\w-]+\s+){0,2}?(?:diagnosis|cause|condition|organism|pathogen|disease|"
+    r"etiology|tumou?r|lesion|toxin|drug|medication|culprit)\b|\bwhat\s+(?:condition|disease|diagnosis)\b"
+    r"|\bwhat\s+(?:is\s+)?caus(?:ing|ed)\b",
+    re.I,
+)
+_WHICH_RANKS = re.compile(r"\bwhich\s+(?:of\s+)?(?:the\s+)?[\w-]+\s+(?:is|are|has|have)\s+(?:at\s+)?(?:the\s+)?"
+                          r"(?:highest|lowest|most|least|greatest|best|worst)\b", re.I)
+_MEASURE_TARGET = re.compile(
+    r"^\w+\s+(?:the\s+|this\s+|a\s+)?(?:[\w-]+\s+){0,3}?(?:class|level|score|stage|grade|category|area|index|gap|"
+    r"clearance|ratio|volume|severity|acuity)\b",
+    re.I,
+)
+_ASKS_FOR_QUESTIONS = re.compile(r"^\w+\s+(?:[\w-]+\s+){0,3}?questions\b", re.I)
+_QUESTION_ANYWHERE = re.compile(r"\b(?:what|why|how|which|should\s+i|can\s+i|is\s+it|is\s+that|is\s+this)\b", re.I)
+# "Provide a ...", "Give an ...": the noun decides what is asked for.
+_REQUEST_VERBS = frozenset("provide give offer share".split())
+_REQUESTED_QA = re.compile(
+    r"\b(?:answer|explanation|definition|description|reason|rationale|justification|interpretation|diagnosis|"
+    r"differential|mechanism|cause|causes|dosage|dose)\b",
+    re.I,
+)
+_REQUESTED_OTHER = re.compile(
+    r"\b(?:classification|category|label|rating|score|ranking|estimate|calculation|grade|triage)\b", re.I
+)
+_REQUESTED_LIST = re.compile(r"^\w+\s+(?:me\s+)?(?:a|an|the)?\s*(?:\w+\s+)?(?:list|bulleted list|enumeration)\b", re.I)
+
+
+_SPACES = re.compile(r"[^\S\n]+")
+_NEWLINES = re.compile(r" ?\n\s*")
+_MAX_LEAD_INS = 8  # stacked lead-ins stripped at most; real instructions stack two or three
+
+
+def _normalize_whitespace(text: str) -> str:
+    """Every run of white space as one space, or one newline if it holds one.
+
+    With single white-space characters between words, no pattern below can match a run of spaces in
+    more than one way, which keeps every regex of the categorizer linear in the text's length.
+    """
+    if "\n" not in text:  # the common case; str.split and the regexes' \s agree on what is white space
+        return " ".join(text.split())
+    return _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
+
+
+def _task_verb(text: str) -> Optional[str]:
+    """The verb (or question word) that states the task: the first one found, clause by clause."""
+    for clause in _CLAUSE_SPLIT.split(text):
+        if _ROLE_SENTENCE.match(clause) and not _AS_ROLE_LEAD_IN.match(clause):
+            # "Act as a nurse and write ...": the task follows "and"; "Pretend you are a patient
+            # writing a letter": it is a gerund. Otherwise the sentence only sets the stage.
+            task = _ROLE_TASK.search(clause)
+            if task is None:
+                continue
+            clause = task.group("task") or _GERUNDS[task.group("gerund").lower()]
+        for _ in range(_MAX_LEAD_INS):  # strip stacked lead-ins: "Please, based on the note, ..."
+            stripped = _LEAD_IN.sub("", clause, count=1)
+            if stripped == clause:
+                break
+            clause = stripped
+        words = _WORD.findall(clause.lower())
+        # The first word, or, after a stage-setting verb, a verb joined by "and", "then" or "to".
+        for position, word in enumerate(words[:12]):
+            if word in _STAGE_VERBS:
+                continue
+            if position > 0 and words[position - 1] not in ("and", "then", "to"):
+                continue
+            if word in _TASK_WORDS:
+                return word
+    return None
+
+
+def task_verb(instruction: str) -> Optional[str]:
+    """The verb or question word that states the task ("extract", "summarize", "what"), as `categorize` reads it."""
+    return _task_verb(_normalize_whitespace(instruction))
+
+
+def categorize(instruction: str, input: str = "") -> str:
+    """Assign one of CATEGORIES to an instruction (and its input), deterministically and without a model.
+
+    The rules read the task verb ("Extract ...", "Summarize ...", "What is ...", "Classify ...") and
+    refine it by whether the task works on a given text (an input, or "the following note") and by its
+    object ("in plain language", "whether ...", "the most likely diagnosis"). See README.md, "Categories".
+    """
+    return categorize_with_reason(instruction, input)[0]
+
+
+def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]:
+    """`categorize`, with the rule that decided it, for auditing a subset (`bioinstruct categorize`)."""
+    text = _normalize_whitespace(instruction)
+    verb = _task_verb(text)
+    given = bool(input and input.strip() and not is_empty_input_placeholder(input))
+    has_source = given or bool(_REFERS_TO_SOURCE.search(text))
+    source = "a given text" if has_source else "no text given"
+    if verb is None:  # patient voice and typos: a question anywhere is a question
+        if "?" in text or _QUESTION_ANYWHERE.search(text):
+            return "qa", "no task verb; a question"
+        return "other", "no task verb and no question"
+    rest = text[text.lower().find(verb):] if verb in text.lower() else text
+
+    if verb in _PLAIN_LANGUAGE_VERBS and _PLAIN_LANGUAGE.search(text):
+        return "generation", f"'{verb}' in plain language or for a lay audience"
+    if verb in _QUESTION_WORDS:
+        if has_source and _JUDGES_GIVEN_ITEM.match(rest):
+            return "other", f"question '{verb}' judging a given item"
+        if has_source and (_EXTRACTION_TARGET.search(text) or _ASKS_WHAT_TEXT_SAYS.search(text)) \
+                and not _DIAGNOSTIC.search(text):
+            return "extraction", f"question '{verb}' about what a given text says"
+        return "qa", f"question '{verb}'"
+    if verb in _REQUEST_VERBS:
+        if _REQUESTED_LIST.match(rest):
+            return ("extraction" if has_source else "qa"), f"'{verb}' a list, {source}"
+        head = " ".join(rest.split()[:6])
+        if _REQUESTED_OTHER.search(head):
+            return "other", f"'{verb}' a classification, score or estimate"
+        if _REQUESTED_QA.search(head) and not re.search(r"\bsummar", head, re.I):
+            return "qa", f"'{verb}' an answer, explanation or diagnosis"
+        return "generation", f"'{verb}' a text to write"
+    if verb == "convert":
+        if _UNIT_CONVERSION.search(text):
+            return "other", "'convert' units or doses"
+        return "generation", "'convert' a text"
+    if verb in ("identify", "determine", "decide", "detect", "find", "name", "assess", "evaluate", "select") \
+            and _DIAGNOSTIC.search(rest):
+        return "qa", f"'{verb}' the likely diagnosis or cause"
+    if verb in ("identify", "determine", "decide") and _WHICH_RANKS.search(rest):
+        return "other", f"'{verb}' which ranks highest or lowest"
+    if verb in ("determine", "assess", "evaluate", "estimate") and _MEASURE_TARGET.match(rest):
+        return "other", f"'{verb}' a score, class or measure"
+    if verb == "draw":
+        if re.search(r"\bconclusions?\b", rest, re.I):
+            return "qa", "'draw' a conclusion"
+        return "generation", "'draw' (a drawing)"
+    if verb in ("determine", "assess", "evaluate", "identify", "check", "verify", "decide", "label", "detect", "predict"):
+        if _WHETHER.search(rest) or _CLASS_TARGET.match(rest) or re.match(r"^label\b.*\bas\b", rest, re.I):
+            return "other", f"'{verb}' whether, or the type, stage or class"
+        if verb in ("determine", "identify", "detect"):
+            return ("extraction" if has_source else "qa"), f"'{verb}', {source}"
+    if verb in ("select", "pick", "choose") and re.search(r"\b(?:correct|best|right|most\s+appropriate|option|answer)\b", rest, re.I):
+        return "qa", f"'{verb}' the correct option"
+    if verb in _EXTRACTION_VERBS:
+        if not has_source and _ASKS_FOR_QUESTIONS.match(rest):
+            return "generation", f"'{verb}' questions to ask, no text given: writing them"
+        return ("extraction" if has_source else "qa"), f"extraction verb '{verb}', {source}"
+    if verb in _GENERATION_VERBS:
+        return "generation", f"generation verb '{verb}'"
+    if verb in _QA_VERBS:
+        return "qa", f"question-answering verb '{verb}'"
+    return "other", f"verb '{verb}' (classify, rate, rank, calculate and the like)"

@@ -1,0 +1,260 @@
+"""A BioInstruct record: its schema, the reader of JSON arrays and JSON Lines, and empty-input placeholders.
+
+Shared by the loading script (`bioinstruct.py`), which builds the dataset from what this reads, and by the
+checks of `bioinstruct validate`. Nothing here imports `datasets`, so validating a file starts quickly.
+"""
+
+import json
+import os
+import re
+import stat
+from typing import Iterator, Optional
+
+import jsonschema
+
+PUBLISHED_SIZE = 25_005  # records in the upstream file, as published in the paper
+# The upstream file, pinned: the loading script downloads it, the size gate applies to a file of its name.
+UPSTREAM_REPO_ID = "bio-nlp-umass/bioinstruct"
+UPSTREAM_REVISION = "8711225b388ba51126bb37e9a51754a927924d49"  # newest commit of the Hub repo (2024-06-06)
+UPSTREAM_FILENAME = "biomed_instruct_25k.json"
+UPSTREAM_URL = f"https://huggingface.co/datasets/{UPSTREAM_REPO_ID}/resolve/{UPSTREAM_REVISION}/{UPSTREAM_FILENAME}"
+
+FIELDS = ("instruction", "input", "output")
+
+# The shape of one record, shared by the builder and the validation checks. Extra keys are allowed
+# (regenerated copies carry Self-Instruct bookkeeping such as `most_similar_instructions`).
+RECORD_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "BioInstruct record",
+    "type": "object",
+    "required": list(FIELDS),
+    "properties": {
+        "instruction": {"type": "string", "pattern": r"\S", "description": "the task, unique in the set"},
+        "input": {"type": "string", "description": "optional context; empty when there is none"},
+        "output": {"type": "string", "pattern": r"\S", "description": "the GPT-4 demonstration"},
+    },
+}
+_RECORD_VALIDATOR = jsonschema.Draft202012Validator(RECORD_SCHEMA)
+
+# Self-Instruct and Alpaca write "<noinput>" (and variants) where a task has no input.
+EMPTY_WORDS = r"none|n/?a|null|nil|empty|blank"  # shared with the placeholder-output check
+EMPTY_INPUT_WORDS = re.compile(rf"no[\s_-]*input|{EMPTY_WORDS}", re.I)
+
+# JSON's "\\ud800" escapes decode to lone surrogates, which no UTF-8 file or parquet column can hold.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class BioInstructInputError(ValueError):
+    """A source file or one of its records is not what BioInstruct expects; says where."""
+
+    def __init__(self, path: str, detail: str, index: Optional[int] = None, line: Optional[int] = None,
+                 reason: str = "invalid"):
+        self.path, self.detail, self.index, self.line, self.reason = path, detail, index, line, reason
+        where = [f"record {index}"] if index is not None else []
+        where += [f"line {line}"] if line is not None else []
+        super().__init__(f"{path}: {', '.join(where) + ': ' if where else ''}{detail}")
+
+
+class UnreadableFileError(BioInstructInputError):
+    """The file cannot be read as JSON or JSON Lines (missing, wrong encoding, invalid or truncated JSON)."""
+
+
+class MalformedRecordError(BioInstructInputError):
+    """A record was read but does not match RECORD_SCHEMA."""
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading: a JSON array or JSON Lines, UTF-8 with or without BOM
+# ---------------------------------------------------------------------------------------------------
+
+_JSON_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_MAX_NUMBER_DIGITS = 100  # a longer number is an attack or corruption; int() of 4,300+ digits raises anyway
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list) -> dict:
+    record = dict(pairs)
+    if len(record) < len(pairs):
+        seen = set()
+        duplicate = next(key for key, _ in pairs if key in seen or seen.add(key))
+        raise _DuplicateKey(f"key {duplicate!r} appears twice in one object")
+    return record
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _parse_int(digits: str) -> int:
+    if len(digits) > _MAX_NUMBER_DIGITS:
+        raise ValueError(f"a number of {len(digits):,} digits (at most {_MAX_NUMBER_DIGITS} are read)")
+    return int(digits)
+
+
+# Strict JSON: duplicate keys, NaN/Infinity and absurd numbers are errors, not silently accepted.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant, parse_int=_parse_int)
+
+
+def read_records(path: str) -> Iterator[tuple[int, int, dict]]:
+    """Yield `(index, line, record)` for every record of `path`, a JSON array or JSON Lines file.
+
+    `index` counts records from 0; `line` (from 1) is where the record starts. Raises
+    `UnreadableFileError`, naming the file and the record, for anything that is not a non-empty
+    sequence of JSON objects.
+    """
+    text = _read_text(path)
+    start = _JSON_WHITESPACE.match(text).end()
+    records = _array_records(path, text, start) if text.startswith("[", start) else _json_lines_records(path, text)
+    count = 0
+    for count, (index, line, record) in enumerate(records, start=1):
+        yield index, line, record
+    if count == 0:
+        raise UnreadableFileError(path, "holds no records (expected a JSON array or JSON Lines of objects)",
+                                  reason="empty_file")
+
+
+def _read_text(path: str) -> str:
+    try:
+        # stat first: opening a FIFO blocks forever, and reading /dev/zero never ends.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise UnreadableFileError(path, "not a regular file (a folder, device or pipe); expected a JSON file",
+                                      reason="not_a_regular_file")
+        with open(path, encoding="utf-8-sig") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise UnreadableFileError(path, "no such file", reason="missing_file") from None
+    except UnicodeDecodeError as e:
+        raise UnreadableFileError(path, f"not UTF-8 text (byte {e.start}: {e.reason})", reason="bad_encoding") from None
+    except OSError as e:
+        raise UnreadableFileError(path, f"cannot be read ({e.strerror})", reason="unreadable") from None
+
+
+def _decode(path: str, text: str, position: int, index: int, line: int) -> tuple[dict, int]:
+    """The JSON value at `position` of `text`, which must be an object; errors say which record and line."""
+    try:
+        value, end = _DECODER.raw_decode(text, position)
+    except json.JSONDecodeError as e:
+        error_line = line + text.count("\n", position, e.pos)
+        raise UnreadableFileError(path, f"invalid JSON at column {e.colno}: {e.msg}", index=index,
+                                  line=error_line, reason="invalid_json") from None
+    except _DuplicateKey as e:
+        raise UnreadableFileError(path, str(e), index=index, line=line, reason="duplicate_key") from None
+    except ValueError as e:  # NaN, Infinity, huge numbers
+        raise UnreadableFileError(path, f"invalid JSON: {e}", index=index, line=line, reason="invalid_json") from None
+    except RecursionError:
+        raise UnreadableFileError(path, "invalid JSON: nested too deeply", index=index, line=line,
+                                  reason="invalid_json") from None
+    if not isinstance(value, dict):
+        raise UnreadableFileError(path, f"expected a JSON object, found {_json_type(value)}", index=index, line=line,
+                                  reason="not_an_object")
+    return value, end
+
+
+def _array_records(path: str, text: str, start: int) -> Iterator[tuple[int, int, dict]]:
+    """A JSON array, decoded one element at a time so that every error names its record."""
+    line = 1 + text.count("\n", 0, start)
+    position = _JSON_WHITESPACE.match(text, start + 1).end()
+    index = 0
+    if text.startswith("]", position):
+        position += 1
+    else:
+        while True:
+            line += text.count("\n", start, position)
+            start = position
+            record, position = _decode(path, text, position, index, line)
+            yield index, line, record
+            index += 1
+            position = _JSON_WHITESPACE.match(text, position).end()
+            if text.startswith(",", position):
+                position = _JSON_WHITESPACE.match(text, position + 1).end()
+            elif text.startswith("]", position):
+                position += 1
+                break
+            else:
+                where = line + text.count("\n", start, position)
+                found = repr(text[position]) if position < len(text) else "the end of the file"
+                raise UnreadableFileError(path, f"invalid JSON: expected ',' or ']' after the record, found {found}",
+                                          index=index - 1, line=where, reason="invalid_json")
+    if _JSON_WHITESPACE.match(text, position).end() != len(text):
+        where = 1 + text.count("\n", 0, position)
+        raise UnreadableFileError(path, "invalid JSON: data after the closing ']'", line=where, reason="invalid_json")
+
+
+def _json_lines_records(path: str, text: str) -> Iterator[tuple[int, int, dict]]:
+    # Split on "\n" only: str.splitlines() also splits at U+2028, U+2029 and U+0085, which JSON allows
+    # raw inside strings (json.dumps(..., ensure_ascii=False) writes them so).
+    index = 0
+    for line_number, line in enumerate(text.split("\n"), start=1):
+        start = _JSON_WHITESPACE.match(line).end()
+        if start == len(line):
+            continue
+        record, end = _decode(path, line, start, index, line_number)
+        if _JSON_WHITESPACE.match(line, end).end() != len(line):
+            raise UnreadableFileError(path, f"invalid JSON at column {end + 1}: extra data after the record "
+                                      "(JSON Lines holds one object per line)", index=index, line=line_number,
+                                      reason="invalid_json")
+        yield index, line_number, record
+        index += 1
+
+
+def _plainly_valid(record: dict) -> bool:
+    """The common case, decided without jsonschema: three strings, two of them with a non-space, all UTF-8."""
+    instruction, input, output = record.get("instruction"), record.get("input"), record.get("output")
+    return (type(instruction) is str and type(input) is str and type(output) is str
+            and not instruction.isspace() and instruction != "" and not output.isspace() and output != ""
+            and not _LONE_SURROGATE.search(instruction) and not _LONE_SURROGATE.search(input)
+            and not _LONE_SURROGATE.search(output))
+
+
+def schema_violations(record: dict) -> list[tuple[str, str]]:
+    """Every way `record` breaks RECORD_SCHEMA, as `(reason_code, message)` pairs; empty when it is valid.
+
+    jsonschema judges every record that is not plainly valid (and is the oracle of the fast path in tests).
+    """
+    if _plainly_valid(record):
+        return []
+    violations = []
+    for error in _RECORD_VALIDATOR.iter_errors(record):
+        field = error.path[0] if error.path else None
+        if error.validator == "required":
+            missing = error.message.split("'")[1]
+            violations.append(("missing_field", f"missing field '{missing}'"))
+        elif error.validator == "type":
+            violations.append(("not_a_string", f"field '{field}' must be a string, found {_json_type(error.instance)}"))
+        elif error.validator == "pattern":
+            violations.append((f"blank_{field}", f"field '{field}' is empty or whitespace"))
+        else:  # pragma: no cover - the schema has no other keywords
+            violations.append(("schema_violation", error.message))
+    for field in FIELDS:
+        value = record.get(field)
+        surrogate = _LONE_SURROGATE.search(value) if isinstance(value, str) else None
+        if surrogate:
+            violations.append(("invalid_unicode", f"field '{field}' holds a lone surrogate "
+                                                  f"U+{ord(surrogate.group()):04X}, which UTF-8 cannot encode"))
+    return violations
+
+
+def _json_type(value) -> str:
+    return {dict: "object", list: "array", bool: "boolean", int: "number", float: "number", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def placeholder_core(text: str) -> tuple[str, bool]:
+    """`text` without surrounding spaces, one final period and its angle brackets; and whether it had both brackets.
+
+    Written as string operations rather than one regex: optional parts around `\\s*` made that regex
+    backtrack with cubic cost on long runs of spaces.
+    """
+    core = text.strip()
+    core = core[:-1].rstrip() if core.endswith(".") else core
+    bracketed = core.startswith("<") and core.endswith(">") and len(core) > 1
+    return core.removeprefix("<").removesuffix(">").strip(), bracketed
+
+
+def is_empty_input_placeholder(text: str) -> bool:
+    """True for "<noinput>", "None", "N/A", "<empty>." and the like: an input that says there is none."""
+    return bool(EMPTY_INPUT_WORDS.fullmatch(placeholder_core(text)[0]))

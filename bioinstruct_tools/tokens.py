@@ -1,0 +1,23 @@
+"""Hub tokens never reach the terminal: `redact` masks them in every message the command prints.
+
+Apart from `hub.py` so that every command's error path can use it without loading `datasets`.
+"""
+
+import os
+import re
+
+from huggingface_hub import get_token
+
+_TOKEN_SHAPE = re.compile(r"\bhf_[A-Za-z0-9]{8,}")
+
+
+def redact(text: str) -> str:
+    """`text` with every Hub token masked: the one huggingface_hub resolves, the environment's, any `hf_...`."""
+    tokens = {os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN")}
+    try:
+        tokens.add(get_token())
+    except Exception:  # an unreadable token file must not hide the message being printed
+        pass
+    for token in sorted(filter(None, tokens), key=len, reverse=True):
+        text = text.replace(token, "***")
+    return _TOKEN_SHAPE.sub("hf_***", text)

@@ -13,7 +13,9 @@ scores, in seconds, and in memory bounded by the number of instructions, not of 
 3. scan the instructions in index order in compiled code (numba), each against the earlier ones: an
    inverted index of the prefixes, grouped by item, length and position, gives the candidates, counted
    in a byte array, with PPJoin's positional filter and length bounds pruning as they are counted; a
-   128-bit bitmap of each record's items then bounds the overlap of the survivors;
+   128-bit bitmap of each record's items then bounds the overlap of the survivors. The earlier
+   instructions are searched a block of 131,072 at a time, so that their counts and bitmaps stay in
+   cache on a million-record corpus;
 4. verify each candidate with an exact LCS: bit-parallel, or, for long pairs, Myers' O(ND) difference
    algorithm capped at the largest D that can still reach the threshold, so that two near-identical
    10 MB instructions cost O(n*D) rather than O(n^2); then F with rouge_score's float arithmetic, so a
@@ -40,6 +42,9 @@ SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instru
 _MARGIN = 1e-9  # bounds are loosened by this much so float rounding never hides a pair
 _ELL = 2  # candidates must share this many prefix items (the l-prefix lemma)
 _CHUNK = 256  # instructions per task on a thread; a chunk holds at most _CHUNK * N pairs
+# Earlier instructions are searched a block at a time: a block's counts (a byte each) stay in the core's
+# cache and its signatures in the shared one while a chunk of later instructions probes it.
+_BLOCK = 1 << 17
 _SIGNATURE_WORDS = 2  # 64-bit words of the hashed item bitmap used for the overlap bound
 _THREADS = min(2, os.cpu_count() or 1)
 
@@ -263,6 +268,7 @@ class _Corpus:
 
         A probe visits only the groups where the item can still lie in both prefixes, and stops at the
         first later record of a group: a frequent item is never scanned for partners it cannot have.
+        Each group is cut by blocks of records, so a probe can read one block's part of it.
         """
         offsets = np.arange(len(self.items), dtype=np.int64) - np.repeat(self.starts[:-1], self.lengths)
         in_prefix = offsets < np.repeat(self.probe_lengths, self.lengths)
@@ -277,9 +283,15 @@ class _Corpus:
         group_first = np.flatnonzero(new_group)
         self.group_length = lengths[group_first].astype(np.int64)
         self.group_offset = offsets[group_first].astype(np.int64)
-        self.group_entries = np.append(group_first, len(items)).astype(np.int64)
         self.group_start = np.zeros(item_count + 1, dtype=np.int64)
         np.cumsum(np.bincount(items[group_first], minlength=item_count), out=self.group_start[1:])
+        # block_entries[g, b]: the first entry of group g whose record lies in block b or later.
+        self.block = _BLOCK
+        blocks = max(1, -(-self.size // self.block))
+        group_sizes = np.diff(np.append(group_first, len(items)))
+        keys = np.repeat(np.arange(len(group_first), dtype=np.int64) * blocks, group_sizes) + self.postings_record // self.block
+        targets = np.arange(len(group_first), dtype=np.int64)[:, None] * blocks + np.arange(blocks + 1)
+        self.block_entries = np.searchsorted(keys, targets).astype(np.int64)
 
     def search(self) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
         """(first, second, score, instructions covered) per chunk, in index order of the later instruction."""
@@ -296,13 +308,12 @@ class _Corpus:
             out_first = np.empty(capacity, dtype=np.int32)
             out_second = np.empty(capacity, dtype=np.int32)
             out_score = np.empty(capacity, dtype=np.float64)
-            parts, x = [], chunk_start
-            while x < end:
-                found, x = _search_chunk(
-                    x, end, self.tokens, self.starts, self.lengths, self.items, self.probe_lengths,
-                    self.group_start, self.group_length, self.group_offset, self.group_entries, self.postings_record,
-                    _ELL,
-                    self.signatures, self.loose, self.threshold,
+            parts, block, x = [], 0, chunk_start
+            while block >= 0:  # the kernel stops early when the output is full, and says where to go on
+                found, block, x = _search_chunk(
+                    chunk_start, end, block, x, self.block, self.tokens, self.starts, self.lengths, self.items,
+                    self.probe_lengths, self.group_start, self.group_length, self.group_offset, self.block_entries,
+                    self.postings_record, _ELL, self.signatures, self.loose, self.threshold,
                     scratch.counts, scratch.touched, scratch.masks, scratch.words, scratch.positions,
                     scratch.position_starts, scratch.diagonals, out_first, out_second, out_score)
                 parts.append((out_first[:found].copy(), out_second[:found].copy(), out_score[:found].copy()))
@@ -353,94 +364,115 @@ def _alpha(loose, length_x, length_y):
 
 
 @njit(cache=True, nogil=True)
-def _search_chunk(x_start, x_end, tokens, starts, lengths, items, probe_lengths, group_start, group_length,
-                  group_offset, group_entries, postings_record, ell_wanted, signatures, loose, threshold, counts,
-                  touched, masks, words,
-                  positions, position_starts, diagonals, out_first, out_second, out_score):
-    """Scan instructions x_start..x_end against every earlier one; returns (pairs written, next x).
+def _search_chunk(x_start, x_end, block, x, block_size, tokens, starts, lengths, items, probe_lengths, group_start,
+                  group_length, group_offset, block_entries, postings_record, ell_wanted, signatures, loose, threshold,
+                  counts, touched, masks, words, positions, position_starts, diagonals, out_first, out_second,
+                  out_score):
+    """Pairs of instructions x_start..x_end with every earlier one, block of earlier ones by block.
 
-    Stops early, before an instruction, when the output might not hold all its pairs (at most x).
+    Starts at (block, x) and returns (pairs written, block, x) to resume from when the output might not
+    hold the next instruction's pairs, or (pairs written, -1, -1) when done.
     """
     found = 0
     capacity = out_first.shape[0]
-    for x in range(x_start, x_end):
-        if found + x > capacity:
-            return found, x
-        length_x = lengths[x]
-        if length_x == 0:
-            continue
-        start_x = starts[x]
-        shortest = length_x * loose / (2 - loose) - 1e-9
-        longest = length_x * (2 - loose) / loose + 1e-9
-        n_touched = 0
-        for offset_x in range(probe_lengths[x]):
-            item = items[start_x + offset_x]
-            for group in range(group_start[item], group_start[item + 1]):
-                length_y = group_length[group]
-                if length_y < shortest:
-                    continue
-                if length_y > longest:
-                    break
-                alpha = _alpha(loose, length_x, length_y)
-                ell = ell_wanted if alpha >= ell_wanted else alpha
-                if offset_x >= length_x - alpha + ell:
-                    break  # outside x's l-prefix for this length, and for every longer one (alpha grows)
-                offset_y = group_offset[group]
-                if offset_y >= length_y - alpha + ell:
-                    continue  # outside y's l-prefix for this pair
-                # PPJoin's positional filter: matches so far plus what is left after them on the shorter side.
-                left = min(length_x - offset_x - 1, length_y - offset_y - 1)
-                for entry in range(group_entries[group], group_entries[group + 1]):
-                    y = postings_record[entry]
-                    if y >= x:
-                        break  # records ascend in a group: the rest come later than x
-                    count = counts[y]
-                    if count < 0:
-                        continue  # already ruled out
-                    if count == 0:
-                        touched[n_touched] = y
-                        n_touched += 1
-                    count += 1
-                    counts[y] = count if count + left >= alpha else -1
-        tokens_x = tokens[start_x:starts[x + 1]]
-        short_x = length_x <= 64
-        if short_x:  # x's bit masks once, for every candidate
-            for i in range(length_x):
-                masks[tokens_x[i]] |= np.uint64(1) << np.uint64(i)
-        for i in range(n_touched):
-            y = touched[i]
-            count = counts[y]
-            counts[y] = 0
-            if count <= 0:
+    last_block = (x_end - 2) // block_size if x_end >= 2 else -1  # the block of the latest possible partner
+    while block <= last_block:
+        block_low = block * block_size
+        if x <= block_low:
+            x = block_low + 1  # an instruction has no earlier partner in a block that starts at or after it
+        while x < x_end:
+            if found + min(block_size, x - block_low) > capacity:
+                return found, block, x
+            found = _probe(x, block, found, tokens, starts, lengths, items, probe_lengths, group_start, group_length,
+                           group_offset, block_entries, postings_record, ell_wanted, signatures, loose, threshold,
+                           counts, touched, masks, words, positions, position_starts, diagonals, out_first,
+                           out_second, out_score)
+            x += 1
+        block += 1
+        x = x_start
+    return found, -1, -1
+
+
+@njit(cache=True, nogil=True)
+def _probe(x, block, found, tokens, starts, lengths, items, probe_lengths, group_start, group_length, group_offset,
+           block_entries, postings_record, ell_wanted, signatures, loose, threshold, counts, touched, masks, words,
+           positions, position_starts, diagonals, out_first, out_second, out_score):
+    """Pairs of instruction x with the earlier ones in `block`, written from out_*[found]; returns the new total."""
+    length_x = lengths[x]
+    if length_x == 0:
+        return found
+    start_x = starts[x]
+    shortest = length_x * loose / (2 - loose) - 1e-9
+    longest = length_x * (2 - loose) / loose + 1e-9
+    n_touched = 0
+    for offset_x in range(probe_lengths[x]):
+        item = items[start_x + offset_x]
+        for group in range(group_start[item], group_start[item + 1]):
+            length_y = group_length[group]
+            if length_y < shortest:
                 continue
-            length_y = lengths[y]
+            if length_y > longest:
+                break
             alpha = _alpha(loose, length_x, length_y)
-            if count < (ell_wanted if alpha >= ell_wanted else alpha):
-                continue
-            missing_x = 0  # bits of x that y lacks, and the other way round
-            missing_y = 0
-            for word in range(signatures.shape[1]):
-                missing_x += _popcount(signatures[x, word] & ~signatures[y, word])
-                missing_y += _popcount(signatures[y, word] & ~signatures[x, word])
-            if length_x - missing_x < alpha or length_y - missing_y < alpha:
-                continue
-            tokens_y = tokens[starts[y]:starts[y + 1]]
-            if short_x:
-                lcs = _lcs_one_word(tokens_y, length_x, masks)
-            else:
-                lcs = _lcs(tokens_y, tokens_x, alpha, masks, words, positions, position_starts, diagonals)
-            if lcs < alpha:
-                continue
-            score = _fmeasure(lcs, length_x, length_y)
-            if score > threshold:
-                out_first[found] = y
-                out_second[found] = x
-                out_score[found] = score
-                found += 1
+            ell = ell_wanted if alpha >= ell_wanted else alpha
+            if offset_x >= length_x - alpha + ell:
+                break  # outside x's l-prefix for this length, and for every longer one (alpha grows)
+            offset_y = group_offset[group]
+            if offset_y >= length_y - alpha + ell:
+                continue  # outside y's l-prefix for this pair
+            # PPJoin's positional filter: matches so far plus what is left after them on the shorter side.
+            left = min(length_x - offset_x - 1, length_y - offset_y - 1)
+            for entry in range(block_entries[group, block], block_entries[group, block + 1]):
+                y = postings_record[entry]
+                if y >= x:
+                    break  # records ascend in a group: the rest come later than x
+                count = counts[y]
+                if count < 0:
+                    continue  # already ruled out
+                if count == 0:
+                    touched[n_touched] = y
+                    n_touched += 1
+                count += 1
+                counts[y] = count if count + left >= alpha else -1
+    tokens_x = tokens[start_x:starts[x + 1]]
+    short_x = length_x <= 64
+    if short_x:  # x's bit masks once, for every candidate
+        for i in range(length_x):
+            masks[tokens_x[i]] |= np.uint64(1) << np.uint64(i)
+    for i in range(n_touched):
+        y = touched[i]
+        count = counts[y]
+        counts[y] = 0
+        if count <= 0:
+            continue
+        length_y = lengths[y]
+        alpha = _alpha(loose, length_x, length_y)
+        if count < (ell_wanted if alpha >= ell_wanted else alpha):
+            continue
+        missing_x = 0  # bits of x that y lacks, and the other way round
+        missing_y = 0
+        for word in range(signatures.shape[1]):
+            missing_x += _popcount(signatures[x, word] & ~signatures[y, word])
+            missing_y += _popcount(signatures[y, word] & ~signatures[x, word])
+        if length_x - missing_x < alpha or length_y - missing_y < alpha:
+            continue
+        tokens_y = tokens[starts[y]:starts[y + 1]]
         if short_x:
-            for i in range(length_x):
-                masks[tokens_x[i]] = np.uint64(0)
-    return found, x_end
+            lcs = _lcs_one_word(tokens_y, length_x, masks)
+        else:
+            lcs = _lcs(tokens_y, tokens_x, alpha, masks, words, positions, position_starts, diagonals)
+        if lcs < alpha:
+            continue
+        score = _fmeasure(lcs, length_x, length_y)
+        if score > threshold:
+            out_first[found] = y
+            out_second[found] = x
+            out_score[found] = score
+            found += 1
+    if short_x:
+        for i in range(length_x):
+            masks[tokens_x[i]] = np.uint64(0)
+    return found
 
 
 @njit(cache=True, nogil=True)

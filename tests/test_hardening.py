@@ -157,6 +157,21 @@ def test_stdout_full_or_closed_fails_quietly(tmp_path):
     assert process.wait(timeout=150) == 1 and stderr == ""
 
 
+def test_ctrl_c_while_the_command_loads_is_one_line(tmp_path):
+    """The console entry point holds a Ctrl-C that lands while the CLI's libraries import (half a second)."""
+    interrupt_the_import = (
+        "import os, signal, sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'bioinstruct_tools.cli':\n"
+        "            os.kill(os.getpid(), signal.SIGINT)\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "import bioinstruct_tools\n"
+        "sys.exit(bioinstruct_tools.console())\n")
+    result = subprocess.run([sys.executable, "-c", interrupt_the_import], cwd=tmp_path, capture_output=True, text=True)
+    assert (result.returncode, result.stderr) == (130, "bioinstruct: interrupted\n")
+
+
 def test_push_with_the_hub_unreachable_plans_or_fails_in_one_line(tmp_path):
     (tmp_path / "clean.jsonl").write_text(jsonl(CLEAN))
     assert run_cli("build", "--source", "clean.jsonl", "--out", "out", cwd=tmp_path).returncode == 0

@@ -116,7 +116,8 @@ def _outputs(tmp_path: Path) -> list:
         (["build", "--source", "link.jsonl", "--out", "sub", "--overwrite"], 2, "holds the input"),
         (["build", "--source", "sub/src.jsonl", "--out", ".", "--overwrite"], 2, "holds the input"),
         (["build", "--source", str(SAMPLE), "--out", ".", "--overwrite"], 2, "is the current folder"),
-        (["build", "--source", "sub/src.jsonl", "--out", str(SAMPLE.parent.parent.parent), "--overwrite"], 2,
+        # the package's own folder: its parent might hold tmp_path too (a clone in /tmp), which is refused first
+        (["build", "--source", "sub/src.jsonl", "--out", str(SAMPLE.parent.parent), "--overwrite"], 2,
          "is this package's folder or one of its parents"),
         (["build", "--source", "sub/src.jsonl", "--out", "sub/src.jsonl/inner"], 1, "cannot write here"),
         (["build", "--source", "sub/src.jsonl", "--out", "/sys/bioinstruct-out"], 1, "cannot write here"),

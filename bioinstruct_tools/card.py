@@ -21,7 +21,7 @@ from huggingface_hub import DatasetCard, DatasetCardData
 
 import bioinstruct
 from bioinstruct_tools.categories import PAPER_SHARES
-from bioinstruct_tools.records import PUBLISHED_SIZE, UPSTREAM_FILENAME
+from bioinstruct_tools.records import PUBLISHED_SIZE, UPSTREAM_FILENAME, UPSTREAM_URL
 
 REPO_ROOT = Path(bioinstruct.__file__).resolve().parent
 CARD_PATH = REPO_ROOT / "README.md"
@@ -139,7 +139,7 @@ def provenance_note(infos: DatasetInfosDict) -> str:
                 "of the upstream file is recorded.")
     checksums = infos[bioinstruct.DEFAULT_CONFIG_NAME].download_checksums or {}
     source = next(iter(checksums), "an unnamed source")
-    if source == bioinstruct._URL:
+    if source == UPSTREAM_URL:
         return f"This copy holds {rows:,} records, built from the upstream `{UPSTREAM_FILENAME}`."
     return (f"**This copy is not the published BioInstruct file.** It holds {rows:,} records, built from "
             f"`{source}`; the published set holds {PUBLISHED_SIZE:,} (the paper's count).")

@@ -303,9 +303,7 @@ def cmd_categorize(args) -> int:
 
 def cmd_report(args) -> int:
     from bioinstruct_tools import hub
-    from bioinstruct_tools import (
-        report as report_module,  # matplotlib only for this command
-    )
+    from bioinstruct_tools import report as report_module  # matplotlib only for this command
 
     out = paths.check_output_dir(args.out, inputs=[args.source])
     refusal = paths.replacement_refusal(out, args.overwrite, "report.json", "bioinstruct report")

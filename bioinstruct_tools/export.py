@@ -34,7 +34,7 @@ from datasets.utils.file_utils import cached_path
 import bioinstruct
 from bioinstruct_tools import __version__, card, checks, paths
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
-from bioinstruct_tools.records import PUBLISHED_SIZE
+from bioinstruct_tools.records import PUBLISHED_SIZE, UPSTREAM_URL
 
 SHARD_NAME = "train-00000-of-00001.parquet"
 BUILD_MARKER = ".bioinstruct-build"  # hidden: neither pushed to the Hub nor read by load_dataset
@@ -75,7 +75,7 @@ class BuildResult:
 def fetch_source(source: Optional[str]) -> str:
     """A local path to the source: the upstream file (downloaded once into the datasets cache) by default."""
     if source is None or "://" in source:
-        url = source or bioinstruct._URL
+        url = source or UPSTREAM_URL
         try:
             return cached_path(url)
         except Exception as e:  # offline, DNS, HTTP errors: all mean "no copy here"
@@ -161,7 +161,7 @@ def build(
 
     `progress` is called as validation advances; `config_progress` with each config's name once it is built.
     """
-    upstream = source is None or source == bioinstruct._URL
+    upstream = source is None or source == UPSTREAM_URL
     if record and not upstream:
         raise BuildError("--record stores the upstream file's checksum and sizes: build from the upstream URL")
     benchmark_paths = list(benchmarks.paths) if benchmarks else []
@@ -176,13 +176,13 @@ def build(
     if not report.passed:
         raise GateFailed(report)
 
-    source_url = bioinstruct._URL if upstream else os.path.basename(source_path)
+    source_url = UPSTREAM_URL if upstream else os.path.basename(source_path)
     checksum = {"num_bytes": os.path.getsize(source_path), "checksum": sha256_of(source_path)}
     if upstream:
         recorded = card.read_infos(card.INFOS_PATH).get(bioinstruct.DEFAULT_CONFIG_NAME)
-        expected = (recorded.download_checksums or {}).get(bioinstruct._URL) if recorded else None
+        expected = (recorded.download_checksums or {}).get(UPSTREAM_URL) if recorded else None
         if expected and expected != checksum:
-            raise BuildError(f"{bioinstruct._URL}: checksum {checksum} differs from the recorded {expected}")
+            raise BuildError(f"{UPSTREAM_URL}: checksum {checksum} differs from the recorded {expected}")
 
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

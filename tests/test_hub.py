@@ -11,6 +11,7 @@ from huggingface_hub.errors import HfHubHTTPError
 import bioinstruct
 from bioinstruct_tools import export, hub, tokens
 from bioinstruct_tools.cli import main
+from bioinstruct_tools.records import UPSTREAM_REPO_ID
 
 TOKEN = "hf_secretTOKENvalue1234567890"
 
@@ -119,7 +120,7 @@ def test_duplicates_in_the_data_are_refused(built, tmp_path, monkeypatch, capsys
 
 def test_the_real_repo_requires_the_published_size(built, monkeypatch, capsys):
     monkeypatch.setattr(HfApi, "dataset_info", lambda *a, **k: pytest.fail("the Hub was called"))
-    assert main(["push", str(built), "--repo-id", bioinstruct._REPO_ID, "--dry-run"]) == 1
+    assert main(["push", str(built), "--repo-id", UPSTREAM_REPO_ID, "--dry-run"]) == 1
     assert "expected 25005 rows, found 101" in capsys.readouterr().err
 
 

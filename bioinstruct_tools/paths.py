@@ -45,7 +45,7 @@ def check_output_dir(output: str, inputs: Iterable[str]) -> Path:
     out = Path(output).resolve()
     for source in inputs:
         if Path(source).resolve().is_relative_to(out):
-            raise UnsafeOutput(f"{output}: holds the input {source}; write the build somewhere else")
+            raise UnsafeOutput(f"{output}: holds the input {source}; write the output somewhere else")
     if Path.cwd().resolve().is_relative_to(out):
         raise UnsafeOutput(f"{output}: is the current folder or one of its parents; name a new folder")
     if PACKAGE_ROOT.is_relative_to(out):

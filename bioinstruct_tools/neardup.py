@@ -11,11 +11,10 @@ scores, in seconds, and in memory bounded by the number of instructions, not of 
    of AdaptJoin) the first len - alpha + l items of each side share at least l items (l = 2 here,
    which drops the many pairs that share a single rare token);
 3. scan the instructions in index order in compiled code (numba), each against the earlier ones: an
-   inverted index of the prefixes, grouped by item, length and position, gives the candidates, counted
-   in a byte array, with PPJoin's positional filter and length bounds pruning as they are counted; a
-   128-bit bitmap of each record's items then bounds the overlap of the survivors. The earlier
-   instructions are searched a block of 131,072 at a time, so that their counts and bitmaps stay in
-   cache on a million-record corpus;
+   inverted index of the prefixes, grouped by item, length and position, gives the candidates. Each
+   entry of the index carries a 128-bit bitmap of its record's items, which bounds the overlap of the
+   pair as the entry is read, so that most candidates are ruled out in sequential reads; the few left
+   are counted, in a byte array, with PPJoin's positional filter pruning as they are counted;
 4. verify each candidate with an exact LCS: bit-parallel, or, for long pairs, Myers' O(ND) difference
    algorithm capped at the largest D that can still reach the threshold, so that two near-identical
    10 MB instructions cost O(n*D) rather than O(n^2); then F with rouge_score's float arithmetic, so a
@@ -36,15 +35,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instruction only if ROUGE-L <= 0.7
 _MARGIN = 1e-9  # bounds are loosened by this much so float rounding never hides a pair
 _ELL = 2  # candidates must share this many prefix items (the l-prefix lemma)
 _CHUNK = 256  # instructions per task on a thread; a chunk holds at most _CHUNK * N pairs
-# Earlier instructions are searched a block at a time: a block's counts (a byte each) stay in the core's
-# cache and its signatures in the shared one while a chunk of later instructions probes it.
-_BLOCK = 1 << 17
 _SIGNATURE_WORDS = 2  # 64-bit words of the hashed item bitmap used for the overlap bound
 _THREADS = min(2, os.cpu_count() or 1)
 
@@ -248,7 +245,7 @@ class _Corpus:
 
         Items are distinct within a record, so every bit of x that y lacks stands for at least one item of
         x that y does not share: len_x minus those bits bounds the overlap from above, and so does len_y
-        minus y's bits that x lacks. The filter cannot lose a pair, and it reads one cache line per candidate.
+        minus y's bits that x lacks. The filter cannot lose a pair; the index keeps a copy in each entry.
         """
         bits = 64 * _SIGNATURE_WORDS
         rows = np.repeat(np.arange(self.size, dtype=np.int64), self.lengths)
@@ -268,7 +265,6 @@ class _Corpus:
 
         A probe visits only the groups where the item can still lie in both prefixes, and stops at the
         first later record of a group: a frequent item is never scanned for partners it cannot have.
-        Each group is cut by blocks of records, so a probe can read one block's part of it.
         """
         offsets = np.arange(len(self.items), dtype=np.int64) - np.repeat(self.starts[:-1], self.lengths)
         in_prefix = offsets < np.repeat(self.probe_lengths, self.lengths)
@@ -278,6 +274,9 @@ class _Corpus:
         order = np.lexsort((records, offsets, lengths, items))
         items, lengths, offsets = items[order], lengths[order], offsets[order]
         self.postings_record = records[order]
+        # Each entry carries its record's bitmap, read in sequence with the entry: a probe rules out most
+        # partners there, before it counts them or reads anything of theirs at random.
+        self.postings_signature = self.signatures[self.postings_record]
         new_group = np.ones(len(items), dtype=bool)
         new_group[1:] = (items[1:] != items[:-1]) | (lengths[1:] != lengths[:-1]) | (offsets[1:] != offsets[:-1])
         group_first = np.flatnonzero(new_group)
@@ -285,13 +284,7 @@ class _Corpus:
         self.group_offset = offsets[group_first].astype(np.int64)
         self.group_start = np.zeros(item_count + 1, dtype=np.int64)
         np.cumsum(np.bincount(items[group_first], minlength=item_count), out=self.group_start[1:])
-        # block_entries[g, b]: the first entry of group g whose record lies in block b or later.
-        self.block = _BLOCK
-        blocks = max(1, -(-self.size // self.block))
-        group_sizes = np.diff(np.append(group_first, len(items)))
-        keys = np.repeat(np.arange(len(group_first), dtype=np.int64) * blocks, group_sizes) + self.postings_record // self.block
-        targets = np.arange(len(group_first), dtype=np.int64)[:, None] * blocks + np.arange(blocks + 1)
-        self.block_entries = np.searchsorted(keys, targets).astype(np.int64)
+        self.group_entries = np.append(group_first, len(items)).astype(np.int64)  # group g: entries [g], [g + 1]
 
     def search(self) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
         """(first, second, score, instructions covered) per chunk, in index order of the later instruction."""
@@ -308,12 +301,12 @@ class _Corpus:
             out_first = np.empty(capacity, dtype=np.int32)
             out_second = np.empty(capacity, dtype=np.int32)
             out_score = np.empty(capacity, dtype=np.float64)
-            parts, block, x = [], 0, chunk_start
-            while block >= 0:  # the kernel stops early when the output is full, and says where to go on
-                found, block, x = _search_chunk(
-                    chunk_start, end, block, x, self.block, self.tokens, self.starts, self.lengths, self.items,
-                    self.probe_lengths, self.group_start, self.group_length, self.group_offset, self.block_entries,
-                    self.postings_record, _ELL, self.signatures, self.loose, self.threshold,
+            parts, x = [], chunk_start
+            while x >= 0:  # the kernel stops early when the output is full, and says where to go on
+                found, x = _search_chunk(
+                    x, end, self.tokens, self.starts, self.lengths, self.items, self.probe_lengths,
+                    self.group_start, self.group_length, self.group_offset, self.group_entries, self.postings_record,
+                    self.postings_signature, _ELL, self.signatures, self.loose, self.threshold,
                     scratch.counts, scratch.touched, scratch.masks, scratch.words, scratch.positions,
                     scratch.position_starts, scratch.diagonals, out_first, out_second, out_score)
                 parts.append((out_first[:found].copy(), out_second[:found].copy(), out_score[:found].copy()))
@@ -364,46 +357,39 @@ def _alpha(loose, length_x, length_y):
 
 
 @njit(cache=True, nogil=True)
-def _search_chunk(x_start, x_end, block, x, block_size, tokens, starts, lengths, items, probe_lengths, group_start,
-                  group_length, group_offset, block_entries, postings_record, ell_wanted, signatures, loose, threshold,
-                  counts, touched, masks, words, positions, position_starts, diagonals, out_first, out_second,
-                  out_score):
-    """Pairs of instructions x_start..x_end with every earlier one, block of earlier ones by block.
+def _search_chunk(x, x_end, tokens, starts, lengths, items, probe_lengths, group_start, group_length, group_offset,
+                  group_entries, postings_record, postings_signature, ell_wanted, signatures, loose, threshold, counts,
+                  touched, masks, words, positions, position_starts, diagonals, out_first, out_second, out_score):
+    """Pairs of instructions x..x_end with every earlier one.
 
-    Starts at (block, x) and returns (pairs written, block, x) to resume from when the output might not
-    hold the next instruction's pairs, or (pairs written, -1, -1) when done.
+    Returns (pairs written, -1) when done, or (pairs written, the instruction to resume from) when the
+    output might not hold that instruction's pairs (at most one per earlier instruction).
     """
     found = 0
     capacity = out_first.shape[0]
-    last_block = (x_end - 2) // block_size if x_end >= 2 else -1  # the block of the latest possible partner
-    while block <= last_block:
-        block_low = block * block_size
-        if x <= block_low:
-            x = block_low + 1  # an instruction has no earlier partner in a block that starts at or after it
-        while x < x_end:
-            if found + min(block_size, x - block_low) > capacity:
-                return found, block, x
-            found = _probe(x, block, found, tokens, starts, lengths, items, probe_lengths, group_start, group_length,
-                           group_offset, block_entries, postings_record, ell_wanted, signatures, loose, threshold,
-                           counts, touched, masks, words, positions, position_starts, diagonals, out_first,
-                           out_second, out_score)
-            x += 1
-        block += 1
-        x = x_start
-    return found, -1, -1
+    while x < x_end:
+        if found + x > capacity:
+            return found, x
+        found = _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start, group_length, group_offset,
+                       group_entries, postings_record, postings_signature, ell_wanted, signatures, loose, threshold,
+                       counts, touched, masks, words, positions, position_starts, diagonals, out_first, out_second,
+                       out_score)
+        x += 1
+    return found, -1
 
 
 @njit(cache=True, nogil=True)
-def _probe(x, block, found, tokens, starts, lengths, items, probe_lengths, group_start, group_length, group_offset,
-           block_entries, postings_record, ell_wanted, signatures, loose, threshold, counts, touched, masks, words,
-           positions, position_starts, diagonals, out_first, out_second, out_score):
-    """Pairs of instruction x with the earlier ones in `block`, written from out_*[found]; returns the new total."""
+def _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start, group_length, group_offset,
+           group_entries, postings_record, postings_signature, ell_wanted, signatures, loose, threshold, counts, touched,
+           masks, words, positions, position_starts, diagonals, out_first, out_second, out_score):
+    """Pairs of instruction x with the earlier ones, written from out_*[found]; returns the new total."""
     length_x = lengths[x]
     if length_x == 0:
         return found
     start_x = starts[x]
     shortest = length_x * loose / (2 - loose) - 1e-9
     longest = length_x * (2 - loose) / loose + 1e-9
+    bits_x = signatures[x]
     n_touched = 0
     for offset_x in range(probe_lengths[x]):
         item = items[start_x + offset_x]
@@ -422,10 +408,12 @@ def _probe(x, block, found, tokens, starts, lengths, items, probe_lengths, group
                 continue  # outside y's l-prefix for this pair
             # PPJoin's positional filter: matches so far plus what is left after them on the shorter side.
             left = min(length_x - offset_x - 1, length_y - offset_y - 1)
-            for entry in range(block_entries[group, block], block_entries[group, block + 1]):
+            for entry in range(group_entries[group], group_entries[group + 1]):
                 y = postings_record[entry]
                 if y >= x:
                     break  # records ascend in a group: the rest come later than x
+                if not _signatures_allow(bits_x, postings_signature, entry, length_x, length_y, alpha):
+                    continue  # too few items in common: never counted
                 count = counts[y]
                 if count < 0:
                     continue  # already ruled out
@@ -448,13 +436,6 @@ def _probe(x, block, found, tokens, starts, lengths, items, probe_lengths, group
         length_y = lengths[y]
         alpha = _alpha(loose, length_x, length_y)
         if count < (ell_wanted if alpha >= ell_wanted else alpha):
-            continue
-        missing_x = 0  # bits of x that y lacks, and the other way round
-        missing_y = 0
-        for word in range(signatures.shape[1]):
-            missing_x += _popcount(signatures[x, word] & ~signatures[y, word])
-            missing_y += _popcount(signatures[y, word] & ~signatures[x, word])
-        if length_x - missing_x < alpha or length_y - missing_y < alpha:
             continue
         tokens_y = tokens[starts[y]:starts[y + 1]]
         if short_x:
@@ -516,13 +497,26 @@ def _lcs(a, b, alpha, masks, words, positions, position_starts, diagonals):
     return _lcs_multiword(a, b, words, positions, position_starts, masks)
 
 
+@intrinsic
+def _popcount(typing_context, value):
+    """Set bits of a uint64: LLVM's ctpop, one instruction where the CPU has it."""
+
+    def codegen(context, builder, signature, arguments):
+        return builder.ctpop(arguments[0])
+
+    return types.int64(types.uint64), codegen
+
+
 @njit(cache=True, nogil=True)
-def _popcount(v):
-    count = 0
-    while v:
-        v &= v - np.uint64(1)
-        count += 1
-    return count
+def _signatures_allow(bits_x, bitmaps, entry, length_x, length_y, alpha):
+    """False when the item bitmaps (`_Corpus._signatures`) prove that x and the entry's record share
+    fewer than alpha items."""
+    missing_x = 0  # bits of x that y lacks, and the other way round
+    missing_y = 0
+    for word in range(_SIGNATURE_WORDS):  # a compile-time constant: the loop unrolls
+        missing_x += _popcount(bits_x[word] & ~bitmaps[entry, word])
+        missing_y += _popcount(bitmaps[entry, word] & ~bits_x[word])
+    return (length_x - missing_x >= alpha) & (length_y - missing_y >= alpha)
 
 
 @njit(cache=True, nogil=True)

@@ -10,7 +10,6 @@ from rouge_score import tokenize as rouge_tokenize
 
 import numpy as np
 
-from bioinstruct_tools import neardup
 from bioinstruct_tools.neardup import (
     _Corpus,
     _myers_distance,
@@ -90,15 +89,12 @@ def test_long_instructions_with_repeated_tokens_and_other_thresholds():
         assert fast(corpus, threshold) == expected
 
 
-@pytest.mark.parametrize("block", [1, 7, 64])
-def test_earlier_instructions_searched_block_by_block_give_the_same_pairs(monkeypatch, block):
-    """Small blocks, and a corpus where every pair matches, so the kernel also stops and resumes mid-block."""
-    monkeypatch.setattr(neardup, "_BLOCK", block)
-    corpus = synthetic_corpus(300, seed=4)
-    assert fast(corpus) == brute_force(corpus)
+def test_the_kernel_stops_when_its_output_is_full_and_resumes():
+    """Every pair matches: each call's output (one slot per instruction) fills, and the kernel resumes."""
     similar = [f"list the drugs and doses in the note {'today ' * (i % 3)}" for i in range(60)]
-    assert fast(similar) == brute_force(similar)
-    assert len(brute_force(similar)) > len(similar)  # more pairs than instructions: the output fills up
+    expected = brute_force(similar)
+    assert len(expected) > len(similar)  # more pairs than instructions: the output fills up
+    assert fast(similar) == expected
 
 
 def test_prefixes_too_long_for_one_byte_counts():

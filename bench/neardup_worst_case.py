@@ -4,7 +4,8 @@
 
 - 5,000 instructions that are all near-duplicates of each other (12.5 million pairs);
 - threshold 0.3 on 10,000 templated instructions;
-- two near-identical instructions of 10 MB each.
+- two near-identical instructions of 10 MB each;
+- 30,000 long instructions (150-300 Zipf words), whose 128-bit item bitmaps are too full to rule out pairs.
 
 Memory must stay bounded by the instructions, not the pairs, and no single pair may dominate.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-CASES = ("all-similar", "threshold-0.3", "two-10MB")
+CASES = ("all-similar", "threshold-0.3", "two-10MB", "long")
 
 
 def corpus(case: str) -> tuple[list[str], float]:
@@ -37,6 +38,8 @@ def corpus(case: str) -> tuple[list[str], float]:
         return texts, 0.7
     if case == "threshold-0.3":
         return templated_instructions(10_000), 0.3
+    if case == "long":
+        return instructions(30_000, lengths=(150, 300)), 0.7
     text = " ".join(instructions(300_000))[:10_000_000]
     words = text.split()
     words[len(words) // 2] = "changed"

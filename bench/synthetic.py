@@ -28,7 +28,8 @@ def vocabulary(size: int = 12_000) -> list[str]:
     return COMMON + list(itertools.islice(terms, size - len(COMMON)))
 
 
-def instructions(count: int, seed: int = 0, exact_share: float = 0.01, near_share: float = 0.03) -> list[str]:
+def instructions(count: int, seed: int = 0, exact_share: float = 0.01, near_share: float = 0.03,
+                 lengths: tuple[int, int] = (5, 40)) -> list[str]:
     rng = random.Random(seed)
     words = vocabulary()
     weights = [1 / (rank + 1) ** 1.05 for rank in range(len(words))]
@@ -44,7 +45,7 @@ def instructions(count: int, seed: int = 0, exact_share: float = 0.01, near_shar
             continue
         if not fresh_batch:
             fresh_batch = rng.choices(words, weights=weights, k=40_000)
-        length = rng.randint(5, 40)
+        length = rng.randint(*lengths)
         sentence, fresh_batch = fresh_batch[:length], fresh_batch[length:]
         corpus.append(" ".join(sentence).capitalize() + ".")
     return corpus

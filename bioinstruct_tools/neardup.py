@@ -440,6 +440,8 @@ def _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start,
         tokens_y = tokens[starts[y]:starts[y + 1]]
         if short_x:
             lcs = _lcs_one_word(tokens_y, length_x, masks)
+        elif not _overlap_reaches(items[start_x:starts[x + 1]], items[starts[y]:starts[y + 1]], alpha):
+            continue  # a long pair: its bitmaps are too full to bound the overlap, so count it, once
         else:
             lcs = _lcs(tokens_y, tokens_x, alpha, masks, words, positions, position_starts, diagonals)
         if lcs < alpha:
@@ -454,6 +456,25 @@ def _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start,
         for i in range(length_x):
             masks[tokens_x[i]] = np.uint64(0)
     return found
+
+
+@njit(cache=True, nogil=True)
+def _overlap_reaches(items_x, items_y, alpha):
+    """Whether two records, as ascending item ids, share at least alpha items: a merge that stops as soon
+    as what is left on the shorter side can no longer reach alpha (the LCS is at most the overlap)."""
+    i = j = shared = 0
+    while i < items_x.shape[0] and j < items_y.shape[0]:
+        if shared + min(items_x.shape[0] - i, items_y.shape[0] - j) < alpha:
+            return False
+        if items_x[i] == items_y[j]:
+            shared += 1
+            i += 1
+            j += 1
+        elif items_x[i] < items_y[j]:
+            i += 1
+        else:
+            j += 1
+    return shared >= alpha
 
 
 @njit(cache=True, nogil=True)

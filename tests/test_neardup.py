@@ -97,6 +97,17 @@ def test_the_kernel_stops_when_its_output_is_full_and_resumes():
     assert fast(similar) == expected
 
 
+def test_a_long_pair_that_shares_exactly_the_items_it_needs():
+    """Longer than one word, sharing 70 tokens in order: LCS = overlap = alpha = 70, F = 140/199 > 0.7.
+    A bound on the overlap that is one too strict loses this pair."""
+    shared = [f"w{k}" for k in range(70)]
+    longer = " ".join(shared + [f"a{k}" for k in range(30)])
+    shorter = " ".join(shared + [f"b{k}" for k in range(29)])
+    expected = brute_force([longer, shorter])
+    assert {(i, j) for i, j, _ in expected} == {(0, 1)}
+    assert fast([longer, shorter]) == expected
+
+
 def test_prefixes_too_long_for_one_byte_counts():
     """Prefixes of 127 items or more need wide counts: the search must still equal brute force there."""
     rng = random.Random(11)

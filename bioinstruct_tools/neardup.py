@@ -389,7 +389,7 @@ def _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start,
     start_x = starts[x]
     shortest = length_x * loose / (2 - loose) - 1e-9
     longest = length_x * (2 - loose) / loose + 1e-9
-    bits_x = signatures[x]
+    signature_x = signatures[x]
     n_touched = 0
     for offset_x in range(probe_lengths[x]):
         item = items[start_x + offset_x]
@@ -412,7 +412,7 @@ def _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start,
                 y = postings_record[entry]
                 if y >= x:
                     break  # records ascend in a group: the rest come later than x
-                if not _signatures_allow(bits_x, postings_signature, entry, length_x, length_y, alpha):
+                if not _signatures_allow(signature_x, postings_signature, entry, length_x, length_y, alpha):
                     continue  # too few items in common: never counted
                 count = counts[y]
                 if count < 0:
@@ -423,6 +423,7 @@ def _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start,
                 count += 1
                 counts[y] = count if count + left >= alpha else -1
     tokens_x = tokens[start_x:starts[x + 1]]
+    items_x = items[start_x:starts[x + 1]]
     short_x = length_x <= 64
     if short_x:  # x's bit masks once, for every candidate
         for i in range(length_x):
@@ -440,7 +441,7 @@ def _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start,
         tokens_y = tokens[starts[y]:starts[y + 1]]
         if short_x:
             lcs = _lcs_one_word(tokens_y, length_x, masks)
-        elif not _overlap_reaches(items[start_x:starts[x + 1]], items[starts[y]:starts[y + 1]], alpha):
+        elif not _overlap_reaches(items_x, items[starts[y]:starts[y + 1]], alpha):
             continue  # a long pair: its bitmaps are too full to bound the overlap, so count it, once
         else:
             lcs = _lcs(tokens_y, tokens_x, alpha, masks, words, positions, position_starts, diagonals)
@@ -529,14 +530,14 @@ def _popcount(typing_context, value):
 
 
 @njit(cache=True, nogil=True)
-def _signatures_allow(bits_x, bitmaps, entry, length_x, length_y, alpha):
+def _signatures_allow(signature_x, entry_signatures, entry, length_x, length_y, alpha):
     """False when the item bitmaps (`_Corpus._signatures`) prove that x and the entry's record share
     fewer than alpha items."""
     missing_x = 0  # bits of x that y lacks, and the other way round
     missing_y = 0
     for word in range(_SIGNATURE_WORDS):  # a compile-time constant: the loop unrolls
-        missing_x += _popcount(bits_x[word] & ~bitmaps[entry, word])
-        missing_y += _popcount(bitmaps[entry, word] & ~bits_x[word])
+        missing_x += _popcount(signature_x[word] & ~entry_signatures[entry, word])
+        missing_y += _popcount(entry_signatures[entry, word] & ~signature_x[word])
     return (length_x - missing_x >= alpha) & (length_y - missing_y >= alpha)
 
 

@@ -15,8 +15,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bioinstruct_tools import checks  # noqa: E402
 from bioinstruct_tools.categories import categorize  # noqa: E402
-from bioinstruct_tools.neardup import rouge_tokens  # noqa: E402
 from bioinstruct_tools.records import is_empty_input_placeholder  # noqa: E402
+from bioinstruct_tools.text import normalized_text, rouge_tokens  # noqa: E402
 
 # Strings of 100 KB shaped to trip backtracking: long runs of what optional parts around `\s*`, `\w+`
 # or a repeated lead-in can each match.
@@ -44,7 +44,7 @@ REGEX_USERS = {
     "is_empty_input_placeholder": is_empty_input_placeholder,
     "is_placeholder_output": checks.is_placeholder_output,
     "self_instruct_filter_findings": checks.self_instruct_filter_findings,
-    "normalized_instruction": checks.normalized_instruction,
+    "normalized_text": normalized_text,
     "rouge_tokens": rouge_tokens,
 }
 

@@ -1,10 +1,12 @@
-"""The dataset card's YAML, its split-size table and `dataset_infos.json`, all generated from the builder.
+"""The dataset card of a build and `dataset_infos.json`, generated from the builder and the build's measurements.
 
-README.md is both the dataset card and the maintainer guide. Its YAML header and the table between the
-`sizes` markers are generated here (`bioinstruct card` rewrites them, `bioinstruct card --check` and the
-tests fail on drift); the prose is written by hand. Measured figures (rows, bytes, the upstream checksum)
-exist only after a build on a real file: a build writes them into its output folder, and
-`bioinstruct build --record` (upstream file only) writes them into this repository.
+The card's prose is a template shipped with the package (`resources/card.md`); its YAML header and the
+blocks between `<!-- bioinstruct:NAME -->` markers are generated here, into every build. Measured
+figures (rows, bytes, the upstream checksum) exist only after a build on a real file: a build writes
+them into its output folder, and `bioinstruct build --record` (upstream file only, from a checkout)
+records them in `resources/dataset_infos.json`, the package's one record of the upstream file. The
+checkout's root `dataset_infos.json` is a copy of it for the loading script on datasets 3.6, which
+reads it beside the script; `bioinstruct card` rewrites the copy and `card --check` fails on drift.
 """
 
 import json
@@ -17,20 +19,29 @@ import datasets
 from datasets.info import DatasetInfosDict
 from datasets.utils.metadata import MetadataConfigs
 from datasets.utils.py_utils import asdict
-from huggingface_hub import DatasetCard, DatasetCardData
+from huggingface_hub import DatasetCardData
 
 import bioinstruct
 from bioinstruct_tools.categories import PAPER_SHARES
-from bioinstruct_tools.records import PUBLISHED_SIZE, UPSTREAM_FILENAME, UPSTREAM_URL
+from bioinstruct_tools.paths import CHECKOUT_ROOT
+from bioinstruct_tools.text import markdown_literal
+from bioinstruct_tools.published import (
+    CONFIG_NAMES,
+    DATASET_NAME,
+    DEFAULT_CONFIG,
+    INFOS_FILENAME,
+    PUBLISHED_SIZE,
+    UPSTREAM_FILENAME,
+    UPSTREAM_URL,
+    parquet_pattern,
+)
 
-REPO_ROOT = Path(bioinstruct.__file__).resolve().parent
-CARD_PATH = REPO_ROOT / "README.md"
-INFOS_PATH = REPO_ROOT / "dataset_infos.json"
-INFOS_FILENAME = "dataset_infos.json"
+RESOURCES = Path(__file__).resolve().parent / "resources"
+TEMPLATE_PATH = RESOURCES / "card.md"  # the card's prose, rendered into every build
+RECORDED_INFOS_PATH = RESOURCES / INFOS_FILENAME  # the upstream file's recorded measurements (none until --record)
 
 # Generated blocks of the card's body, between `<!-- bioinstruct:NAME -->` and `<!-- /bioinstruct:NAME -->`.
 SIZES_BLOCK, PROVENANCE_BLOCK, CONTAMINATION_BLOCK, FIGURES_BLOCK = "sizes", "provenance", "contamination", "figures"
-MAINTAINER_GUIDE = "<!-- bioinstruct:maintainer-guide -->"  # the exported card stops here
 
 # Hub metadata that the builder does not carry.
 CARD_METADATA = {
@@ -45,16 +56,12 @@ CARD_METADATA = {
 MEASURED_FIELDS = ("splits", "download_checksums", "download_size", "dataset_size")
 
 
-def parquet_pattern(config_name: str) -> str:
-    return f"data/{config_name}/train-*.parquet"
-
-
 def builder_info(config_name: str) -> datasets.DatasetInfo:
     """The config's DatasetInfo as the builder defines it, without any recorded measurement."""
     with tempfile.TemporaryDirectory() as cache_dir:
         builder = bioinstruct.BioInstruct(config_name=config_name, cache_dir=cache_dir)
         info = builder._info()
-    info.builder_name = info.dataset_name = bioinstruct._DATASETNAME
+    info.builder_name = info.dataset_name = DATASET_NAME
     info.config_name = config_name
     info.version = builder.config.version
     return info
@@ -63,7 +70,7 @@ def builder_info(config_name: str) -> datasets.DatasetInfo:
 def config_infos(measured: Optional[DatasetInfosDict] = None) -> DatasetInfosDict:
     """Every config's info from the builder, with the measured fields of `measured` where it has them."""
     infos = DatasetInfosDict()
-    for name in bioinstruct.CONFIG_NAMES:
+    for name in CONFIG_NAMES:
         info = builder_info(name)
         if measured and name in measured:
             for field_name in MEASURED_FIELDS:
@@ -101,15 +108,15 @@ def size_category(rows: int) -> str:
 
 def card_data(infos: DatasetInfosDict) -> DatasetCardData:
     """The card's YAML: Hub metadata, `configs:` pointing at the parquet folders, `dataset_info:`."""
-    rows = measured_rows(infos, bioinstruct.DEFAULT_CONFIG_NAME) or PUBLISHED_SIZE
+    rows = measured_rows(infos, DEFAULT_CONFIG) or PUBLISHED_SIZE
     data = DatasetCardData(**CARD_METADATA, size_categories=[size_category(rows)])
     MetadataConfigs({
         name: {"data_files": [{"split": "train", "path": parquet_pattern(name)}],
-               **({"default": True} if name == bioinstruct.DEFAULT_CONFIG_NAME else {})}
-        for name in bioinstruct.CONFIG_NAMES
+               **({"default": True} if name == DEFAULT_CONFIG else {})}
+        for name in CONFIG_NAMES
     }).to_dataset_card_data(data)
     # Keep the configs in the builder's order (MetadataConfigs sorts them by name).
-    order = {name: position for position, name in enumerate(bioinstruct.CONFIG_NAMES)}
+    order = {name: position for position, name in enumerate(CONFIG_NAMES)}
     data["configs"] = sorted(data["configs"], key=lambda config: order[config["config_name"]])
     DatasetInfosDict(infos).to_dataset_card_data(data)
     data["dataset_info"] = sorted(data["dataset_info"], key=lambda info: order[info["config_name"]])
@@ -117,14 +124,14 @@ def card_data(infos: DatasetInfosDict) -> DatasetCardData:
 
 
 def sizes_table(infos: DatasetInfosDict) -> str:
-    full = measured_rows(infos, bioinstruct.DEFAULT_CONFIG_NAME)
+    full = measured_rows(infos, DEFAULT_CONFIG)
     lines = ["| config | rows | share of the full set | paper's share |", "|---|---:|---:|---:|"]
-    for name in bioinstruct.CONFIG_NAMES:
+    for name in CONFIG_NAMES:
         rows = measured_rows(infos, name)
         paper = PAPER_SHARES.get(name, 1.0)
         if rows is None:
-            shown = f"{PUBLISHED_SIZE:,} (paper)" if name == bioinstruct.DEFAULT_CONFIG_NAME else "not measured yet"
-            share = "100.0%" if name == bioinstruct.DEFAULT_CONFIG_NAME else "not measured yet"
+            shown = f"{PUBLISHED_SIZE:,} (paper)" if name == DEFAULT_CONFIG else "not measured yet"
+            share = "100.0%" if name == DEFAULT_CONFIG else "not measured yet"
         else:
             shown, share = f"{rows:,}", f"{rows / full:.1%}" if full else "n/a"
         lines.append(f"| `{name}` | {shown} | {share} | {paper:.1%} |")
@@ -133,16 +140,16 @@ def sizes_table(infos: DatasetInfosDict) -> str:
 
 def provenance_note(infos: DatasetInfosDict) -> str:
     """What the card's figures describe: the paper's count, or the rows a build measured and its source."""
-    rows = measured_rows(infos, bioinstruct.DEFAULT_CONFIG_NAME)
+    rows = measured_rows(infos, DEFAULT_CONFIG)
     if rows is None:
         return (f"The counts on this card are the paper's ({PUBLISHED_SIZE:,} records) until a build "
                 "of the upstream file is recorded.")
-    checksums = infos[bioinstruct.DEFAULT_CONFIG_NAME].download_checksums or {}
+    checksums = infos[DEFAULT_CONFIG].download_checksums or {}
     source = next(iter(checksums), "an unnamed source")
     if source == UPSTREAM_URL:
         return f"This copy holds {rows:,} records, built from the upstream `{UPSTREAM_FILENAME}`."
     return (f"**This copy is not the published BioInstruct file.** It holds {rows:,} records, built from "
-            f"`{source}`; the published set holds {PUBLISHED_SIZE:,} (the paper's count).")
+            f"{markdown_literal(source)}; the published set holds {PUBLISHED_SIZE:,} (the paper's count).")
 
 
 def _fill_block(body: str, name: str, content: str) -> str:
@@ -157,7 +164,7 @@ def contamination_note(check) -> str:
     if check is None:
         return ""
     benchmarks = check.details["benchmarks"]
-    named = ", ".join(f"`{Path(name).name}` ({figures['items']:,} items: {figures['records']} records)"
+    named = ", ".join(f"{markdown_literal(Path(name).name)} ({figures['items']:,} items: {figures['records']} records)"
                       for name, figures in benchmarks.items())
     overlapping = len({offender.index for offender in check.offenders})
     return (f"**Contamination.** The build checked every record against {named}, with "
@@ -174,42 +181,46 @@ def figures_section(figures: dict[str, str]) -> str:
             "in `bioinstruct validate --json`):\n\n" + images)
 
 
-def render_card(current_text: str, infos: DatasetInfosDict, for_hub: bool = False, contamination=None,
-                figures: Optional[dict[str, str]] = None) -> str:
-    """`current_text` with its YAML and generated blocks regenerated; `for_hub` drops the maintainer guide.
+def render_card(infos: DatasetInfosDict, contamination=None, figures: Optional[dict[str, str]] = None) -> str:
+    """The card of a build: YAML from `infos`, the template's prose with its generated blocks filled.
 
     `contamination` is a build's contamination check result, when it ran one; `figures` the images it drew.
     """
-    body = DatasetCard(current_text).text
+    body = TEMPLATE_PATH.read_text(encoding="utf-8")
     body = _fill_block(body, SIZES_BLOCK, sizes_table(infos))
     body = _fill_block(body, PROVENANCE_BLOCK, provenance_note(infos))
     body = _fill_block(body, CONTAMINATION_BLOCK, contamination_note(contamination))
     body = _fill_block(body, FIGURES_BLOCK, figures_section(figures or {}))
-    if for_hub and MAINTAINER_GUIDE in body:
-        body = body[: body.index(MAINTAINER_GUIDE)].rstrip() + "\n"
-    return f"---\n{card_data(infos).to_yaml()}\n---\n{body}"
+    return f"---\n{card_data(infos).to_yaml()}\n---\n\n{body}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# The checkout's files (maintainers only): the recorded infos and the script's copy of them
+# ---------------------------------------------------------------------------------------------------
+
+
+def _checkout_infos_path() -> Path:
+    if CHECKOUT_ROOT is None:
+        raise FileNotFoundError("`bioinstruct card` and `build --record` maintain a git checkout of the package; "
+                                "this is an installed copy")
+    return CHECKOUT_ROOT / INFOS_FILENAME
 
 
 def repo_files(recorded: Optional[DatasetInfosDict] = None) -> dict[Path, str]:
-    """What README.md and dataset_infos.json of this repository should hold."""
-    infos = config_infos(read_infos(INFOS_PATH) if recorded is None else recorded)
-    return {
-        CARD_PATH: render_card(CARD_PATH.read_text(encoding="utf-8"), infos),
-        INFOS_PATH: infos_json(infos),
-    }
+    """What the recorded infos and the script's copy of them should hold."""
+    text = infos_json(config_infos(read_infos(RECORDED_INFOS_PATH) if recorded is None else recorded))
+    return {RECORDED_INFOS_PATH: text, _checkout_infos_path(): text}
 
 
 def stale_repo_files(recorded: Optional[DatasetInfosDict] = None) -> list[Path]:
-    """The repository's generated files that differ from what the builder produces now."""
+    """The checkout's generated files that differ from what the builder produces now."""
     return [path for path, text in repo_files(recorded).items()
-            if not path.exists() or _semantic(path, path.read_text(encoding="utf-8")) != _semantic(path, text)]
+            if not path.exists() or _semantic(path.read_text(encoding="utf-8")) != _semantic(text)]
 
 
-def _semantic(path: Path, text: str):
+def _semantic(text: str):
     """Compare infos as DatasetInfo objects: `datasets` 3.x and 5.x serialize the same features differently."""
-    if path.name == INFOS_FILENAME:
-        return {name: datasets.DatasetInfo.from_dict(info) for name, info in json.loads(text).items()}
-    return text
+    return {name: datasets.DatasetInfo.from_dict(info) for name, info in json.loads(text).items()}
 
 
 def write_repo_files(recorded: Optional[DatasetInfosDict] = None) -> list[Path]:

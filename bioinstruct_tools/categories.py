@@ -4,10 +4,11 @@ The loading script assigns every record its category with `categorize`; the conf
 subsets are cut by it. Nothing here imports `datasets`.
 """
 
+import functools
 import re
 from typing import Optional
 
-from bioinstruct_tools.records import is_empty_input_placeholder
+from bioinstruct_tools.records import has_real_input
 
 # The paper's four categories (assigned there by GPT-4) and their published shares of the full set.
 CATEGORIES = ("extraction", "generation", "qa", "other")
@@ -204,11 +205,16 @@ def categorize(instruction: str, input: str = "") -> str:
     return categorize_with_reason(instruction, input)[0]
 
 
+@functools.lru_cache(maxsize=1 << 21)
 def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]:
-    """`categorize`, with the rule that decided it, for auditing a subset (`bioinstruct categorize`)."""
+    """`categorize`, with the rule that decided it, for auditing a subset (`bioinstruct categorize`).
+
+    Remembered: a build categorizes each record in its validation, and the loading script then asks
+    again for the same texts; the second time costs a dictionary look-up, not the rules.
+    """
     text = _normalize_whitespace(instruction)
     verb = _task_verb(text)
-    given = bool(input and input.strip() and not is_empty_input_placeholder(input))
+    given = bool(input) and has_real_input(input)
     has_source = given or bool(_REFERS_TO_SOURCE.search(text))
     source = "a given text" if has_source else "no text given"
     if verb is None:  # patient voice and typos: a question anywhere is a question

@@ -1,23 +1,23 @@
-"""The validation checks: one library behind `bioinstruct validate`, `bioinstruct build` and `bioinstruct push`.
+"""The validation checks: one library behind `validate`, `build`, `report`, `push` and `contamination`.
 
-Each check is a small function over the records that returns a `CheckResult`: pass or fail, counts per
-snake_case reason code, and the offending records. Only a *gating* check that fails makes the whole
-report fail; the others are reported. Records that break the schema are reported by the schema check
-and left out of the checks on content, which need three strings.
+Each check is a unit, as datatrove's filters are: a name, whether it gates under the options given, and
+a `run` over the records that returns a `CheckResult` (pass, fail, warn or skip, counts per snake_case
+reason code, and the offending records). `CHECKS` is the registry; a `Validation` holds each check's
+result, looked up by the check itself (`validation[NEAR_DUPLICATES]`), so every command reads what
+validation computed instead of computing it again. Only a gating check that fails makes a validation
+fail. Records that break the schema are reported by the schema check and left out of the checks on
+content, which need three strings.
 """
 
-import functools
-import os
 import re
 import string
-import sys
 import time
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
 from bioinstruct_tools import contamination
+from bioinstruct_tools.benchmarks import Benchmark
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, categorize
 from bioinstruct_tools.neardup import (
     SELF_INSTRUCT_THRESHOLD,
@@ -28,13 +28,12 @@ from bioinstruct_tools.neardup import (
 from bioinstruct_tools.records import (
     EMPTY_WORDS,
     FIELDS,
-    PUBLISHED_SIZE,
-    UPSTREAM_FILENAME,
     is_empty_input_placeholder,
     placeholder_core,
     read_records,
     schema_violations,
 )
+from bioinstruct_tools.text import normalized_text
 
 # Self-Instruct's post-processing filters (Wang et al. 2023, `bootstrap_instructions.py`).
 MIN_INSTRUCTION_WORDS = 3  # an instruction of this many words or fewer is too short
@@ -56,22 +55,42 @@ def is_placeholder_output(text: str) -> bool:
     core, bracketed = placeholder_core(text)
     return bool((_BRACKETED_EMPTY_OUTPUT if bracketed else _BARE_EMPTY_OUTPUT).fullmatch(core))
 
-_NORMALIZE_DROP = re.compile(rf"[{re.escape(string.punctuation)}\s]+")
-_ASCII_PUNCTUATION_AS_SPACE = str.maketrans(string.punctuation, " " * len(string.punctuation))
+
+# ---------------------------------------------------------------------------------------------------
+# Options and results
+# ---------------------------------------------------------------------------------------------------
 
 
-@functools.cache
-def _format_characters() -> dict[int, None]:
-    """A `str.translate` table deleting every format character (Unicode category Cf: U+200B, U+FEFF, ...)."""
-    return {code: None for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"}
+@dataclass(frozen=True)
+class ContaminationOptions:
+    """The evaluation sets to check the records against (`--against`), and how."""
+
+    benchmarks: tuple[Benchmark, ...]
+    bench_fields: tuple[str, ...] = contamination.DEFAULT_BENCH_FIELDS
+    fields: tuple[str, ...] = contamination.DEFAULT_FIELDS
+    ngram: int = contamination.DEFAULT_NGRAM
+    gating: bool = False
 
 
-def normalized_instruction(instruction: str) -> str:
-    """The key `--strict` uniqueness compares: NFKC, no format characters, case-folded, punctuation as spaces."""
-    if not instruction.isascii():  # ASCII is NFKC already and holds no format character
-        instruction = unicodedata.normalize("NFKC", instruction).translate(_format_characters())
-        return _NORMALIZE_DROP.sub(" ", instruction.casefold()).strip()
-    return " ".join(instruction.lower().translate(_ASCII_PUNCTUATION_AS_SPACE).split())  # the same, faster
+@dataclass(frozen=True)
+class ValidationOptions:
+    """Everything a validation run can be told; one object from the command line to every check."""
+
+    expected_rows: Optional[int] = None  # None: no size gate
+    strict: bool = False  # Self-Instruct's filters and normalised duplicates gate too
+    near_duplicate_threshold: float = SELF_INSTRUCT_THRESHOLD
+    gate_near_duplicates: bool = False
+    keep_pairs: int = 5  # near-duplicate pairs kept in the result (all are counted)
+    contamination: Optional[ContaminationOptions] = None
+    histogram_from: Optional[float] = None  # also histogram pair scores from here, in the same scan (figures)
+
+
+@dataclass
+class Hooks:
+    """What a run reports while it goes: progress of the near-duplicate scan, every pair as it streams."""
+
+    progress: Optional[Callable[[int], None]] = None
+    on_pairs: Optional[Callable[[list[NearDuplicatePair]], None]] = None
 
 
 @dataclass
@@ -79,6 +98,7 @@ class Record:
     index: int
     line: Optional[int]
     data: dict
+    id: Optional[str] = None  # the source's own id (a key of a keyed object, an `id` field), when it has one
 
 
 @dataclass
@@ -104,10 +124,14 @@ class CheckResult:
     counts: dict[str, int] = field(default_factory=dict)
     offenders: list[Offender] = field(default_factory=list)
     seconds: float = 0.0
-    details: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)  # printed by --json
+    skipped: bool = False  # nothing to look at: neither passed nor failed
+    kept: dict = field(default_factory=dict)  # per-record results for later stages, never printed
 
     @property
     def status(self) -> str:
+        if self.skipped:
+            return "skip"
         if self.passed:
             return "pass"
         return "fail" if self.gating else "warn"
@@ -125,31 +149,11 @@ class CheckResult:
 
 
 @dataclass
-class Report:
-    path: str
-    rows: int
-    checks: list[CheckResult]
+class Subject:
+    """What the checks look at: every record read, and those that passed the schema."""
+
     records: list[Record]
-
-    @property
-    def passed(self) -> bool:
-        return all(check.passed or not check.gating for check in self.checks)
-
-    @property
-    def skipped(self) -> int:
-        """Records left out of the content checks because they break the schema."""
-        return len({offender.index for offender in self.check("schema").offenders})
-
-    def check(self, name: str) -> CheckResult:
-        return next(check for check in self.checks if check.name == name)
-
-    def to_json(self) -> dict:
-        return {
-            "file": self.path,
-            "rows": self.rows,
-            "passed": self.passed,
-            "checks": {check.name: check.to_json() for check in self.checks},
-        }
+    valid: list[Record]
 
 
 def _located(record: Record, reason: str, detail: str) -> Offender:
@@ -162,75 +166,114 @@ def _result(name: str, gating: bool, offenders: list[Offender], summary: str, **
                        counts=dict(sorted(counts.items())), offenders=offenders, details=details)
 
 
+def _nothing_to_check(name: str, gating: bool, what: str) -> CheckResult:
+    return CheckResult(name=name, gating=gating, passed=True, summary=f"nothing to check: {what}", skipped=True)
+
+
 # ---------------------------------------------------------------------------------------------------
 # The checks
 # ---------------------------------------------------------------------------------------------------
 
 
-def check_schema(records: list[Record]) -> CheckResult:
-    offenders = [
-        _located(record, reason, message)
-        for record in records
-        for reason, message in schema_violations(record.data)
-    ]
-    return _result("schema", True, offenders, f"{len(offenders)} schema violations")
+class Check:
+    """One validation rule: its name, whether it gates under the options, and its run over the records."""
+
+    name = ""
+
+    def gates(self, options: ValidationOptions) -> bool:
+        return True
+
+    def applies(self, options: ValidationOptions) -> bool:
+        return True
+
+    def run(self, subject: Subject, options: ValidationOptions, hooks: Hooks) -> CheckResult:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<check {self.name}>"
 
 
-def check_uniqueness(records: list[Record], strict: bool = False) -> CheckResult:
+class SchemaCheck(Check):
+    name = "schema"
+
+    def run(self, subject, options, hooks):
+        offenders = [_located(record, reason, message)
+                     for record in subject.records for reason, message in schema_violations(record.data)]
+        if not subject.records:
+            return _nothing_to_check(self.name, True, "no records")
+        return _result(self.name, True, offenders, f"{len(offenders)} schema violations")
+
+
+class UniquenessCheck(Check):
     """Exact repeats of an instruction gate; instructions equal after normalisation gate with `strict`."""
-    exact: dict[str, Record] = {}
-    normalized: dict[str, Record] = {}
-    seen_records: dict[tuple, Record] = {}
-    offenders = []
-    for record in records:
-        instruction = record.data["instruction"]
-        whole = tuple(record.data[name] for name in FIELDS)
-        if whole in seen_records:
-            first = seen_records[whole]
-            offenders.append(_located(record, "duplicate_record", f"the whole record repeats record {first.index}"))
-        elif instruction in exact:
-            first = exact[instruction]
-            offenders.append(_located(record, "duplicate_instruction", f"instruction repeats record {first.index}"))
-        else:
-            key = normalized_instruction(instruction)
-            if key in normalized:
-                first = normalized[key]
-                offenders.append(_located(
-                    record, "normalized_duplicate_instruction",
-                    f"instruction equals record {first.index}'s after normalising Unicode (NFKC, format "
-                    "characters), case, spaces and punctuation"))
-            normalized.setdefault(key, record)
-        exact.setdefault(instruction, record)
-        seen_records.setdefault(whole, record)
-    gating_reasons = {"duplicate_record", "duplicate_instruction"} | ({"normalized_duplicate_instruction"} if strict else set())
-    result = _result("uniqueness", True, offenders,
-                     f"{len(exact)} distinct instructions in {len(records)} schema-valid records")
-    result.passed = not any(offender.reason in gating_reasons for offender in offenders)
-    return result
+
+    name = "uniqueness"
+
+    def run(self, subject, options, hooks):
+        if not subject.valid:
+            return _nothing_to_check(self.name, True, "no schema-valid record")
+        exact: dict[str, Record] = {}
+        normalized: dict[str, Record] = {}
+        seen_records: dict[tuple, Record] = {}
+        offenders = []
+        for record in subject.valid:
+            instruction = record.data["instruction"]
+            whole = tuple(record.data[name] for name in FIELDS)
+            if whole in seen_records:
+                first = seen_records[whole]
+                offenders.append(_located(record, "duplicate_record", f"the whole record repeats record {first.index}"))
+            elif instruction in exact:
+                first = exact[instruction]
+                offenders.append(_located(record, "duplicate_instruction", f"instruction repeats record {first.index}"))
+            else:
+                key = normalized_text(instruction)
+                if key in normalized:
+                    first = normalized[key]
+                    offenders.append(_located(
+                        record, "normalized_duplicate_instruction",
+                        f"instruction equals record {first.index}'s after normalising Unicode (NFKC, format "
+                        "characters), case, spaces and punctuation"))
+                normalized.setdefault(key, record)
+            exact.setdefault(instruction, record)
+            seen_records.setdefault(whole, record)
+        gating = {"duplicate_record", "duplicate_instruction"} | ({"normalized_duplicate_instruction"} if options.strict else set())
+        result = _result(self.name, True, offenders,
+                         f"{len(exact)} distinct instructions in {len(subject.valid)} schema-valid records")
+        result.passed = not any(offender.reason in gating for offender in offenders)
+        return result
 
 
-def check_size(rows: int, expected_rows: Optional[int]) -> CheckResult:
-    if expected_rows is None:
-        return _result("size", False, [], f"{rows} rows (no expected size given)")
-    offenders = [] if rows == expected_rows else [
-        Offender("row_count_mismatch", f"expected {expected_rows} rows, found {rows}")]
-    return _result("size", True, offenders, f"{rows} rows, expected {expected_rows}")
+class SizeCheck(Check):
+    name = "size"
+
+    def gates(self, options):
+        return options.expected_rows is not None
+
+    def run(self, subject, options, hooks):
+        rows, expected = len(subject.records), options.expected_rows
+        if expected is None:
+            return CheckResult(self.name, False, True, f"{rows} rows (no expected size given)", skipped=True)
+        offenders = [] if rows == expected else [Offender("row_count_mismatch", f"expected {expected} rows, found {rows}")]
+        return _result(self.name, True, offenders, f"{rows} rows, expected {expected}")
 
 
-def check_placeholders(records: list[Record]) -> CheckResult:
+class PlaceholdersCheck(Check):
     """Empty-input markers are accepted and counted; an output that is only a placeholder fails."""
-    offenders = [
-        _located(record, "placeholder_output", f"output is the placeholder {record.data['output'].strip()!r}")
-        for record in records
-        if is_placeholder_output(record.data["output"])
-    ]
-    input_placeholders = sum(1 for record in records if is_empty_input_placeholder(record.data["input"]))
-    empty_inputs = sum(1 for record in records if not record.data["input"].strip())
-    result = _result("placeholders", True, offenders,
-                     f"{len(offenders)} placeholder outputs; {input_placeholders} empty-input placeholders, "
-                     f"{empty_inputs} empty inputs",
-                     empty_input_placeholders=input_placeholders, empty_inputs=empty_inputs)
-    return result
+
+    name = "placeholders"
+
+    def run(self, subject, options, hooks):
+        if not subject.valid:
+            return _nothing_to_check(self.name, True, "no schema-valid record")
+        records = subject.valid
+        offenders = [_located(record, "placeholder_output", f"output is the placeholder {record.data['output'].strip()!r}")
+                     for record in records if is_placeholder_output(record.data["output"])]
+        input_placeholders = sum(1 for record in records if is_empty_input_placeholder(record.data["input"]))
+        empty_inputs = sum(1 for record in records if not record.data["input"].strip())
+        return _result(self.name, True, offenders,
+                       f"{len(offenders)} placeholder outputs; {input_placeholders} empty-input placeholders, "
+                       f"{empty_inputs} empty inputs",
+                       empty_input_placeholders=input_placeholders, empty_inputs=empty_inputs)
 
 
 def self_instruct_filter_findings(instruction: str) -> list[tuple[str, str]]:
@@ -258,84 +301,123 @@ def self_instruct_filter_reasons(instruction: str) -> list[str]:
     return [reason for reason, _ in self_instruct_filter_findings(instruction)]
 
 
-def check_self_instruct_filters(records: list[Record], strict: bool = False) -> CheckResult:
-    offenders = [
-        _located(record, reason, detail)
-        for record in records
-        for reason, detail in self_instruct_filter_findings(record.data["instruction"])
-    ]
-    return _result("self_instruct_filters", strict, offenders,
-                   f"{len({o.index for o in offenders})} instructions Self-Instruct's filters would drop")
+class SelfInstructFiltersCheck(Check):
+    name = "self_instruct_filters"
+
+    def gates(self, options):
+        return options.strict
+
+    def run(self, subject, options, hooks):
+        if not subject.valid:
+            return _nothing_to_check(self.name, self.gates(options), "no schema-valid record")
+        offenders = [_located(record, reason, detail)
+                     for record in subject.valid
+                     for reason, detail in self_instruct_filter_findings(record.data["instruction"])]
+        return _result(self.name, self.gates(options), offenders,
+                       f"{len({o.index for o in offenders})} instructions Self-Instruct's filters would drop")
 
 
-def check_near_duplicates(records: list[Record], threshold: float = SELF_INSTRUCT_THRESHOLD, gating: bool = False,
-                          progress: Optional[Callable[[int], None]] = None, keep_pairs: int = 5,
-                          on_pairs: Optional[Callable[[list[NearDuplicatePair]], None]] = None) -> CheckResult:
-    """Pairs above `threshold`, counted exactly; the first `keep_pairs` are kept as offenders.
+class NearDuplicatesCheck(Check):
+    """Pairs above the threshold, counted exactly; the first `keep_pairs` are kept as offenders.
 
-    Pairs are ordered by their later record, then the earlier; `on_pairs` receives every pair (as
-    positions in `records`) while the search streams, so memory does not grow with the pairs.
+    Pairs are ordered by their later record, then the earlier; `hooks.on_pairs` receives every pair
+    (as record indices) while the search streams, so memory does not grow with the pairs. With
+    `histogram_from`, the same scan also counts the scores of every pair above that lower threshold.
     """
-    instructions = [record.data["instruction"] for record in records]
-    scan = scan_near_duplicates(instructions, threshold=threshold, keep=keep_pairs, on_pairs=on_pairs,
-                                progress=progress)
-    offenders = [
-        Offender(
-            reason="near_duplicate",
-            detail=f"ROUGE-L {pair.score:.3f}: {instructions[pair.first]!r} ~ {instructions[pair.second]!r}",
-            pair=(records[pair.first].index, records[pair.second].index),
-            score=pair.score,
-        )
-        for pair in scan.first_pairs
-    ]
-    dropped = [records[position].index for position in scan.dropped]
-    partners = [records[scan.kept_partner[position]].index for position in scan.dropped]
-    result = _result("near_duplicates", gating, offenders,
-                     f"{scan.pairs} pairs above ROUGE-L {threshold}; Self-Instruct's greedy filter would drop "
-                     f"{len(dropped)}", threshold=threshold, pairs=scan.pairs, greedy_dropped=dropped,
-                     greedy_kept_partner=partners)
-    result.counts = {"near_duplicate": scan.pairs} if scan.pairs else {}
-    result.passed = scan.pairs == 0
-    return result
+
+    name = "near_duplicates"
+
+    def gates(self, options):
+        return options.gate_near_duplicates
+
+    def run(self, subject, options, hooks):
+        threshold, records = options.near_duplicate_threshold, subject.valid
+        if not records:
+            return _nothing_to_check(self.name, self.gates(options), "no schema-valid record")
+        instructions = [record.data["instruction"] for record in records]
+        on_pairs = None
+        if hooks.on_pairs is not None:
+            on_pairs = lambda pairs: hooks.on_pairs([NearDuplicatePair(records[p.first].index, records[p.second].index,  # noqa: E731
+                                                                       p.score) for p in pairs])
+        scan = scan_near_duplicates(instructions, threshold=threshold, keep=options.keep_pairs, on_pairs=on_pairs,
+                                    progress=hooks.progress, histogram_from=options.histogram_from)
+        offenders = [
+            Offender(reason="near_duplicate",
+                     detail=f"ROUGE-L {pair.score:.3f}: {instructions[pair.first]!r} ~ {instructions[pair.second]!r}",
+                     pair=(records[pair.first].index, records[pair.second].index), score=pair.score)
+            for pair in scan.first_pairs
+        ]
+        dropped = [records[position].index for position in scan.dropped]
+        partners = [records[scan.kept_partner[position]].index for position in scan.dropped]
+        result = _result(self.name, self.gates(options), offenders,
+                         f"{scan.pairs} pairs above ROUGE-L {threshold}; Self-Instruct's greedy filter would drop "
+                         f"{len(dropped)}", threshold=threshold, pairs=scan.pairs, greedy_dropped=dropped,
+                         greedy_kept_partner=partners)
+        result.counts = {"near_duplicate": scan.pairs} if scan.pairs else {}
+        result.passed = scan.pairs == 0
+        if scan.scores is not None:
+            result.kept["histogram"] = scan.scores
+        return result
 
 
-@dataclass
-class Benchmarks:
-    """Evaluation sets to check the records against (`--against`), and how; each is read as it is searched."""
+class CategoriesCheck(Check):
+    """Each category's share beside the paper's; keeps every record's category for the build and the report."""
 
-    paths: list[str]
-    split: Optional[str] = None  # of a benchmark folder
-    bench_fields: tuple[str, ...] = contamination.DEFAULT_BENCH_FIELDS
-    fields: tuple[str, ...] = contamination.DEFAULT_FIELDS
-    ngram: int = contamination.DEFAULT_NGRAM
-    gating: bool = False
+    name = "categories"
+
+    def gates(self, options):
+        return False
+
+    def run(self, subject, options, hooks):
+        if not subject.valid:
+            return _nothing_to_check(self.name, False, "no schema-valid record")
+        labels = [categorize(record.data["instruction"], record.data["input"]) for record in subject.valid]
+        counts = Counter(labels)
+        shares = {category: counts.get(category, 0) / len(labels) for category in CATEGORIES}
+        summary = ", ".join(f"{category} {shares[category]:.1%} (paper {PAPER_SHARES[category]:.1%})"
+                            for category in CATEGORIES)
+        result = _result(self.name, False, [], summary, rows={category: counts.get(category, 0) for category in CATEGORIES},
+                         shares=shares, paper_shares=dict(PAPER_SHARES))
+        result.kept["labels"] = labels
+        return result
 
 
-def check_contamination(records: list[Record], benchmarks: Benchmarks) -> CheckResult:
-    """Records that share a word n-gram (or, when short, their whole field) with a benchmark item."""
-    data = [record.data for record in records]
-    offenders, per_benchmark = [], {}
-    for name in benchmarks.paths:
-        items = contamination.iter_benchmark(name, benchmarks.split)
-        found = contamination.find_contamination(data, items, name, fields=benchmarks.fields,
-                                                 bench_fields=benchmarks.bench_fields, ngram=benchmarks.ngram)
-        matches = []
-        for position, fields in sorted(found.matches.items()):
-            for match in fields:
-                offenders.append(_located(records[position], "benchmark_overlap",
-                                          f"{match.field}: {describe_match(match, benchmarks.ngram)} of {name}"))
-                matches.append({"index": records[position].index, "line": records[position].line,
-                                "field": match.field, "ngrams": match.windows, "matched": match.matched,
-                                "fraction": round(match.fraction, 4), "whole_field": match.whole_field,
-                                "items": match.items})
-        per_benchmark[name] = {"items": found.items, "records": len(found.matches),
-                               "by_field": found.records_by_field(), "matches": matches}
-    contaminated = len({offender.index for offender in offenders})
-    summary = (f"{contaminated} records overlap "
-               + ", ".join(f"{name} ({figures['records']})" for name, figures in per_benchmark.items())
-               + f" ({benchmarks.ngram}-grams of {', '.join(benchmarks.fields)})")
-    return _result("contamination", benchmarks.gating, offenders, summary, ngram=benchmarks.ngram,
-                   benchmarks=per_benchmark)
+class ContaminationCheck(Check):
+    """Records that share a word n-gram (or, when long enough, their whole field) with a benchmark item."""
+
+    name = "contamination"
+
+    def applies(self, options):
+        return options.contamination is not None and bool(options.contamination.benchmarks)
+
+    def gates(self, options):
+        return options.contamination is not None and options.contamination.gating
+
+    def run(self, subject, options, hooks):
+        against = options.contamination
+        records = subject.valid
+        data = [record.data for record in records]
+        offenders, per_benchmark = [], {}
+        for benchmark in against.benchmarks:
+            found = contamination.find_contamination(data, benchmark.items(), benchmark.path, fields=against.fields,
+                                                     bench_fields=against.bench_fields, ngram=against.ngram)
+            matches = []
+            for position, fields in sorted(found.matches.items()):
+                for match in fields:
+                    offenders.append(_located(records[position], "benchmark_overlap",
+                                              f"{match.field}: {describe_match(match, against.ngram)} of {benchmark.path}"))
+                    matches.append({"index": records[position].index, "line": records[position].line,
+                                    "field": match.field, "ngrams": match.windows, "matched": match.matched,
+                                    "fraction": round(match.fraction, 4), "whole_field": match.whole_field,
+                                    "items": match.items})
+            per_benchmark[benchmark.path] = {"items": found.items, "split": benchmark.split,
+                                             "records": len(found.matches), "by_field": found.records_by_field(),
+                                             "matches": matches}
+        contaminated = len({offender.index for offender in offenders})
+        summary = (f"{contaminated} records overlap "
+                   + ", ".join(f"{name} ({figures['records']})" for name, figures in per_benchmark.items())
+                   + f" ({against.ngram}-grams of {', '.join(against.fields)})")
+        return _result(self.name, against.gating, offenders, summary, ngram=against.ngram, benchmarks=per_benchmark)
 
 
 def describe_match(match: "contamination.FieldMatch", ngram: int) -> str:
@@ -346,18 +428,12 @@ def describe_match(match: "contamination.FieldMatch", ngram: int) -> str:
             f"item{'s' if len(match.items) > 1 else ''} {items}")
 
 
-def check_categories(records: list[Record]) -> CheckResult:
-    counts = Counter(categorize(record.data["instruction"], record.data["input"]) for record in records)
-    total = max(len(records), 1)
-    shares = {category: counts.get(category, 0) / total for category in CATEGORIES}
-    summary = ", ".join(
-        f"{category} {shares[category]:.1%} (paper {PAPER_SHARES[category]:.1%})"
-        for category in CATEGORIES
-    )
-    result = _result("categories", False, [], summary,
-                     rows={category: counts.get(category, 0) for category in CATEGORIES},
-                     shares=shares, paper_shares=dict(PAPER_SHARES))
-    return result
+# The registry, in the order they run and print.
+SCHEMA, UNIQUENESS, SIZE = SchemaCheck(), UniquenessCheck(), SizeCheck()
+PLACEHOLDERS, SELF_INSTRUCT_FILTERS = PlaceholdersCheck(), SelfInstructFiltersCheck()
+NEAR_DUPLICATES, CATEGORIES_CHECK, CONTAMINATION = NearDuplicatesCheck(), CategoriesCheck(), ContaminationCheck()
+CHECKS: tuple[Check, ...] = (SCHEMA, UNIQUENESS, SIZE, PLACEHOLDERS, SELF_INSTRUCT_FILTERS, NEAR_DUPLICATES,
+                             CATEGORIES_CHECK, CONTAMINATION)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -365,85 +441,88 @@ def check_categories(records: list[Record]) -> CheckResult:
 # ---------------------------------------------------------------------------------------------------
 
 
-def default_expected_rows(path: str) -> Optional[int]:
-    """The published size for the upstream file (known by its name); no size gate for other files."""
-    return PUBLISHED_SIZE if os.path.basename(path) == UPSTREAM_FILENAME else None
+@dataclass
+class Validation:
+    """Every check's result on one source, and the records they looked at."""
+
+    path: str
+    rows: int
+    results: dict[str, CheckResult]  # by check name, in the registry's order
+    records: list[Record]
+    valid: list[Record]
+
+    def __getitem__(self, check: Check) -> CheckResult:
+        return self.results[check.name]
+
+    def get(self, check: Check) -> Optional[CheckResult]:
+        return self.results.get(check.name)
+
+    @property
+    def checks(self) -> list[CheckResult]:
+        return list(self.results.values())
+
+    @property
+    def passed(self) -> bool:
+        return all(check.passed or not check.gating for check in self.checks)
+
+    @property
+    def skipped(self) -> int:
+        """Records left out of the content checks because they break the schema."""
+        return len(self.records) - len(self.valid)
+
+    def category_labels(self) -> list[str]:
+        """The category of every schema-valid record, as the categories check assigned it."""
+        return self[CATEGORIES_CHECK].kept.get("labels", [])
+
+    def to_json(self) -> dict:
+        return {"file": self.path, "rows": self.rows, "passed": self.passed,
+                "checks": {check.name: check.to_json() for check in self.checks}}
 
 
-def validate_file(path: str, **options) -> Report:
-    """Read `path` and run every check (options as for `validate_records`).
-
-    Raises `records.UnreadableFileError` if the file cannot be read.
-    """
+def validate_file(path: str, options: ValidationOptions = ValidationOptions(), hooks: Optional[Hooks] = None,
+                  checks: Sequence[Check] = CHECKS, display: Optional[str] = None) -> Validation:
+    """Read `path` and run the checks; raises `records.UnreadableFileError` if it cannot be read."""
     load_kernels_in_background()
-    records = [Record(index, line, data) for index, line, data in read_records(path)]
-    return validate_records(records, path, **options)
+    records = [Record(index, line, data) for index, line, data in read_records(path, display=display)]
+    return validate(records, display or path, options, hooks, checks)
 
 
-def validate_records(
-    records: list[Record],
-    path: str,
-    expected_rows: Optional[int] = None,
-    strict: bool = False,
-    near_duplicate_threshold: float = SELF_INSTRUCT_THRESHOLD,
-    gate_near_duplicates: bool = False,
-    progress: Optional[Callable[[int], None]] = None,
-    keep_pairs: int = 5,
-    on_pairs: Optional[Callable[[list[NearDuplicatePair]], None]] = None,
-    benchmarks: Optional[Benchmarks] = None,
-) -> Report:
-    """Run every check on records already read (`path` names where they came from in the report).
+def validate(records: list[Record], path: str, options: ValidationOptions = ValidationOptions(),
+             hooks: Optional[Hooks] = None, checks: Sequence[Check] = CHECKS) -> Validation:
+    """Run `checks` (every one, by default) on records already read; `path` names their source."""
+    hooks = hooks or Hooks()
+    results: dict[str, CheckResult] = {}
+    subject = Subject(records=records, valid=[] if SCHEMA in checks else records)
+    for check in checks:
+        if not check.applies(options):
+            continue
+        start = time.perf_counter()
+        results[check.name] = check.run(subject, options, hooks)
+        results[check.name].seconds = time.perf_counter() - start
+        if check is SCHEMA:
+            invalid = {offender.index for offender in results[check.name].offenders}
+            subject.valid = [record for record in records if record.index not in invalid]
+    return Validation(path=path, rows=len(records), results=results, records=records, valid=subject.valid)
 
-    Near-duplicate pairs are counted exactly but only the first `keep_pairs` are kept; `on_pairs` gets
-    them all, as record indices, while they stream.
+
+def rejected_records(validation: Validation) -> list[dict]:
+    """Every offending record with its reasons, for `--rejects` (near-duplicates: the ones the greedy filter drops).
+
+    One format for every command: {"index", "line", "reasons": [{"check", "reason", "detail"}], "record"}.
     """
-    schema = _timed(check_schema, records)
-    invalid = {offender.index for offender in schema.offenders}
-    valid = [record for record in records if record.index not in invalid]
-    checks = [
-        schema,
-        _timed(check_uniqueness, valid, strict=strict),
-        _timed(check_size, len(records), expected_rows),
-        _timed(check_placeholders, valid),
-        _timed(check_self_instruct_filters, valid, strict=strict),
-        _timed(check_near_duplicates, valid, threshold=near_duplicate_threshold, gating=gate_near_duplicates,
-               progress=progress, keep_pairs=keep_pairs, on_pairs=_in_record_indices(on_pairs, valid)),
-        _timed(check_categories, valid),
-    ]
-    if benchmarks is not None and benchmarks.paths:
-        checks.append(_timed(check_contamination, valid, benchmarks))
-    return Report(path=path, rows=len(records), checks=checks, records=records)
-
-
-def _timed(run, *args, **kwargs) -> CheckResult:
-    start = time.perf_counter()
-    result = run(*args, **kwargs)
-    result.seconds = time.perf_counter() - start
-    return result
-
-
-def _in_record_indices(on_pairs, records: list[Record]):
-    """`on_pairs` fed pairs of record indices rather than positions among the schema-valid records."""
-    if on_pairs is None:
-        return None
-    return lambda pairs: on_pairs([NearDuplicatePair(records[pair.first].index, records[pair.second].index, pair.score)
-                                   for pair in pairs])
-
-
-def rejected_records(report: Report) -> list[dict]:
-    """Every offending record with its reason codes, for `--rejects` (near-duplicates: the ones the greedy filter drops)."""
     reasons: dict[int, list[dict]] = defaultdict(list)
-    for check in report.checks:
+    for check in validation.checks:
         for offender in check.offenders:
             if offender.index is not None:
                 reasons[offender.index].append({"check": check.name, "reason": offender.reason, "detail": offender.detail})
-    near = report.check("near_duplicates")
-    # each dropped record's earliest kept near-duplicate, the one the greedy filter met
-    for index, partner in zip(near.details["greedy_dropped"], near.details["greedy_kept_partner"]):
-        reasons[index].append({"check": "near_duplicates", "reason": "near_duplicate",
-                               "detail": f"ROUGE-L above {near.details['threshold']} with record {partner}"})
-    by_index = {record.index: record for record in report.records}
-    return [
-        {"index": index, "line": by_index[index].line, "reasons": reasons[index], "record": by_index[index].data}
-        for index in sorted(reasons)
-    ]
+    near = validation.get(NEAR_DUPLICATES)
+    if near is not None and not near.skipped:
+        # each dropped record's earliest kept near-duplicate, the one the greedy filter met
+        for index, partner in zip(near.details["greedy_dropped"], near.details["greedy_kept_partner"]):
+            reasons[index].append({"check": NEAR_DUPLICATES.name, "reason": "near_duplicate",
+                                   "detail": f"ROUGE-L above {near.details['threshold']} with record {partner}",
+                                   "kept_partner": partner})
+    by_index = {record.index: record for record in validation.records}
+    return [{"index": index, "line": by_index[index].line, "reasons": reasons[index], "record": by_index[index].data}
+            for index in sorted(reasons)]
+

@@ -1,7 +1,8 @@
-"""The `bioinstruct` console command: build, validate, push, card.
+"""The `bioinstruct` console command: validate, contamination, categorize, report, build, push, card.
 
-Exit codes: 0 success; 1 a gate failed (or the build, push or check could not complete); 2 an input
-file cannot be read or an output path is refused; 130 interrupted, 143 terminated. Errors are one line
+Exit codes: 0 done; 1 a gate failed (or the data is contaminated); 2 an input cannot be read, an output
+path is refused, or an argument is wrong; 3 the environment stopped the command (network, disk,
+permissions, another run writing the same folder); 130 interrupted, 143 terminated. Errors are one line
 on stderr, never a traceback: `main` is the one boundary that turns every expected failure into one.
 """
 
@@ -10,11 +11,8 @@ import csv
 import json
 import math
 import os
-import shutil
 import signal
 import sys
-import tempfile
-from pathlib import Path
 from typing import Optional
 
 from tqdm.auto import tqdm
@@ -22,22 +20,17 @@ from tqdm.auto import tqdm
 # The commands that need `datasets` (build, push, card, report) import what uses it when they run:
 # validate, contamination and categorize start without it, a second sooner.
 from bioinstruct_tools import __version__, checks, contamination, paths
+from bioinstruct_tools.benchmarks import BenchmarkError, open_benchmarks
+from bioinstruct_tools.built_folder import LayoutError, is_built_folder
 from bioinstruct_tools.categories import categorize_with_reason
 from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD
-from bioinstruct_tools.records import (
-    FIELDS,
-    PUBLISHED_SIZE,
-    UPSTREAM_FILENAME,
-    UPSTREAM_REPO_ID,
-    UPSTREAM_URL,
-    BioInstructInputError,
-    UnreadableFileError,
-    read_records,
-    schema_violations,
-)
-from bioinstruct_tools.tokens import redact
+from bioinstruct_tools.published import PUBLISHED_SIZE, UPSTREAM_FILENAME, UPSTREAM_REPO_ID, UPSTREAM_URL, expected_rows
+from bioinstruct_tools.records import FIELDS, BioInstructInputError, UnreadableFileError, read_records
+from bioinstruct_tools.redaction import redact_tokens
 
-EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_ENVIRONMENT = 0, 1, 2, 3
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+MIN_NGRAM = 5  # shorter n-grams are common phrases ("the patient has a"), not evidence of a leak
 
 
 class CommandError(Exception):
@@ -61,15 +54,27 @@ def _progress_bar(description: str, unit: str = "instr", total: Optional[int] = 
     return bar, bar.update
 
 
-# argparse types: a bad value ends in argparse's usage line and exit 2, before any work.
-def non_negative_int(text: str) -> int:
+# ---------------------------------------------------------------------------------------------------
+# Arguments: a bad value ends in argparse's usage line and exit 2, before any work
+# ---------------------------------------------------------------------------------------------------
+
+
+def _whole_number(text: str, least: int, most: int = 2**62) -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number of 0 or more, got {value}")
+    if not least <= value <= most:
+        raise argparse.ArgumentTypeError(f"expected a number from {least:,} to {most:,}, got {text}")
     return value
+
+
+def non_negative_int(text: str) -> int:
+    return _whole_number(text, 0)
+
+
+def ngram_size(text: str) -> int:
+    return _whole_number(text, MIN_NGRAM, 1000)
 
 
 def open_unit_interval(text: str) -> float:
@@ -95,13 +100,6 @@ def hub_repo_id(text: str) -> str:
     return text
 
 
-def positive_int(text: str) -> int:
-    value = non_negative_int(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("expected a number of 1 or more, got 0")
-    return value
-
-
 def field_list(text: str) -> tuple[str, ...]:
     names = tuple(name.strip() for name in text.split(",") if name.strip())
     if not names:
@@ -117,34 +115,24 @@ def record_fields(text: str) -> tuple[str, ...]:
     return names
 
 
-def _contamination_options(parser: argparse.ArgumentParser, required: bool = False) -> None:
-    parser.add_argument("--against", nargs="+", required=required, default=[], metavar="BENCH",
-                        help="evaluation benchmarks: JSON, JSON Lines, CSV, parquet, a save_to_disk folder or a "
-                             "datasets folder")
+def _contamination_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    parser.add_argument("--against", action="append", required=required, default=[], metavar="BENCH",
+                        help="an evaluation benchmark, repeatable: JSON, JSON Lines, CSV, parquet, a save_to_disk "
+                             "folder or a datasets folder")
     parser.add_argument("--bench-field", type=field_list, default=contamination.DEFAULT_BENCH_FIELDS,
                         metavar="NAME,...", help="the benchmark's text fields (default: %(default)s)")
     parser.add_argument("--field", type=record_fields, default=contamination.DEFAULT_FIELDS, metavar="NAME,...",
                         help="the record fields to check (default: instruction,input,output)")
-    parser.add_argument("--ngram", type=positive_int, default=contamination.DEFAULT_NGRAM, metavar="N",
-                        help="words per n-gram (default: %(default)s, GPT-3's; 8 is the other common choice)")
+    parser.add_argument("--ngram", type=ngram_size, default=contamination.DEFAULT_NGRAM, metavar="N",
+                        help=f"words per n-gram, {MIN_NGRAM} or more (default: %(default)s, GPT-3's; 8 is the other "
+                             "common choice)")
     parser.add_argument("--split", metavar="NAME", help="the split of a benchmark folder (default: test)")
     if not required:
         parser.add_argument("--gate-contamination", action="store_true",
                             help="fail when a record overlaps a benchmark (default: a warning)")
 
 
-def load_benchmarks(args) -> Optional[checks.Benchmarks]:
-    """The `--against` benchmarks; None when there are none. A missing one ends the command now (exit 2)."""
-    if not args.against:
-        return None
-    for path in args.against:
-        if not os.path.exists(path):
-            raise CommandError(f"{path}: no such file", EXIT_UNREADABLE)
-    return checks.Benchmarks(paths=list(args.against), split=args.split, bench_fields=args.bench_field,
-                             fields=args.field, ngram=args.ngram, gating=getattr(args, "gate_contamination", False))
-
-
-def _validation_options(parser: argparse.ArgumentParser) -> None:
+def _validation_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--expect-rows", type=non_negative_int, metavar="N",
                         help=f"gate on exactly N rows (default: {PUBLISHED_SIZE:,} for the upstream "
                              f"{UPSTREAM_FILENAME}, no size gate otherwise)")
@@ -152,32 +140,56 @@ def _validation_options(parser: argparse.ArgumentParser) -> None:
                         help="make Self-Instruct's filters and normalised duplicate instructions gate too")
 
 
+def contamination_options(args) -> Optional[checks.ContaminationOptions]:
+    """The `--against` benchmarks, opened and checked now (exit 2 for a bad one); None when there are none."""
+    if not args.against:
+        return None
+    return checks.ContaminationOptions(
+        benchmarks=tuple(open_benchmarks(args.against, args.split)), bench_fields=args.bench_field,
+        fields=args.field, ngram=args.ngram, gating=getattr(args, "gate_contamination", False))
+
+
+def validation_options(args, source: Optional[str] = None, source_is_known: bool = True) -> checks.ValidationOptions:
+    """One options object from the command line, for every stage that validates."""
+    return checks.ValidationOptions(
+        expected_rows=expected_rows(getattr(args, "expect_rows", None), source=source,
+                                    repo_id=getattr(args, "repo_id", None), source_is_known=source_is_known),
+        strict=getattr(args, "strict", False),
+        near_duplicate_threshold=getattr(args, "near_duplicate_threshold", SELF_INSTRUCT_THRESHOLD),
+        gate_near_duplicates=getattr(args, "gate_near_duplicates", False),
+        keep_pairs=getattr(args, "show", 5),
+        contamination=contamination_options(args))
+
+
 # ---------------------------------------------------------------------------------------------------
-# validate
+# Reading a source: a records file or a built folder
 # ---------------------------------------------------------------------------------------------------
 
 
-def run_validation(path: str, args, on_pairs=None) -> checks.Report:
-    expected = args.expect_rows if args.expect_rows is not None else checks.default_expected_rows(path)
-    benchmarks = load_benchmarks(args)
+def validate_source(path: str, options: checks.ValidationOptions, on_pairs=None,
+                    check_list=checks.CHECKS) -> checks.Validation:
+    """Validate a records file or a folder written by `bioinstruct build` (its `default` rows)."""
     bar, update = _progress_bar("near-duplicates")
+    hooks = checks.Hooks(progress=update, on_pairs=on_pairs)
     try:
-        return checks.validate_file(
-            path, expected_rows=expected, strict=args.strict,
-            near_duplicate_threshold=getattr(args, "near_duplicate_threshold", SELF_INSTRUCT_THRESHOLD),
-            gate_near_duplicates=getattr(args, "gate_near_duplicates", False), progress=update,
-            keep_pairs=getattr(args, "show", 5), on_pairs=on_pairs, benchmarks=benchmarks)
+        if is_built_folder(path):
+            from bioinstruct_tools.built_folder import read_built_folder
+
+            built = read_built_folder(path)
+            records = [checks.Record(index, None, row) for index, row in enumerate(built.default_rows())]
+            return checks.validate(records, path, options, hooks, check_list)
+        return checks.validate_file(path, options, hooks, check_list)
     finally:
         bar.close()
 
 
-def print_report(report: checks.Report, show: int, out=None) -> None:
+def print_validation(validation: checks.Validation, show: int, out=None) -> None:
     out = out or sys.stdout
-    skipped = f" ({report.skipped} left out of the content checks for schema violations)" if report.skipped else ""
-    print(f"{report.path}: {report.rows} records{skipped}", file=out)
-    for check in report.checks:
+    skipped = f" ({validation.skipped} left out of the content checks for schema violations)" if validation.skipped else ""
+    print(f"{validation.path}: {validation.rows} records{skipped}", file=out)
+    for check in validation.checks:
         print(f"  {check.status.upper():4}  {check.name:<22} {check.summary}", file=out)
-        if check.status == "pass":
+        if check.status in ("pass", "skip"):
             continue
         for offender in check.offenders[:show]:
             if offender.pair:
@@ -190,7 +202,20 @@ def print_report(report: checks.Report, show: int, out=None) -> None:
         total = check.details.get("pairs", len(check.offenders))  # near-duplicates keep only the first pairs
         if total > min(show, len(check.offenders)):
             print(f"        ... and {total - min(show, len(check.offenders))} more", file=out)
-    print(f"result: {'PASS' if report.passed else 'FAIL'}", file=out)
+    print(f"result: {'PASS' if validation.passed else 'FAIL'}", file=out)
+
+
+def write_rejects(path: str, validation: checks.Validation) -> None:
+    rejected = checks.rejected_records(validation)
+    with paths.atomic_file(path) as f:
+        for row in rejected:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{len(rejected)} records written to {path}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------------
+# validate
+# ---------------------------------------------------------------------------------------------------
 
 
 def cmd_validate(args) -> int:
@@ -199,25 +224,23 @@ def cmd_validate(args) -> int:
             paths.check_output_file(output, inputs=[args.file, *args.against])
     if args.rejects and args.pairs and paths.same_file(args.rejects, args.pairs):
         raise CommandError("--rejects and --pairs name the same file", EXIT_UNREADABLE)
+    options = validation_options(args, source=args.file)
     if args.pairs:
         with paths.atomic_file(args.pairs) as pairs_file:
-            report = run_validation(args.file, args, on_pairs=lambda pairs: pairs_file.write("".join(
+            validation = validate_source(args.file, options, on_pairs=lambda pairs: pairs_file.write("".join(
                 f'{{"first": {pair.first}, "second": {pair.second}, "score": {pair.score!r}}}\n' for pair in pairs)))
-        print(f"{report.check('near_duplicates').details['pairs']} pairs written to {args.pairs}", file=sys.stderr)
+        print(f"{validation[checks.NEAR_DUPLICATES].details.get('pairs', 0)} pairs written to {args.pairs}",
+              file=sys.stderr)
     else:
-        report = run_validation(args.file, args)
+        validation = validate_source(args.file, options)
     if args.rejects:
-        rejected = checks.rejected_records(report)
-        with paths.atomic_file(args.rejects) as f:
-            for row in rejected:
-                f.write(json.dumps(row, ensure_ascii=False) + "\n")
-        print(f"{len(rejected)} records written to {args.rejects}", file=sys.stderr)
+        write_rejects(args.rejects, validation)
     if args.json:
-        json.dump(report.to_json(), sys.stdout, indent=2, ensure_ascii=False)
+        json.dump(validation.to_json(), sys.stdout, indent=2, ensure_ascii=False)
         print()
     else:
-        print_report(report, args.show)
-    return EXIT_OK if report.passed else EXIT_FAILED
+        print_validation(validation, args.show)
+    return EXIT_OK if validation.passed else EXIT_FAILED
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -228,32 +251,29 @@ def cmd_validate(args) -> int:
 def cmd_contamination(args) -> int:
     if args.rejects:
         paths.check_output_file(args.rejects, inputs=[args.file, *args.against])
-    records = [checks.Record(index, line, data) for index, line, data in read_records(args.file)]
-    benchmarks = load_benchmarks(args)
-    valid = [record for record in records if not schema_violations(record.data)]
-    result = checks.check_contamination(valid, benchmarks)
+    options = checks.ValidationOptions(contamination=contamination_options(args))
+    validation = validate_source(args.file, options, check_list=(checks.SCHEMA, checks.CONTAMINATION))
+    result = validation[checks.CONTAMINATION]
     contaminated = sorted({offender.index for offender in result.offenders})
     if args.rejects:
-        by_index = {record.index: record for record in records}
-        with paths.atomic_file(args.rejects) as f:
-            for index in contaminated:
-                reasons = [offender.detail for offender in result.offenders if offender.index == index]
-                f.write(json.dumps({"index": index, "line": by_index[index].line, "reasons": reasons,
-                                    "record": by_index[index].data}, ensure_ascii=False) + "\n")
-        print(f"{len(contaminated)} records written to {args.rejects}", file=sys.stderr)
+        write_rejects(args.rejects, checks.Validation(validation.path, validation.rows,
+                                                      {checks.CONTAMINATION.name: result}, validation.records,
+                                                      validation.valid))
+    checked = len(validation.valid)
     if args.json:
-        json.dump({"file": args.file, "records": len(records), "checked": len(valid), "ngram": args.ngram,
+        json.dump({"file": args.file, "records": validation.rows, "checked": checked, "ngram": args.ngram,
                    "fields": list(args.field), "bench_fields": list(args.bench_field),
                    "contaminated": len(contaminated), "benchmarks": result.details["benchmarks"]},
                   sys.stdout, indent=2, ensure_ascii=False)
         print()
     else:
-        skipped = f", {len(records) - len(valid)} left out for schema violations" if len(valid) < len(records) else ""
-        print(f"{args.file}: {len(records)} records{skipped}; {args.ngram}-grams of {', '.join(args.field)} "
+        skipped = f", {validation.rows - checked} left out for schema violations" if checked < validation.rows else ""
+        print(f"{args.file}: {validation.rows} records{skipped}; {args.ngram}-grams of {', '.join(args.field)} "
               f"(a field shorter than {args.ngram} words: the whole field)")
         for name, figures in result.details["benchmarks"].items():
             by_field = ", ".join(f"{field} {count}" for field, count in figures["by_field"].items()) or "none"
-            print(f"  {name} ({figures['items']:,} items): {figures['records']} records overlap ({by_field})")
+            split = f", split {figures['split']}" if figures["split"] else ""
+            print(f"  {name} ({figures['items']:,} items{split}): {figures['records']} records overlap ({by_field})")
         for offender in result.offenders[:args.show]:
             print(f"    record {offender.index}" + (f" (line {offender.line})" if offender.line else "")
                   + f": {offender.detail}")
@@ -268,6 +288,13 @@ def cmd_contamination(args) -> int:
 # ---------------------------------------------------------------------------------------------------
 
 
+def spreadsheet_safe(value):
+    """A CSV cell that a spreadsheet will not run as a formula (OWASP: prefix such cells with a quote)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def cmd_categorize(args) -> int:
     if (args.text is None) == (args.file is None):
         raise CommandError("give either TEXT or --file FILE", EXIT_UNREADABLE)
@@ -278,21 +305,24 @@ def cmd_categorize(args) -> int:
         else:
             print(f"{category}\t{reason}")
         return EXIT_OK
-    fields = ("index", "line", "category", "reason", "instruction")
-    writer = None if args.json else csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
-    if writer:
-        writer.writeheader()
+    if args.input is not None:
+        raise CommandError("--input goes with TEXT; a file's records carry their own inputs", EXIT_UNREADABLE)
+    rows = []  # all read before anything is printed: an unreadable record prints no partial table
     for index, line, record in read_records(args.file):
         instruction, given = record.get("instruction"), record.get("input")
         if not isinstance(instruction, str):
             category, reason = None, "no instruction string (see `bioinstruct validate`)"
         else:
             category, reason = categorize_with_reason(instruction, given if isinstance(given, str) else "")
-        row = {"index": index, "line": line, "category": category, "reason": reason, "instruction": instruction}
-        if writer:
-            writer.writerow(row)
-        else:
+        rows.append({"index": index, "line": line, "category": category, "reason": reason, "instruction": instruction})
+    if args.json:
+        for row in rows:
             print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
+    writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({name: spreadsheet_safe(value) for name, value in row.items()})
     return EXIT_OK
 
 
@@ -302,32 +332,18 @@ def cmd_categorize(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from bioinstruct_tools import hub
     from bioinstruct_tools import report as report_module  # matplotlib only for this command
+    from bioinstruct_tools.published import REPORT_MARKER
 
     out = paths.check_output_dir(args.out, inputs=[args.source])
-    refusal = paths.replacement_refusal(out, args.overwrite, "report.json", "bioinstruct report")
-    if refusal:
-        raise CommandError(refusal)
-    bar, update = _progress_bar("near-duplicates")
-    try:
-        if os.path.isdir(args.source):
-            validation = hub.validate_layout(args.source, progress=update)
-        else:
-            validation = checks.validate_file(args.source, progress=update)
-    except hub.PushError as e:
-        raise CommandError(str(e), EXIT_UNREADABLE) from None
-    finally:
-        bar.close()
-    report = report_module.collect(validation)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.report-", dir=out.parent))
-    try:
+    options = checks.ValidationOptions(histogram_from=report_module.HISTOGRAM_FROM)
+    with paths.staged_folder(out, args.overwrite, REPORT_MARKER, "bioinstruct report", __version__) as staging:
+        validation = validate_source(args.source, options)
+        if not validation.valid:
+            raise CommandError(f"{args.source}: no schema-valid record to report on (run `bioinstruct validate "
+                               f"{args.source}`)")
+        report = report_module.collect(validation)
         report_module.write_report(report, staging)
-        paths.move_into_place(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     if args.json:
         json.dump(report.numbers, sys.stdout, indent=2, ensure_ascii=False)
         print()
@@ -345,11 +361,11 @@ def cmd_report(args) -> int:
 def cmd_build(args) -> int:
     from datasets.exceptions import DatasetGenerationError
 
-    import bioinstruct
-    from bioinstruct_tools import card, export
+    from bioinstruct_tools import export
+    from bioinstruct_tools.published import CONFIG_NAMES
 
     bar, update = _progress_bar("validating")
-    configs = tqdm(desc="building", unit="config", total=len(bioinstruct.CONFIG_NAMES), file=sys.stderr,
+    configs = tqdm(desc="building", unit="config", total=len(CONFIG_NAMES), file=sys.stderr,
                    disable=None, leave=False)
 
     def config_built(name: str) -> None:
@@ -357,16 +373,22 @@ def cmd_build(args) -> int:
         configs.set_postfix_str(name, refresh=False)
         configs.update(1)
 
+    options = export.BuildOptions(out_dir=args.out, source=args.source, overwrite=args.overwrite, record=args.record,
+                                  validation=validation_options(args, source=args.source or UPSTREAM_URL))
+    if args.record and args.source:
+        raise CommandError("--record stores the upstream file's checksum and sizes: build without --source",
+                           EXIT_UNREADABLE)
+    if args.record and paths.CHECKOUT_ROOT is None:
+        raise CommandError("--record writes the recorded measurements of a git checkout of this package; "
+                           "this is an installed copy", EXIT_UNREADABLE)
     try:
-        result = export.build(args.source, args.out, expected_rows=args.expect_rows, strict=args.strict,
-                              overwrite=args.overwrite, record=args.record, progress=update,
-                              config_progress=config_built, benchmarks=load_benchmarks(args))
+        result = export.build(options, progress=update, config_progress=config_built)
     except export.GateFailed as e:
         bar.close()
-        print_report(e.report, show=5, out=sys.stderr)
+        print_validation(e.validation, show=5, out=sys.stderr)
         raise CommandError(str(e)) from None
     except export.BuildError as e:
-        raise CommandError(str(e)) from None
+        raise CommandError(str(e), EXIT_ENVIRONMENT) from None
     except DatasetGenerationError as e:
         cause = e.__cause__ or e
         raise CommandError(str(cause), EXIT_UNREADABLE if isinstance(cause, BioInstructInputError)
@@ -377,18 +399,18 @@ def cmd_build(args) -> int:
     table = result.table()
     if args.json:
         json.dump({"out_dir": str(result.out_dir), "source": result.source, "configs": table,
-                   "validation": result.report.to_json()}, sys.stdout, indent=2, ensure_ascii=False)
+                   "validation": result.validation.to_json()}, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return EXIT_OK
-    print(f"validated {result.report.path}: {result.report.rows:,} records, every gate passed "
-          f"({'; '.join(f'{check.name} {check.status}' for check in result.report.checks)})")
+    print(f"validated {result.validation.path}: {result.validation.rows:,} records, every gate passed "
+          f"({'; '.join(f'{check.name} {check.status}' for check in result.validation.checks)})")
     print(f"built {result.out_dir} from {result.source}")
     print(f"{'config':<12} {'rows':>8} {'share':>8} {'paper':>8}")
     for row in table:
         flag = "  empty: no record of this category (a 0-row parquet)" if row["empty"] else ""
         print(f"{row['config']:<12} {row['rows']:>8,} {row['share']:>8.1%} {row['paper_share']:>8.1%}{flag}")
     if args.record:
-        print(f"recorded the upstream checksum and sizes in {card.INFOS_PATH.name} and {card.CARD_PATH.name}")
+        print("recorded the upstream checksum and sizes in the package's dataset_infos.json and its copy")
     return EXIT_OK
 
 
@@ -399,28 +421,31 @@ def cmd_build(args) -> int:
 
 def cmd_push(args) -> int:
     from bioinstruct_tools import hub
+    from bioinstruct_tools.built_folder import read_built_folder
 
+    built = read_built_folder(args.dir)  # the layout, every config and the card, before any network call
     bar, update = _progress_bar("validating")
     try:
-        expected = PUBLISHED_SIZE if args.repo_id == UPSTREAM_REPO_ID else args.expect_rows
-        report = hub.validate_layout(args.dir, expected_rows=expected, progress=update,
-                                     benchmarks=load_benchmarks(args))
-    except hub.PushError as e:
-        raise CommandError(str(e)) from None
+        records = [checks.Record(index, None, row) for index, row in enumerate(built.default_rows())]
+        validation = checks.validate(records, args.dir, validation_options(args, source_is_known=False),
+                                     checks.Hooks(progress=update))
     finally:
         bar.close()
-    if not report.passed:
-        print_report(report, show=5, out=sys.stderr)
+    if not validation.passed:
+        print_validation(validation, show=5, out=sys.stderr)
         raise CommandError(f"{args.dir}: validation failed; nothing was pushed")
-    try:
-        plan = hub.plan_push(args.dir, repo_id=args.repo_id, revision=args.revision, message=args.message,
-                             list_remote=True)
-        if args.dry_run:
+    plan = hub.plan_push(built, repo_id=args.repo_id, revision=args.revision, message=args.message)
+    if args.dry_run:
+        if args.json:
+            json.dump(plan.to_json(), sys.stdout, indent=2, ensure_ascii=False)
+            print()
+        else:
             print(hub.describe_plan(plan))
-            return EXIT_OK
+        return EXIT_OK
+    try:
         url = hub.push(plan, create_pr=args.create_pr)
     except hub.PushError as e:
-        raise CommandError(str(e)) from None
+        raise CommandError(str(e), EXIT_ENVIRONMENT) from None
     print(f"{'opened pull request' if args.create_pr else 'pushed'}: {url}")
     return EXIT_OK
 
@@ -431,45 +456,51 @@ def cmd_push(args) -> int:
 
 
 def cmd_card(args) -> int:
+    if paths.CHECKOUT_ROOT is None:
+        raise CommandError("maintains the dataset_infos.json of a git checkout of this package; this is an "
+                           "installed copy (a build writes its own card)", EXIT_UNREADABLE)
     from bioinstruct_tools import card
 
     if args.check:
         stale = card.stale_repo_files()
         if stale:
-            raise CommandError(f"out of date: {', '.join(p.name for p in stale)} (run `bioinstruct card`)")
-        print("README.md and dataset_infos.json match the builder")
+            raise CommandError(f"out of date: {', '.join(str(p) for p in stale)} (run `bioinstruct card`)")
+        print("dataset_infos.json matches the builder")
         return EXIT_OK
     written = card.write_repo_files()
-    print(f"rewrote {', '.join(p.name for p in written)}" if written else "already up to date")
+    print(f"rewrote {', '.join(str(p) for p in written)}" if written else "already up to date")
     return EXIT_OK
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="bioinstruct", description="Build, validate and publish BioInstruct.")
+    parser = argparse.ArgumentParser(prog="bioinstruct", description="Validate, build and publish BioInstruct.",
+                                     epilog="Exit codes: 0 done, 1 a gate failed, 2 unreadable input or refused "
+                                            "output, 3 the environment stopped the command (network, disk).")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     build = commands.add_parser("build", help="build every config into the data-only Hub layout",
                                 description="Validate the source, run the loading script for every config and "
                                             "write DIR: README.md, dataset_infos.json, data/<config>/*.parquet.")
-    build.add_argument("--source", metavar="FILE_OR_URL",
-                       help=f"a local copy (JSON array or JSON Lines) or URL; default: the upstream {UPSTREAM_URL}")
+    build.add_argument("--source", metavar="FILE",
+                       help=f"a local copy (JSON array or JSON Lines); default: download the upstream {UPSTREAM_URL}")
     build.add_argument("--out", required=True, metavar="DIR",
                        help="the folder to write (must not exist, or be empty); never the source's folder")
     build.add_argument("--overwrite", action="store_true",
                        help="replace DIR if an earlier `bioinstruct build` wrote it")
     build.add_argument("--record", action="store_true",
-                       help="upstream only: store the measured checksum and sizes in this repo's card and infos")
+                       help="upstream only, from a checkout: store the measured checksum and sizes")
     build.add_argument("--json", action="store_true", help="print the table as JSON")
-    _validation_options(build)
-    _contamination_options(build)
+    _validation_arguments(build)
+    _contamination_arguments(build)
     build.set_defaults(run=cmd_build)
 
-    validate = commands.add_parser("validate", help="check a BioInstruct file (upstream or regenerated)",
-                                   description="Run the validation checks on FILE. Exit 0 when every gating check "
-                                               "passes, 1 when one fails, 2 when FILE cannot be read.")
-    validate.add_argument("file", metavar="FILE", help="a JSON array or JSON Lines file")
-    _validation_options(validate)
+    validate = commands.add_parser("validate", help="check a BioInstruct file or built folder",
+                                   description="Run the validation checks on FILE (or a folder written by `bioinstruct "
+                                               "build`). Exit 0 when every gating check passes, 1 when one fails, 2 "
+                                               "when FILE cannot be read.")
+    validate.add_argument("file", metavar="FILE", help="a JSON array or JSON Lines file, or a built folder")
+    _validation_arguments(validate)
     validate.add_argument("--json", action="store_true", help="print the report as one JSON document")
     validate.add_argument("--rejects", metavar="PATH", help="write every offending record with its reasons (JSON Lines)")
     validate.add_argument("--near-duplicate-threshold", type=open_unit_interval, default=SELF_INSTRUCT_THRESHOLD,
@@ -480,7 +511,7 @@ def make_parser() -> argparse.ArgumentParser:
                           help="write every near-duplicate pair as JSON Lines {first, second, score}, streamed")
     validate.add_argument("--show", type=non_negative_int, default=5, metavar="N",
                           help="offenders shown per check, and near-duplicate pairs kept in the report (default: 5)")
-    _contamination_options(validate)
+    _contamination_arguments(validate)
     validate.set_defaults(run=cmd_validate)
 
     contaminated = commands.add_parser(
@@ -488,8 +519,8 @@ def make_parser() -> argparse.ArgumentParser:
         description="Report every record whose word n-grams occur in an item of a benchmark (GPT-3's "
                     "decontamination; a field shorter than N words counts when it occurs whole). Exit 0 when no "
                     "record overlaps, 1 when some do, 2 when a file cannot be read.")
-    contaminated.add_argument("file", metavar="FILE", help="a JSON array or JSON Lines file of records")
-    _contamination_options(contaminated, required=True)
+    contaminated.add_argument("file", metavar="FILE", help="a JSON array or JSON Lines file of records, or a built folder")
+    _contamination_arguments(contaminated, required=True)
     contaminated.add_argument("--json", action="store_true", help="print the report as one JSON document")
     contaminated.add_argument("--rejects", metavar="PATH", help="write every overlapping record with its matches")
     contaminated.add_argument("--show", type=non_negative_int, default=10, metavar="N",
@@ -497,17 +528,19 @@ def make_parser() -> argparse.ArgumentParser:
     contaminated.set_defaults(run=cmd_contamination)
 
     push = commands.add_parser("push", help="push a built folder to the Hub in one commit",
-                               description="Validate DIR's data, then commit it to the Hub in one commit that also "
-                                           "deletes the repo's files the new layout no longer has.")
+                               description="Check DIR's layout and validate its data, then commit the layout's files "
+                                           "to the Hub in one commit that also deletes the repo's files of the layout "
+                                           "that the build no longer has.")
     push.add_argument("dir", metavar="DIR", help="a folder written by `bioinstruct build`")
     push.add_argument("--repo-id", required=True, type=hub_repo_id, metavar="ORG/NAME", help="the Hub dataset repo")
     push.add_argument("--revision", default="main", metavar="BRANCH", help="the branch to commit to (default: main)")
     push.add_argument("--create-pr", action="store_true", help="open a pull request instead of committing")
     push.add_argument("--dry-run", action="store_true", help="print the plan and touch nothing")
+    push.add_argument("--json", action="store_true", help="with --dry-run: print the plan as JSON")
     push.add_argument("--message", metavar="TEXT", help="the commit message (default names the version and git commit)")
     push.add_argument("--expect-rows", type=non_negative_int, metavar="N",
                       help=f"gate on exactly N rows (always {PUBLISHED_SIZE:,} for {UPSTREAM_REPO_ID})")
-    _contamination_options(push)
+    _contamination_arguments(push)
     push.set_defaults(run=cmd_push)
 
     categorize = commands.add_parser(
@@ -515,7 +548,7 @@ def make_parser() -> argparse.ArgumentParser:
         description="Print the category the rules assign (extraction, generation, qa, other) and the rule that "
                     "fired, for one instruction or for every record of a file (CSV, or JSON Lines with --json).")
     categorize.add_argument("text", nargs="?", metavar="TEXT", help="an instruction")
-    categorize.add_argument("--input", metavar="TEXT", help="the instruction's input, if any")
+    categorize.add_argument("--input", metavar="TEXT", help="the instruction's input, if any (with TEXT)")
     categorize.add_argument("--file", metavar="FILE", help="a JSON array or JSON Lines file of records")
     categorize.add_argument("--json", action="store_true", help="JSON (Lines, with --file) instead of text or CSV")
     categorize.set_defaults(run=cmd_categorize)
@@ -531,22 +564,27 @@ def make_parser() -> argparse.ArgumentParser:
     report.add_argument("--json", action="store_true", help="also print report.json")
     report.set_defaults(run=cmd_report)
 
-    card_cmd = commands.add_parser("card", help="regenerate README.md's YAML and size table and dataset_infos.json",
-                                   description="Regenerate the card's YAML, its size table and dataset_infos.json "
-                                               "from the builder and the recorded measurements.")
+    card_cmd = commands.add_parser("card", help="maintainers: regenerate the checkout's dataset_infos.json",
+                                   description="Regenerate the package's recorded dataset_infos.json and the loading "
+                                               "script's copy of it from the builder (in a git checkout only).")
     card_cmd.add_argument("--check", action="store_true", help="only report whether they are out of date")
     card_cmd.set_defaults(run=cmd_card)
     return parser
 
 
+# Errors the user can act on: an input that cannot be read or an output that is refused.
+_UNREADABLE = (UnreadableFileError, paths.UnsafeOutput, BenchmarkError, LayoutError)
+
+
 def main(argv: Optional[list[str]] = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate or an undecodable file name must not break output
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
     args = make_parser().parse_args(argv)
-    if hasattr(sys.stdout, "reconfigure"):  # a lone surrogate in a record must not break the report
-        sys.stdout.reconfigure(errors="backslashreplace")
     previous_handler = signal.signal(signal.SIGTERM, _terminate)
 
     def fail(message: str, code: int) -> int:
-        print(redact(f"bioinstruct {args.command}: {' '.join(str(message).split())}"), file=sys.stderr)
+        print(redact_tokens(f"bioinstruct {args.command}: {' '.join(str(message).split())}"), file=sys.stderr)
         return code
 
     try:
@@ -555,21 +593,30 @@ def main(argv: Optional[list[str]] = None) -> int:
         return code
     except CommandError as e:
         return fail(str(e), e.code)
-    except (UnreadableFileError, paths.UnsafeOutput, contamination.BenchmarkError) as e:
+    except _UNREADABLE as e:
         return fail(str(e), EXIT_UNREADABLE)
+    except paths.OutputUnavailable as e:
+        return fail(str(e), EXIT_ENVIRONMENT)
     except BrokenPipeError:  # `bioinstruct validate ... | head`: the reader left, nothing to say
         _silence_stdout()
         return EXIT_FAILED
-    except OSError as e:  # writing an output or stdout failed: disk full, read-only, permissions
+    except OSError as e:  # the environment: disk full, read-only, permissions, no temporary folder
         _silence_stdout()
-        where = e.filename or "standard output"
-        return fail(f"{where}: cannot be written ({e.strerror or e})", EXIT_FAILED)
+        return fail(_environment_message(e), EXIT_ENVIRONMENT)
     except KeyboardInterrupt:
         return fail("interrupted", EXIT_INTERRUPTED)
     except Terminated:
         return fail("terminated", EXIT_TERMINATED)
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
+
+
+def _environment_message(error: OSError) -> str:
+    if error.filename:
+        return f"{error.filename}: cannot be written ({error.strerror or error})"
+    if "temporary directory" in str(error):
+        return "no writable temporary folder (set TMPDIR to one)"
+    return f"standard output: cannot be written ({error.strerror or error})"
 
 
 def _silence_stdout() -> None:

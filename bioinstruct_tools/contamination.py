@@ -14,123 +14,24 @@ hashes in O(1). A hash hit counts only after the words themselves are compared, 
 n-gram equality; memory holds the records and one chunk of benchmark items.
 """
 
-import csv
-import os
-import re
-import unicodedata
 from array import array
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
-from numba import njit
 
-from bioinstruct_tools.records import FIELDS, UnreadableFileError, read_records
+
+from bioinstruct_tools.benchmarks import BenchmarkError, item_texts
+from bioinstruct_tools.compiled import njit
+from bioinstruct_tools.records import FIELDS
+from bioinstruct_tools.text import normalized_words
 
 DEFAULT_NGRAM = 13  # GPT-3's decontamination
 DEFAULT_FIELDS = FIELDS
 DEFAULT_BENCH_FIELDS = ("question", "context", "options", "answer", "input", "instruction", "text")
 MIN_WHOLE_FIELD_WORDS = 3
 _CHUNK_ITEMS = 5_000  # benchmark items tokenized and scanned at a time
-_BASE = np.uint64(0x100000001B3)  # the hash's multiplier (FNV's prime); arithmetic wraps modulo 2**64
-_WORD = re.compile(r"[^\W_]+")
-
-
-class BenchmarkError(ValueError):
-    """A benchmark cannot be read, or has none of the fields asked for; the message names it."""
-
-
-# ASCII text is NFKC already and casefold() is lower() on it: its words are the runs of [a-z0-9],
-# found fastest by turning every other byte into a space and splitting (tests compare with _WORD).
-_ASCII_SEPARATORS = bytes(byte if chr(byte) in "abcdefghijklmnopqrstuvwxyz0123456789" else 32 for byte in range(256))
-
-
-def normalized_words(text: str) -> list[str]:
-    """NFKC, case-folded, split on every run of punctuation, symbols and white space."""
-    if text.isascii():
-        return text.lower().encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii").split()
-    return _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
-
-
-# ---------------------------------------------------------------------------------------------------
-# Reading benchmarks: JSON, JSON Lines, CSV, parquet, a `save_to_disk` folder, a `datasets` folder
-# ---------------------------------------------------------------------------------------------------
-
-
-def iter_benchmark(path: str, split: Optional[str] = None) -> Iterator[dict]:
-    """The items of a benchmark file or folder, one dict at a time, so a large one is never all in memory.
-
-    Raises BenchmarkError, naming the file, for anything that cannot be read, even halfway through.
-    """
-    if os.path.isdir(path):
-        yield from _read_datasets_folder(path, split)
-        return
-    if not os.path.exists(path):
-        raise BenchmarkError(f"{path}: no such file")
-    suffix = Path(path).suffix.lower()
-    if suffix in (".csv", ".parquet"):
-        try:
-            if suffix == ".csv":
-                with open(path, encoding="utf-8-sig", newline="") as f:
-                    yield from csv.DictReader(f)
-            else:
-                import pyarrow.parquet as pq
-
-                for batch in pq.ParquetFile(path).iter_batches(batch_size=_CHUNK_ITEMS):
-                    yield from batch.to_pylist()
-        except (OSError, ValueError, csv.Error, UnicodeDecodeError) as e:
-            raise BenchmarkError(f"{path}: cannot be read as {suffix[1:].upper()} "
-                                 f"({' '.join(str(e).split())[:200]})") from None
-        return
-    try:
-        for _, _, record in read_records(path):
-            yield record
-    except UnreadableFileError as e:
-        raise BenchmarkError(f"{e} (a benchmark is JSON, JSON Lines, CSV, parquet or a datasets folder)") from None
-
-
-def _read_datasets_folder(path: str, split: Optional[str]) -> Iterator[dict]:
-    import datasets
-
-    try:
-        if os.path.exists(os.path.join(path, "dataset_dict.json")) or os.path.exists(os.path.join(path, "state.json")):
-            loaded = datasets.load_from_disk(path)  # written by save_to_disk
-        else:
-            loaded = datasets.load_dataset(path, split=split)
-    except Exception as e:  # datasets raises many types for a folder it cannot read
-        raise BenchmarkError(f"{path}: cannot be loaded with datasets ({type(e).__name__}: "
-                             f"{' '.join(str(e).split())[:200]})") from None
-    if isinstance(loaded, datasets.DatasetDict):
-        names = list(loaded)
-        chosen = split or ("test" if "test" in loaded else names[0] if len(names) == 1 else None)
-        if chosen not in loaded:
-            raise BenchmarkError(f"{path}: has the splits {', '.join(names)}; choose one with --split")
-        loaded = loaded[chosen]
-    return iter(loaded)
-
-
-def item_texts(item: dict, bench_fields: Sequence[str]) -> list[str]:
-    """The texts of an item's benchmark fields; options given as a list or a dict count one by one."""
-    texts: list[str] = []
-
-    def collect(value) -> None:
-        if isinstance(value, str):
-            texts.append(value)
-        elif isinstance(value, dict):
-            for inner in value.values():
-                collect(inner)
-        elif isinstance(value, (list, tuple)):
-            for inner in value:
-                collect(inner)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            texts.append(str(value))
-
-    for name in bench_fields:
-        if name in item:
-            collect(item[name])
-    return texts
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -318,7 +219,7 @@ def _prefix_hashes(values: np.ndarray) -> np.ndarray:
     return _prefix_kernel(values)
 
 
-@njit(cache=True)
+@njit()
 def _prefix_kernel(values):
     prefix = np.zeros(values.shape[0] + 1, dtype=np.uint64)
     for i in range(values.shape[0]):
@@ -326,7 +227,7 @@ def _prefix_kernel(values):
     return prefix
 
 
-@njit(cache=True)
+@njit()
 def _powers(longest):
     powers = np.ones(longest + 1, dtype=np.uint64)
     for i in range(1, longest + 1):
@@ -339,14 +240,14 @@ def _window_hashes(prefix: np.ndarray, starts: np.ndarray, lengths: np.ndarray) 
     return prefix[starts + lengths] - prefix[starts] * powers[lengths]
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _mix(hash_value, length):
     """A window's table key: its hash and its length together (same words, other length: other key)."""
     key = (hash_value ^ (np.uint64(length) * np.uint64(0x9E3779B97F4A7C15))) * np.uint64(0xBF58476D1CE4E5B9)
     return key ^ (key >> np.uint64(31))
 
 
-@njit(cache=True)
+@njit()
 def _keyed(hashes, lengths):
     keys = np.empty(hashes.shape[0], dtype=np.uint64)
     for i in range(hashes.shape[0]):
@@ -354,7 +255,7 @@ def _keyed(hashes, lengths):
     return keys
 
 
-@njit(cache=True)
+@njit()
 def _build_table(keys):
     """Open addressing with linear probing: slot -> window number (-1 empty); equal keys take several slots."""
     size = 1
@@ -372,7 +273,7 @@ def _build_table(keys):
     return table_keys, table_window
 
 
-@njit(cache=True)
+@njit()
 def _build_filter(keys):
     bits = np.zeros((1 << 24) // 64, dtype=np.uint64)
     for key in keys:
@@ -381,7 +282,7 @@ def _build_filter(keys):
     return bits
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _scan_kernel(ids, starts, item_of, prefix, powers, lengths_present, key_filter, table_keys, table_window, record_ids,
                  record_starts, window_sequence, window_offset, window_length, out_window, out_item):
     """Look every window of every benchmark text up in the table; confirm hits word by word.

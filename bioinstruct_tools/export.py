@@ -1,30 +1,26 @@
-"""`bioinstruct build`: run the loading script for every config and write the data-only Hub layout.
+"""`bioinstruct build`: validate a source, run the loading script, and write the data-only Hub layout.
 
-The layout is what `datasets` 2.14 through 5.x load without remote code:
+The layout (`published.py` names every path) is what `datasets` 2.14 through 5.x load without remote code:
 
     README.md                          the card; YAML `configs:` points at the parquet folders
     dataset_infos.json                 features, rows and bytes per config, the source checksum
     data/<config>/train-00000-of-00001.parquet
+    assets/*.png                       the figures the card shows
 
-Never a `<name>.py`: `datasets` >= 4 refuses a repo that holds a loading script. Everything, the
-`datasets` cache included, is written to a staging folder beside DIR and moved into place only when
-complete, after the validation gates passed, so a failed or interrupted build leaves no DIR behind.
-A lock per DIR keeps two builds apart; the build holding it removes staging folders that a killed
-build left. DIR gets a marker file, and `--overwrite` replaces only a folder that has it.
+Never a `<name>.py`: `datasets` >= 4 refuses a repo that holds a loading script. The source is copied
+into a staging folder beside DIR first; that copy is what is validated and what the loading script
+reads, so the rows built are exactly the bytes checked (a path is never globbed or parsed as a URL).
+Everything, the `datasets` cache included, is written in staging and moved into place only when
+complete, after the validation gates passed (`paths.staged_folder`).
 """
 
-import glob
 import hashlib
-import json
-import os
 import shutil
-import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
 import datasets
-import filelock
 import pyarrow.compute as pc
 from datasets.info import DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
@@ -34,11 +30,22 @@ from datasets.utils.file_utils import cached_path
 import bioinstruct
 from bioinstruct_tools import __version__, card, checks, paths
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
-from bioinstruct_tools.records import PUBLISHED_SIZE, UPSTREAM_URL
+from bioinstruct_tools.records import check_regular_file
+from bioinstruct_tools.published import (
+    ASSETS,
+    BUILD_MARKER,
+    CARD_FILENAME,
+    CATEGORIZED_CONFIG,
+    CONFIG_NAMES,
+    DATASET_NAME,
+    DEFAULT_CONFIG,
+    INFOS_FILENAME,
+    UPSTREAM_URL,
+    expected_rows,
+    shard_path,
+)
 
-SHARD_NAME = "train-00000-of-00001.parquet"
-BUILD_MARKER = ".bioinstruct-build"  # hidden: neither pushed to the Hub nor read by load_dataset
-ASSETS = "assets"  # the figures the card shows
+_STAGED_SOURCE = "source/records.json"  # the copy of the source in staging: a plain name, never a pattern
 
 
 class BuildError(Exception):
@@ -46,13 +53,24 @@ class BuildError(Exception):
 
 
 class GateFailed(BuildError):
-    """The source failed a validation gate; `report` holds the offending records."""
+    """The source failed a validation gate; `validation` holds the offending records."""
 
-    def __init__(self, report: checks.Report):
-        self.report = report
-        failed = [check.name for check in report.checks if check.status == "fail"]
-        super().__init__(f"{report.path}: validation failed ({', '.join(failed)}); nothing was written "
-                         f"(run `bioinstruct validate {report.path}` for the offending records)")
+    def __init__(self, validation: checks.Validation):
+        self.validation = validation
+        failed = [check.name for check in validation.checks if check.status == "fail"]
+        super().__init__(f"{validation.path}: validation failed ({', '.join(failed)}); nothing was written "
+                         f"(run `bioinstruct validate {validation.path}` for the offending records)")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What `bioinstruct build` is told; validation options travel inside, unchanged."""
+
+    out_dir: str
+    source: Optional[str] = None  # a local file; None: the upstream file (downloaded); a URL only with allow_url
+    overwrite: bool = False
+    record: bool = False  # store the upstream file's measurements in the checkout
+    validation: checks.ValidationOptions = field(default_factory=checks.ValidationOptions)
 
 
 @dataclass
@@ -61,10 +79,10 @@ class BuildResult:
     source: str
     rows: dict[str, int]
     infos: DatasetInfosDict
-    report: checks.Report
+    validation: checks.Validation
 
     def table(self) -> list[dict]:
-        full = self.rows[bioinstruct.DEFAULT_CONFIG_NAME]
+        full = self.rows[DEFAULT_CONFIG]
         return [
             {"config": name, "rows": rows, "share": rows / full if full else 0.0,
              "paper_share": PAPER_SHARES.get(name, 1.0), "empty": rows == 0}
@@ -72,17 +90,13 @@ class BuildResult:
         ]
 
 
-def fetch_source(source: Optional[str]) -> str:
-    """A local path to the source: the upstream file (downloaded once into the datasets cache) by default."""
-    if source is None or "://" in source:
-        url = source or UPSTREAM_URL
-        try:
-            return cached_path(url)
-        except Exception as e:  # offline, DNS, HTTP errors: all mean "no copy here"
-            raise BuildError(
-                f"cannot download {url} ({type(e).__name__}); pass a local copy with --source FILE"
-            ) from None
-    return source  # read_records says what is wrong with a missing or unreadable file
+def download_upstream() -> str:
+    """A local path to the pinned upstream file, downloaded once into the datasets cache."""
+    try:
+        return cached_path(UPSTREAM_URL)
+    except Exception as e:  # offline, DNS, HTTP errors: all mean "no copy here"
+        raise BuildError(f"cannot download {UPSTREAM_URL} ({type(e).__name__}); pass a local copy with "
+                         "--source FILE") from None
 
 
 def sha256_of(path: str) -> str:
@@ -93,20 +107,78 @@ def sha256_of(path: str) -> str:
     return digest.hexdigest()
 
 
-def _build_configs(source_path: str, cache_dir: Path, data_dir: Path,
+def build(options: BuildOptions, progress: Optional[Callable[[int], None]] = None,
+          config_progress: Optional[Callable[[str], None]] = None) -> BuildResult:
+    """Validate the source, then build every config into `options.out_dir`.
+
+    `progress` is called as validation advances; `config_progress` with each config's name once it is built.
+    """
+    upstream = options.source is None
+    if options.record and not upstream:
+        raise BuildError("--record stores the upstream file's checksum and sizes: build without --source")
+    benchmarks = options.validation.contamination.benchmarks if options.validation.contamination else ()
+    inputs = [benchmark.path for benchmark in benchmarks] + ([] if upstream else [options.source])
+    out = paths.check_output_dir(options.out_dir, inputs=inputs)  # before any download or validation
+    source_path = download_upstream() if upstream else options.source
+    shown_source = UPSTREAM_URL if upstream else options.source
+    validation_options = replace(options.validation, histogram_from=_histogram_from(),
+                                 expected_rows=expected_rows(options.validation.expected_rows, source=shown_source))
+    with paths.staged_folder(out, options.overwrite, BUILD_MARKER, "bioinstruct build", __version__) as staging:
+        staged = _stage_source(source_path, staging)
+        validation = checks.validate_file(str(staged), validation_options, checks.Hooks(progress=progress),
+                                          display=shown_source)
+        if not validation.passed:
+            raise GateFailed(validation)
+        checksum = {"num_bytes": staged.stat().st_size, "checksum": sha256_of(str(staged))}
+        if upstream:
+            _check_recorded_checksum(checksum)
+        source_name = UPSTREAM_URL if upstream else Path(options.source).name
+        infos = _write_layout(staged, staging, {source_name: checksum}, validation, config_progress)
+        shutil.rmtree(staged.parent)
+    if options.record:
+        card.write_repo_files(recorded=infos)
+    rows = {name: card.measured_rows(infos, name) for name in CONFIG_NAMES}
+    return BuildResult(out_dir=out, source=shown_source, rows=rows, infos=infos, validation=validation)
+
+
+def _histogram_from() -> float:
+    from bioinstruct_tools.report import HISTOGRAM_FROM  # the card's figures need pairs from there
+
+    return HISTOGRAM_FROM
+
+
+def _stage_source(source_path: str, staging: Path) -> Path:
+    """Copy the source into staging: what is validated and what is built are then the same bytes."""
+    check_regular_file(source_path)  # before opening: a pipe would block forever
+    staged = staging / _STAGED_SOURCE
+    staged.parent.mkdir()
+    shutil.copyfile(source_path, staged)
+    return staged
+
+
+def _check_recorded_checksum(checksum: dict) -> None:
+    recorded = card.read_infos(card.RECORDED_INFOS_PATH).get(DEFAULT_CONFIG)
+    expected = (recorded.download_checksums or {}).get(UPSTREAM_URL) if recorded else None
+    if expected and expected != checksum:
+        raise BuildError(f"{UPSTREAM_URL}: checksum {checksum} differs from the recorded {expected}")
+
+
+def _build_configs(source_path: Path, cache_dir: Path, folder: Path,
                    config_progress: Optional[Callable[[str], None]]) -> DatasetInfosDict:
     """Every config's parquet and measured info, from one run of the loading script.
 
     The script runs once, for the `categorized` config; the others are cut from its table as the script
     defines them (the full set: every row without `category`; a category's subset: its rows without
-    `category`), so the source is read and categorized once rather than once per config. The tests
-    compare every config in the folder with what the script yields for it.
+    `category`), so the source is read once. The tests compare every config in the folder with what
+    the script yields for it.
     """
-    builder = bioinstruct.BioInstruct(config_name=bioinstruct.CATEGORIZED_CONFIG_NAME,
-                                      data_files=[os.path.abspath(source_path)], cache_dir=str(cache_dir))
+    builder = bioinstruct.BioInstruct(config_name=CATEGORIZED_CONFIG, data_files=[str(source_path.resolve())],
+                                      cache_dir=str(cache_dir))
     builder.download_and_prepare()
     categorized = builder.as_dataset(split="train")  # an empty split gives an empty Dataset
     table = categorized.data.table
+    plain_features = datasets.Features({name: feature for name, feature in categorized.features.items()
+                                        if name != "category"})
     measured = DatasetInfosDict()
     for config in bioinstruct.BioInstruct.BUILDER_CONFIGS:
         if config.with_category:
@@ -115,138 +187,46 @@ def _build_configs(source_path: str, cache_dir: Path, data_dir: Path,
             rows = table if config.category is None else table.filter(
                 pc.equal(table.column("category"), CATEGORIES.index(config.category)))
             dataset = datasets.Dataset(InMemoryTable(rows.drop_columns(["category"])),
-                                       info=datasets.DatasetInfo(features=bioinstruct.FEATURES))
-        parquet_path = data_dir / config.name / SHARD_NAME
+                                       info=datasets.DatasetInfo(features=plain_features))
+        parquet_path = folder / shard_path(config.name)
         parquet_path.parent.mkdir(parents=True, exist_ok=True)
         dataset.to_parquet(str(parquet_path))
         size = dataset.data.nbytes
         measured[config.name] = datasets.DatasetInfo(
             splits=SplitDict({"train": SplitInfo(name="train", num_bytes=size, num_examples=dataset.num_rows,
-                                                 dataset_name=bioinstruct._DATASETNAME)}),
+                                                 dataset_name=DATASET_NAME)}),
             dataset_size=size, download_size=parquet_path.stat().st_size)  # what a user of this config downloads
         if config_progress:
             config_progress(config.name)
     return measured
 
 
-def _lock_for(out: Path) -> filelock.FileLock:
-    """One lock per output folder, kept in the temp folder so that nothing is left beside DIR."""
-    folder = Path(tempfile.gettempdir()) / "bioinstruct-locks"
-    folder.mkdir(exist_ok=True)
-    name = hashlib.sha256(str(out.resolve()).encode("utf-8", "backslashreplace")).hexdigest()[:20]
-    return filelock.FileLock(str(folder / f"{name}.lock"), timeout=0)
-
-
-def _remove_stale_staging(out: Path) -> None:
-    """Staging and retired folders of earlier builds of `out`: under the lock, their writers are gone."""
-    prefix = os.path.join(glob.escape(str(out.parent)), glob.escape(f".{out.name}."))
-    for stale in glob.glob(prefix + "building-*") + glob.glob(prefix + "old-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
-
-
-def build(
-    source: Optional[str],
-    out_dir: str,
-    expected_rows: Optional[int] = None,
-    strict: bool = False,
-    overwrite: bool = False,
-    record: bool = False,
-    progress=None,
-    config_progress: Optional[Callable[[str], None]] = None,
-    benchmarks: Optional[checks.Benchmarks] = None,
-) -> BuildResult:
-    """Validate `source` (None: the upstream file), then build every config into `out_dir`.
-
-    `progress` is called as validation advances; `config_progress` with each config's name once it is built.
-    """
-    upstream = source is None or source == UPSTREAM_URL
-    if record and not upstream:
-        raise BuildError("--record stores the upstream file's checksum and sizes: build from the upstream URL")
-    benchmark_paths = list(benchmarks.paths) if benchmarks else []
-    if source is not None and "://" not in source:
-        paths.check_output_dir(out_dir, inputs=[source, *benchmark_paths])  # before a long validation
-    source_path = fetch_source(source)
-    out = paths.check_output_dir(out_dir, inputs=[source_path, *benchmark_paths])
-    if upstream and expected_rows is None:
-        expected_rows = PUBLISHED_SIZE
-    report = checks.validate_file(source_path, expected_rows=expected_rows, strict=strict, progress=progress,
-                                  benchmarks=benchmarks)
-    if not report.passed:
-        raise GateFailed(report)
-
-    source_url = UPSTREAM_URL if upstream else os.path.basename(source_path)
-    checksum = {"num_bytes": os.path.getsize(source_path), "checksum": sha256_of(source_path)}
-    if upstream:
-        recorded = card.read_infos(card.INFOS_PATH).get(bioinstruct.DEFAULT_CONFIG_NAME)
-        expected = (recorded.download_checksums or {}).get(UPSTREAM_URL) if recorded else None
-        if expected and expected != checksum:
-            raise BuildError(f"{UPSTREAM_URL}: checksum {checksum} differs from the recorded {expected}")
-
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        lock = _lock_for(out)
-        lock.acquire()
-    except filelock.Timeout:
-        raise BuildError(f"{out}: another `bioinstruct build` is writing this folder; try again when it ends") from None
-    except OSError as e:
-        raise BuildError(f"{out}: cannot write here ({e.strerror})") from None
-    try:
-        _remove_stale_staging(out)
-        refusal = paths.replacement_refusal(out, overwrite, BUILD_MARKER, "bioinstruct build")
-        if refusal:
-            raise BuildError(refusal)
-        infos = _build_into_place(source_path, out, {source_url: checksum}, config_progress, report)
-    finally:
-        lock.release()
-    if record:
-        card.write_repo_files(recorded=infos)
-    rows = {name: card.measured_rows(infos, name) for name in bioinstruct.CONFIG_NAMES}
-    return BuildResult(out_dir=out, source=source_path, rows=rows, infos=infos, report=report)
-
-
-def _write_figures(report: checks.Report, folder: Path) -> dict[str, str]:
+def _write_figures(validation: checks.Validation, folder: Path) -> dict[str, str]:
     """The report's figures as PNG in the layout's assets folder: {path in the repo: title}."""
-    from bioinstruct_tools import (
-        report as report_module,  # matplotlib only when figures are drawn
-    )
+    from bioinstruct_tools import report  # matplotlib only when figures are drawn
 
-    drawn = report_module.write_figures(report_module.collect(report), folder, formats=("png",))
-    return {f"{ASSETS}/{path.name}": report_module.TITLES[path.stem] for path in drawn}
+    drawn = report.write_figures(report.collect(validation), folder, formats=("png",))
+    return {f"{ASSETS}/{path.name}": report.TITLES[path.stem] for path in drawn}
 
 
-def _build_into_place(source_path: str, out: Path, checksums: dict,
-                      config_progress: Optional[Callable[[str], None]], report: checks.Report) -> DatasetInfosDict:
-    """Build every config in a staging folder beside `out`, then move it into place; returns the infos."""
-    try:
-        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
-    except OSError as e:
-        raise BuildError(f"{out}: cannot write here ({e.strerror})") from None
+def _write_layout(source_path: Path, staging: Path, checksums: dict, validation: checks.Validation,
+                  config_progress: Optional[Callable[[str], None]]) -> DatasetInfosDict:
+    """Every file of the layout, in staging; returns the infos."""
     bars_were_disabled = datasets.utils.are_progress_bars_disabled()
     datasets.utils.disable_progress_bars()  # one bar of our own instead of two per config
     try:
-        measured = _build_configs(source_path, staging / ".cache", staging / "data", config_progress)
-        for info in measured.values():
-            info.download_checksums = checksums
-        shutil.rmtree(staging / ".cache")
-        infos = card.config_infos(measured)
-        (staging / card.INFOS_FILENAME).write_text(card.infos_json(infos), encoding="utf-8")
-        figures = _write_figures(report, staging / ASSETS)
-        contamination = next((check for check in report.checks if check.name == "contamination"), None)
-        (staging / "README.md").write_text(
-            card.render_card(card.CARD_PATH.read_text(encoding="utf-8"), infos, for_hub=True,
-                             contamination=contamination, figures=figures), encoding="utf-8")
-        (staging / BUILD_MARKER).write_text(
-            json.dumps({"written_by": "bioinstruct build", "version": __version__}) + "\n", encoding="utf-8")
-        paths.move_into_place(staging, out)
-    except OSError as e:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise BuildError(f"{out}: the build could not be written ({e.strerror or e})") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        measured = _build_configs(source_path, staging / ".cache", staging, config_progress)
     finally:
         if not bars_were_disabled:
             datasets.utils.enable_progress_bars()
+    shutil.rmtree(staging / ".cache")
+    for info in measured.values():
+        info.download_checksums = checksums
+    infos = card.config_infos(measured)
+    (staging / INFOS_FILENAME).write_text(card.infos_json(infos), encoding="utf-8")
+    figures = _write_figures(validation, staging / ASSETS)
+    (staging / CARD_FILENAME).write_text(
+        card.render_card(infos, contamination=validation.get(checks.CONTAMINATION), figures=figures),
+        encoding="utf-8")
     return infos
+

@@ -1,50 +1,38 @@
-"""`bioinstruct push`: a gated, single-commit publication of a built folder to the Hub.
+"""`bioinstruct push`: a single-commit publication of a checked built folder to the Hub.
 
-1. `validate_layout` re-runs the validation gates on the folder's parquet data (and checks the layout:
-   no loading script, every config present, subsets partitioning the full set, card rows = parquet rows)
-   before any network call.
-2. `plan_push` lists what the commit will add, which files of our own layout it deletes (stale shards
-   and configs, which would otherwise be loaded too), which of the repo's other files it keeps (the
-   upstream `biomed_instruct_25k.json`, which scripts download by name, among them), and the revision
-   it starts from.
-3. `push` makes one `create_commit` with `parent_commit` set to that revision, so a concurrent change
+The folder has been read and checked by `built_folder.read_built_folder` and its data validated
+before anything here runs. Then:
+1. `plan_push` lists what the commit will add (the layout's own files only: the card, the infos, the
+   `data/<config>/` shards and the `assets/` figures; anything else in the folder is listed as not
+   uploaded), which files of our layout it deletes on the Hub (stale shards and configs, which would
+   otherwise be loaded too), which of the repo's other files it keeps (the upstream
+   `biomed_instruct_25k.json`, which scripts download by name, among them), and the revision it
+   starts from.
+2. `push` makes one `create_commit` with `parent_commit` set to that revision, so a concurrent change
    makes it fail instead of mixing two versions; `create_pr` opens a pull request instead.
 
 The token comes from huggingface_hub's usual places (HF_TOKEN, the login cache) and is never printed:
-`tokens.redact` masks it, and anything shaped like a Hub token, in every message.
+`redaction.redact_tokens` masks it, and anything shaped like a Hub token, in every message.
 """
 
-import re
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import pyarrow
-import pyarrow.parquet as pq
-import yaml
-from huggingface_hub import (
-    CommitOperationAdd,
-    CommitOperationDelete,
-    DatasetCard,
-    HfApi,
-)
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub import errors as hub_errors
 
-import bioinstruct
-from bioinstruct_tools import __version__, card, checks
-from bioinstruct_tools.categories import CATEGORIES
-from bioinstruct_tools.tokens import redact
+from bioinstruct_tools import __version__
+from bioinstruct_tools.built_folder import BuiltFolder
+from bioinstruct_tools.paths import CHECKOUT_ROOT
+from bioinstruct_tools.published import is_layout_file
+from bioinstruct_tools.redaction import redact_tokens
 
 # What the Hub client raises when the Hub cannot be reached or answers with an error. Its HTTP errors
 # derive from its transport's base error (requests' in 0.x, httpx's in 1.x, httpx2's in 2.x), whose
 # connection errors do not all derive from OSError.
 HUB_ERRORS = (hub_errors.HfHubHTTPError, getattr(hub_errors, "HTTPError", OSError), OSError)
-
-# Remote files a push may delete: parquet shards and figures of our own layout that the new build lacks
-# (a stale shard would be loaded beside the new one). Any other file is kept.
-_OUR_LAYOUT = re.compile(r"data/[^/]+/train-\d{5}-of-\d{5}\.parquet|assets/[^/]+\.png")
-
 
 class PushError(Exception):
     """The push stopped; the message says why (one line, never the token)."""
@@ -61,73 +49,24 @@ class PushPlan:
     parent_commit: Optional[str]
     remote_error: Optional[str] = None
     kept: Optional[list[str]] = None  # the repo's files outside our layout, left as they are
+    not_uploaded: list[str] = field(default_factory=list)  # the folder's files outside the layout
 
-
-def _layout_error(folder: Path, detail: str) -> PushError:
-    return PushError(f"{folder}: {detail}")
-
-
-def layout_rows(folder: Path) -> dict[str, int]:
-    """Rows per config in the folder's parquet files, checked against the card's `dataset_info`."""
-    folder = Path(folder)
-    if not (folder / "README.md").is_file():
-        raise _layout_error(folder, "no README.md: not a folder written by `bioinstruct build`")
-    scripts = sorted(path.name for path in folder.glob("*.py"))
-    if scripts:
-        raise _layout_error(folder, f"holds {', '.join(scripts)}: datasets >= 4 refuses a repo with a loading script")
-    try:
-        card_infos = {info["config_name"]: info
-                      for info in DatasetCard.load(folder / "README.md").data.get("dataset_info") or []}
-    except (ValueError, TypeError, KeyError, yaml.YAMLError, UnicodeDecodeError) as e:
-        raise _layout_error(folder, f"README.md: not a card written by `bioinstruct build` ({_one_line(e)})") from None
-    rows = {}
-    for name in bioinstruct.CONFIG_NAMES:
-        shards = sorted((folder / "data" / name).glob("train-*.parquet"))
-        if not shards:
-            raise _layout_error(folder, f"config '{name}' has no data/{name}/train-*.parquet")
-        rows[name] = sum(_parquet_rows(shard) for shard in shards)
-        splits = card_infos.get(name, {}).get("splits") or []
-        in_card = sum(split.get("num_examples", 0) for split in splits)
-        if in_card != rows[name]:
-            raise _layout_error(folder, f"README.md says config '{name}' has {in_card} rows, its parquet files {rows[name]}")
-    subsets = sum(rows[category] for category in CATEGORIES)
-    if subsets != rows[bioinstruct.DEFAULT_CONFIG_NAME]:
-        raise _layout_error(folder, f"the category subsets hold {subsets} rows, the full set "
-                                    f"{rows[bioinstruct.DEFAULT_CONFIG_NAME]}")
-    return rows
-
-
-def _parquet_rows(shard: Path) -> int:
-    try:
-        return pq.ParquetFile(shard).metadata.num_rows
-    except (pyarrow.ArrowException, OSError) as e:
-        raise PushError(f"{shard}: not a readable parquet file ({_one_line(e)})") from None
-
-
-def validate_layout(folder, expected_rows: Optional[int] = None, progress=None,
-                    benchmarks: Optional[checks.Benchmarks] = None) -> checks.Report:
-    """The validation gates on the folder's full set (the `default` config)."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise PushError(f"{folder}: no such folder")
-    layout_rows(folder)
-    shards = sorted((folder / "data" / bioinstruct.DEFAULT_CONFIG_NAME).glob("train-*.parquet"))
-    try:
-        table = pq.read_table(shards)
-    except (pyarrow.ArrowException, OSError) as e:
-        raise PushError(f"{folder / 'data' / bioinstruct.DEFAULT_CONFIG_NAME}: unreadable parquet ({_one_line(e)})") from None
-    records = [checks.Record(index, None, row) for index, row in enumerate(table.to_pylist())]
-    source = str(folder / "data" / bioinstruct.DEFAULT_CONFIG_NAME)
-    return checks.validate_records(records, source, expected_rows=expected_rows, progress=progress,
-                                   benchmarks=benchmarks)
+    def to_json(self) -> dict:
+        return {"dry_run": True, "repo_id": self.repo_id, "revision": self.revision,
+                "parent_commit": self.parent_commit, "message": self.message,
+                "add": [{"path": path, "bytes": size} for path, size in self.additions],
+                "delete": self.deletions, "keep": self.kept, "not_uploaded": self.not_uploaded,
+                "remote_error": self.remote_error}
 
 
 def git_commit() -> str:
     """The commit of this repository the package runs from, '+dirty' when it has uncommitted changes."""
+    if CHECKOUT_ROOT is None:
+        return "unknown (installed package)"
     try:
-        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=card.REPO_ROOT, capture_output=True, text=True,
+        sha = subprocess.run(["git", "rev-parse", "HEAD"], cwd=CHECKOUT_ROOT, capture_output=True, text=True,
                              check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=card.REPO_ROOT,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=CHECKOUT_ROOT,
                                capture_output=True, text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
@@ -138,20 +77,11 @@ def default_message() -> str:
     return f"Publish BioInstruct (bioinstruct-tools {__version__}, git {git_commit()})"
 
 
-def local_files(folder: Path) -> list[tuple[str, int]]:
-    return sorted(
-        (path.relative_to(folder).as_posix(), path.stat().st_size)
-        for path in folder.rglob("*")
-        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
-
-
-def plan_push(folder, repo_id: str, revision: str = "main", message: Optional[str] = None,
+def plan_push(built: BuiltFolder, repo_id: str, revision: str = "main", message: Optional[str] = None,
               list_remote: bool = True, api: Optional[HfApi] = None) -> PushPlan:
-    folder = Path(folder)
-    additions = local_files(folder)
-    plan = PushPlan(folder=folder, repo_id=repo_id, revision=revision, message=message or default_message(),
-                    additions=additions, deletions=None, parent_commit=None)
+    additions = built.layout_files
+    plan = PushPlan(folder=built.folder, repo_id=repo_id, revision=revision, message=message or default_message(),
+                    additions=additions, deletions=None, parent_commit=None, not_uploaded=built.foreign_files)
     if not list_remote:
         return plan
     api = api or HfApi()
@@ -169,8 +99,9 @@ def plan_push(folder, repo_id: str, revision: str = "main", message: Optional[st
     ours = {path for path, _ in additions}
     remote = [sibling.rfilename for sibling in info.siblings or [] if sibling.rfilename not in ours]
     plan.parent_commit = info.sha
-    plan.deletions = sorted(path for path in remote if _OUR_LAYOUT.fullmatch(path))
-    plan.kept = sorted(path for path in remote if not _OUR_LAYOUT.fullmatch(path))
+    # A stale file of our layout would be loaded beside the new ones; the card and infos are replaced.
+    plan.deletions = sorted(path for path in remote if is_layout_file(path))
+    plan.kept = sorted(path for path in remote if not is_layout_file(path))
     return plan
 
 
@@ -188,6 +119,9 @@ def describe_plan(plan: PushPlan) -> str:
         lines += [f"  - {path}" for path in plan.deletions]
         lines.append(f"keep {len(plan.kept)} other files as they are:")
         lines += [f"  = {path}" for path in plan.kept]
+    if plan.not_uploaded:
+        lines.append(f"not uploaded: {len(plan.not_uploaded)} files in the folder that are not of the layout:")
+        lines += [f"  ! {path}" for path in plan.not_uploaded]
     return "\n".join(lines)
 
 
@@ -211,4 +145,4 @@ def push(plan: PushPlan, create_pr: bool = False, api: Optional[HfApi] = None) -
 
 def _one_line(error: BaseException) -> str:
     text = " ".join(str(error).split())
-    return redact(f"{type(error).__name__}: {text[:300]}")
+    return redact_tokens(f"{type(error).__name__}: {text[:300]}")

@@ -27,7 +27,6 @@ threads (the kernel releases the GIL). `rouge_score` brute force is the oracle i
 
 import math
 import os
-import re
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
@@ -35,8 +34,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic
+
+from bioinstruct_tools.compiled import njit
+from bioinstruct_tools.text import rouge_tokens
 
 SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instruction only if ROUGE-L <= 0.7
 _MARGIN = 1e-9  # bounds are loosened by this much so float rounding never hides a pair
@@ -63,24 +65,6 @@ class NearDuplicateScan:
     dropped: list[int] = field(default_factory=list)  # what the greedy filter drops, ascending
     kept_partner: dict[int, int] = field(default_factory=dict)  # dropped -> its earliest kept near-duplicate
     scores: Optional[np.ndarray] = None  # a histogram of pair scores in bins of 0.01, when asked for
-
-
-_ROUGE_TOKEN = re.compile(r"[a-z0-9]+")
-
-
-def rouge_tokens(text: str) -> list[str]:
-    """Tokens exactly as `rouge_score.rouge_scorer.RougeScorer(["rougeL"])` (no stemmer) makes them.
-
-    rouge_score lowercases, turns every run of other characters into a space, splits and keeps the
-    `[a-z0-9]+` tokens: the maximal runs of `[a-z0-9]`, found here in one pass (twice as fast; its
-    `tokenize` is the oracle in tests/test_neardup.py).
-    """
-    return _ROUGE_TOKEN.findall(text.lower())
-
-
-def rouge_l_fmeasure(lcs: int, target_len: int, prediction_len: int) -> float:
-    """`rouge_score`'s arithmetic for ROUGE-L F (`_score_lcs` and `scoring.fmeasure`), symmetric in its lengths."""
-    return _fmeasure(lcs, target_len, prediction_len)
 
 
 def lcs_length(a: Sequence[int], b: Sequence[int]) -> int:
@@ -111,26 +95,33 @@ def scan_near_duplicates(
     keep: int = 0,
     on_pairs: Optional[Callable[[list[NearDuplicatePair]], None]] = None,
     progress: Optional[Callable[[int], None]] = None,
-    histogram: bool = False,
+    histogram_from: Optional[float] = None,
 ) -> NearDuplicateScan:
     """Find every pair above `threshold` in one streaming pass.
 
     `keep` pairs are kept in the result (the first ones, ordered by later then earlier instruction);
     `on_pairs`, if given, receives every pair in batches in that order; `progress` is called with the
     number of instructions scanned since its last call. Memory grows with the instructions, not the pairs.
+    With `histogram_from` (below `threshold`), the same pass searches down to it and `scores` counts every
+    pair above it in bins of 0.01; everything else still speaks of the pairs above `threshold`.
     """
-    if not 0 < threshold < 1:
-        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
-    corpus = _Corpus(instructions, threshold)
+    for value in (threshold, histogram_from if histogram_from is not None else threshold):
+        if not 0 < value < 1:
+            raise ValueError(f"threshold must lie strictly between 0 and 1, got {value}")
+    search_from = min(threshold, histogram_from) if histogram_from is not None else threshold
+    corpus = _Corpus(instructions, search_from)
     scan = NearDuplicateScan(threshold=threshold)
     dropped = np.zeros(corpus.size, dtype=np.bool_)
     partner = np.full(corpus.size, -1, dtype=np.int64)
-    bins = np.zeros(101, dtype=np.int64) if histogram else None
+    bins = np.zeros(101, dtype=np.int64) if histogram_from is not None else None
     for first, second, score, covered in corpus.search():
-        _greedy(first, second, dropped, partner)
-        scan.pairs += len(first)
         if bins is not None:
             bins += np.bincount(np.minimum((score * 100).astype(np.int64), 100), minlength=101)
+            if search_from < threshold:  # the kernel decided `score > search_from`; the same test at threshold
+                above = score > threshold
+                first, second, score = first[above], second[above], score[above]
+        _greedy(first, second, dropped, partner)
+        scan.pairs += len(first)
         if len(scan.first_pairs) < keep:
             scan.first_pairs += _pairs(first[: keep - len(scan.first_pairs)], second, score)
         if on_pairs is not None and len(first):
@@ -338,7 +329,7 @@ class _Scratch:
         self.diagonals = np.zeros(2 * (2 * longest + 2) + 3, dtype=np.int64)
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _fmeasure(lcs, target_len, prediction_len):
     if target_len == 0 or prediction_len == 0:
         return 0.0
@@ -349,14 +340,14 @@ def _fmeasure(lcs, target_len, prediction_len):
     return 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _alpha(loose, length_x, length_y):
     """The overlap a pair of these lengths needs to reach the (loosened) threshold; at least 1."""
     alpha = math.ceil(loose * (length_x + length_y) / 2 - 1e-9)
     return alpha if alpha > 1 else 1
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _search_chunk(x, x_end, tokens, starts, lengths, items, probe_lengths, group_start, group_length, group_offset,
                   group_entries, postings_record, postings_signature, ell_wanted, signatures, loose, threshold, counts,
                   touched, masks, words, positions, position_starts, diagonals, out_first, out_second, out_score):
@@ -378,7 +369,7 @@ def _search_chunk(x, x_end, tokens, starts, lengths, items, probe_lengths, group
     return found, -1
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start, group_length, group_offset,
            group_entries, postings_record, postings_signature, ell_wanted, signatures, loose, threshold, counts, touched,
            masks, words, positions, position_starts, diagonals, out_first, out_second, out_score):
@@ -459,7 +450,7 @@ def _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start,
     return found
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _overlap_reaches(items_x, items_y, alpha):
     """Whether two records, as ascending item ids, share at least alpha items: a merge that stops as soon
     as what is left on the shorter side can no longer reach alpha (the LCS is at most the overlap)."""
@@ -478,7 +469,7 @@ def _overlap_reaches(items_x, items_y, alpha):
     return shared >= alpha
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _lcs_one_word(b, n, masks):
     """LCS of `b` and a sequence of n <= 64 tokens whose position bits are set in `masks`."""
     full = np.uint64(0xFFFFFFFFFFFFFFFF) if n == 64 else (np.uint64(1) << np.uint64(n)) - np.uint64(1)
@@ -489,7 +480,7 @@ def _lcs_one_word(b, n, masks):
     return n - _popcount(v)
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _lcs(a, b, alpha, masks, words, positions, position_starts, diagonals):
     """LCS of two token-id arrays, exact whenever it is at least `alpha` (else any value below `alpha`).
 
@@ -529,7 +520,7 @@ def _popcount(typing_context, value):
     return types.int64(types.uint64), codegen
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _signatures_allow(signature_x, entry_signatures, entry, length_x, length_y, alpha):
     """False when the item bitmaps (`_Corpus._signatures`) prove that x and the entry's record share
     fewer than alpha items."""
@@ -541,7 +532,7 @@ def _signatures_allow(signature_x, entry_signatures, entry, length_x, length_y, 
     return (length_x - missing_x >= alpha) & (length_y - missing_y >= alpha)
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _lcs_multiword(a, b, words, positions, position_starts, counts):
     """Bit-parallel LCS over several words; each step builds its token's mask from a position list.
 
@@ -610,7 +601,7 @@ def _lcs_multiword(a, b, words, positions, position_starts, counts):
     return n - ones
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _myers_distance(a, b, max_d, budget, diagonals):
     """Myers' greedy O(ND) shortest edit distance (insertions and deletions) of a and b.
 
@@ -645,7 +636,7 @@ def _myers_distance(a, b, max_d, budget, diagonals):
     return -2
 
 
-@njit(cache=True, nogil=True)
+@njit(nogil=True)
 def _greedy_kernel(first, second, dropped, partner):
     """Self-Instruct's greedy filter over pairs sorted by (second, first): drop a later one with a kept partner."""
     for i in range(first.shape[0]):

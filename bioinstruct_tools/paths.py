@@ -5,6 +5,8 @@ does any work, so an output can never overwrite an input (directly, through a sy
 and `atomic_file` so that a failure, Ctrl-C or SIGTERM leaves either the old file or the new one.
 """
 
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -12,11 +14,20 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, TextIO
 
+import filelock
+
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+# The git checkout this package runs from, or None for an installed wheel: maintainer commands
+# (`bioinstruct card`, `build --record`) write the checkout's files and need one.
+CHECKOUT_ROOT = PACKAGE_ROOT if (PACKAGE_ROOT / "pyproject.toml").is_file() and (PACKAGE_ROOT / ".git").exists() else None
 
 
 class UnsafeOutput(Exception):
     """An output path that would destroy an input or cannot be written; the message says which and why."""
+
+
+class OutputUnavailable(Exception):
+    """The output folder cannot be written now: another command is writing it, or the system refuses."""
 
 
 def same_file(a, b) -> bool:
@@ -27,25 +38,44 @@ def same_file(a, b) -> bool:
         return a.resolve() == b.resolve()
 
 
+def _resolved(output: str) -> Path:
+    try:
+        return Path(output).resolve()
+    except (RuntimeError, OSError) as e:  # a symlink loop
+        raise UnsafeOutput(f"{output}: cannot be resolved ({getattr(e, 'strerror', None) or e})") from None
+
+
 def check_output_file(output: str, inputs: Iterable[str]) -> Path:
-    """Refuse an output file that is an input, is not a regular file, or has no folder to go in."""
+    """Refuse an output file that is or lies inside an input, or is not a regular file; create its folder.
+
+    Its folder is created as `--out` creates its own, so `--rejects out/x.jsonl` works like `--out out`.
+    """
     path = Path(output)
+    resolved = _resolved(output)
     for source in inputs:
         if same_file(path, source):
             raise UnsafeOutput(f"{output}: is the input {source}; refusing to overwrite it")
+        if os.path.isdir(source) and resolved.is_relative_to(_resolved(source)):
+            raise UnsafeOutput(f"{output}: lies inside the input folder {source}; write it somewhere else")
     if path.exists() and not path.is_file():
         raise UnsafeOutput(f"{output}: not a regular file (a folder, device or pipe); name a file to write")
-    if not path.resolve().parent.is_dir():
-        raise UnsafeOutput(f"{output}: the folder {path.parent} does not exist")
+    try:
+        resolved.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UnsafeOutput(f"{output}: its folder cannot be created ({e.strerror})") from None
     return path
 
 
 def check_output_dir(output: str, inputs: Iterable[str]) -> Path:
-    """Refuse an output folder that is or holds an input, the current folder, or the package itself."""
-    out = Path(output).resolve()
+    """Refuse an output folder that is or holds an input, lies inside an input folder, is the current
+    folder, or holds the package itself."""
+    out = _resolved(output)
     for source in inputs:
-        if Path(source).resolve().is_relative_to(out):
+        source_path = _resolved(source)
+        if source_path.is_relative_to(out):
             raise UnsafeOutput(f"{output}: holds the input {source}; write the output somewhere else")
+        if source_path.is_dir() and out.is_relative_to(source_path):
+            raise UnsafeOutput(f"{output}: lies inside the input folder {source}; write the output somewhere else")
     if Path.cwd().resolve().is_relative_to(out):
         raise UnsafeOutput(f"{output}: is the current folder or one of its parents; name a new folder")
     if PACKAGE_ROOT.is_relative_to(out):
@@ -99,11 +129,75 @@ def atomic_file(path: Path) -> Iterator[TextIO]:
 
 
 def move_into_place(staging: Path, out: Path) -> None:
-    """Replace `out` by the finished `staging` folder with renames only, so no half-written DIR is ever seen."""
+    """Replace `out` by the finished `staging` folder with renames only, so no half-written DIR is ever seen.
+
+    A rename onto a folder that is not empty fails, so a folder that appeared since the last check is
+    never replaced silently: the caller checks right before, and the rename itself refuses.
+    """
     if not out.exists():
-        os.replace(staging, out)
+        try:
+            os.rename(staging, out)
+        except OSError as e:
+            raise UnsafeOutput(f"{out}: appeared while this command ran ({e.strerror}); nothing was replaced") from None
         return
     retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     os.replace(out, retired / "old")
     os.replace(staging, out)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+def _lock_for(out: Path) -> filelock.FileLock:
+    """One lock per output folder, kept in the temp folder so that nothing is left beside DIR."""
+    folder = Path(tempfile.gettempdir()) / f"bioinstruct-locks-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    folder.mkdir(exist_ok=True)
+    name = hashlib.sha256(str(out.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:20]
+    return filelock.FileLock(str(folder / f"{name}.lock"), timeout=0)
+
+
+def _remove_stale_staging(out: Path) -> None:
+    """Staging and retired folders of earlier runs for `out`: under the lock, their writers are gone."""
+    prefixes = (f".{out.name}.staging-", f".{out.name}.old-")
+    for name in os.listdir(out.parent):
+        if name.startswith(prefixes):
+            shutil.rmtree(out.parent / name, ignore_errors=True)
+
+
+@contextmanager
+def staged_folder(out: Path, overwrite: bool, marker: str, command: str, version: str) -> Iterator[Path]:
+    """A folder written in staging beside `out`, marked as `command`'s, and moved into place only if complete.
+
+    One writer per `out` at a time (a lock); a folder `command` did not mark is never replaced, checked
+    at the start and again at the moment of the move; a failure or Ctrl-C leaves no staging behind,
+    and one a `kill -9` left is removed by the next run. Folders follow the umask.
+    """
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        lock = _lock_for(out)
+        lock.acquire()
+    except filelock.Timeout:
+        raise OutputUnavailable(f"{out}: another `{command}` is writing this folder; try again when it ends") from None
+    except OSError as e:
+        raise OutputUnavailable(f"{out}: cannot write here ({e.strerror})") from None
+    try:
+        _remove_stale_staging(out)
+        refusal = replacement_refusal(out, overwrite, marker, command)
+        if refusal:
+            raise UnsafeOutput(refusal)
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
+            os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; give it the usual mode
+        except OSError as e:
+            raise OutputUnavailable(f"{out}: cannot write here ({e.strerror})") from None
+        try:
+            yield staging
+            (staging / marker).write_text(json.dumps({"written_by": command, "version": version}) + "\n",
+                                          encoding="utf-8")
+            refusal = replacement_refusal(out, overwrite, marker, command)  # again: it may have appeared since
+            if refusal:
+                raise UnsafeOutput(refusal)
+            move_into_place(staging, out)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    finally:
+        lock.release()

@@ -12,13 +12,6 @@ from typing import Iterator, Optional
 
 import jsonschema
 
-PUBLISHED_SIZE = 25_005  # records in the upstream file, as published in the paper
-# The upstream file, pinned: the loading script downloads it, the size gate applies to a file of its name.
-UPSTREAM_REPO_ID = "bio-nlp-umass/bioinstruct"
-UPSTREAM_REVISION = "8711225b388ba51126bb37e9a51754a927924d49"  # newest commit of the Hub repo (2024-06-06)
-UPSTREAM_FILENAME = "biomed_instruct_25k.json"
-UPSTREAM_URL = f"https://huggingface.co/datasets/{UPSTREAM_REPO_ID}/resolve/{UPSTREAM_REVISION}/{UPSTREAM_FILENAME}"
-
 FIELDS = ("instruction", "input", "output")
 
 # The shape of one record, shared by the builder and the validation checks. Extra keys are allowed
@@ -98,13 +91,22 @@ def _parse_int(digits: str) -> int:
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant, parse_int=_parse_int)
 
 
-def read_records(path: str) -> Iterator[tuple[int, int, dict]]:
+def read_records(path: str, display: Optional[str] = None) -> Iterator[tuple[int, int, dict]]:
     """Yield `(index, line, record)` for every record of `path`, a JSON array or JSON Lines file.
 
     `index` counts records from 0; `line` (from 1) is where the record starts. Raises
-    `UnreadableFileError`, naming the file and the record, for anything that is not a non-empty
-    sequence of JSON objects.
+    `UnreadableFileError`, naming the file (as `display`, when the path read is a copy) and the record,
+    for anything that is not a non-empty sequence of JSON objects.
     """
+    try:
+        yield from _records(path)
+    except BioInstructInputError as e:
+        if display is None:
+            raise
+        raise type(e)(display, e.detail, index=e.index, line=e.line, reason=e.reason) from None
+
+
+def _records(path: str) -> Iterator[tuple[int, int, dict]]:
     text = _read_text(path)
     start = _JSON_WHITESPACE.match(text).end()
     records = _array_records(path, text, start) if text.startswith("[", start) else _json_lines_records(path, text)
@@ -116,16 +118,26 @@ def read_records(path: str) -> Iterator[tuple[int, int, dict]]:
                                   reason="empty_file")
 
 
-def _read_text(path: str) -> str:
+def check_regular_file(path: str) -> None:
+    """Refuse, before opening it, anything but a regular file: opening a FIFO blocks forever, and
+    reading /dev/zero never ends."""
     try:
-        # stat first: opening a FIFO blocks forever, and reading /dev/zero never ends.
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise UnreadableFileError(path, "not a regular file (a folder, device or pipe); expected a JSON file",
-                                      reason="not_a_regular_file")
-        with open(path, encoding="utf-8-sig") as f:
-            return f.read()
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise UnreadableFileError(path, "no such file", reason="missing_file") from None
+    except (OSError, ValueError) as e:  # a symlink loop, a name the system refuses
+        raise UnreadableFileError(path, f"cannot be read ({getattr(e, 'strerror', None) or e})",
+                                  reason="unreadable") from None
+    if not stat.S_ISREG(mode):
+        raise UnreadableFileError(path, "not a regular file (a folder, device or pipe); expected a JSON file",
+                                  reason="not_a_regular_file")
+
+
+def _read_text(path: str) -> str:
+    check_regular_file(path)
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            return f.read()
     except UnicodeDecodeError as e:
         raise UnreadableFileError(path, f"not UTF-8 text (byte {e.start}: {e.reason})", reason="bad_encoding") from None
     except OSError as e:
@@ -258,3 +270,8 @@ def placeholder_core(text: str) -> tuple[str, bool]:
 def is_empty_input_placeholder(text: str) -> bool:
     """True for "<noinput>", "None", "N/A", "<empty>." and the like: an input that says there is none."""
     return bool(EMPTY_INPUT_WORDS.fullmatch(placeholder_core(text)[0]))
+
+
+def has_real_input(text: str) -> bool:
+    """Whether an input gives the task something: not empty, not white space, not a placeholder."""
+    return bool(text.strip()) and not is_empty_input_placeholder(text)

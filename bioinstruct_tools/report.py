@@ -18,21 +18,27 @@ random ids, so two reports of the same input are byte-identical.
 """
 
 import json
+import os
 import re
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import matplotlib
-import numpy as np
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, StrMethodFormatter
+if "MPLCONFIGDIR" not in os.environ and not os.access(os.path.expanduser("~"), os.W_OK):
+    # No writable home (a locked-down container): matplotlib would warn and make this folder itself.
+    os.environ["MPLCONFIGDIR"] = os.path.join(tempfile.gettempdir(), f"bioinstruct-matplotlib-{os.getuid()}")
+
+import matplotlib  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator, StrMethodFormatter  # noqa: E402
 
 from bioinstruct_tools import checks
-from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, categorize, task_verb
-from bioinstruct_tools.neardup import rouge_tokens, scan_near_duplicates
-from bioinstruct_tools.records import FIELDS, is_empty_input_placeholder
+from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, task_verb
+from bioinstruct_tools.records import FIELDS, has_real_input
+from bioinstruct_tools.text import markdown_literal, rouge_tokens
 
 FIGURE_NAMES = ("categories", "lengths", "verbs", "inputs", "near_duplicates", "checks")
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 5.0, 100  # every figure is 900 x 500 pixels
@@ -66,33 +72,36 @@ def task_object(instruction: str, verb: Optional[str]) -> Optional[str]:
 
 
 @dataclass
-class Report:
+class ReportNumbers:
     numbers: dict
     lengths: dict[str, dict[str, list[int]]]  # field -> category -> token counts (for the box plots)
 
 
-def collect(validation: checks.Report) -> Report:
-    """Every number of the report, from a validation report and its records."""
-    invalid = {offender.index for offender in validation.check("schema").offenders}  # checked once, by validate
-    valid = [record.data for record in validation.records if record.index not in invalid]
-    categories = [categorize(record["instruction"], record["input"]) for record in valid]
-    category_check = validation.check("categories")
+def collect(validation: checks.Validation) -> ReportNumbers:
+    """Every number of the report, from a validation run with `histogram_from=HISTOGRAM_FROM` and its records.
+
+    Nothing is computed twice: the categories and the near-duplicate histogram are validation's own.
+    """
+    valid = [record.data for record in validation.valid]
+    categories = validation.category_labels()
+    category_check = validation[checks.CATEGORIES_CHECK]
     lengths = {name: {category: [] for category in CATEGORIES} for name in FIELDS}
     with_input = Counter()
     verbs, objects = Counter(), {}
     for record, category in zip(valid, categories):
         for name in FIELDS:
             lengths[name][category].append(len(rouge_tokens(record[name])))
-        has_input = bool(record["input"].strip()) and not is_empty_input_placeholder(record["input"])
-        with_input[category] += has_input
+        with_input[category] += has_real_input(record["input"])
         verb = task_verb(record["instruction"])
         if verb is not None:
             verbs[verb] += 1
             noun = task_object(record["instruction"], verb)
             objects.setdefault(verb, Counter())[noun or "(none)"] += 1
-    near = validation.check("near_duplicates")
-    scan = scan_near_duplicates([record["instruction"] for record in valid], threshold=HISTOGRAM_FROM, histogram=True)
-    bins = scan.scores[int(HISTOGRAM_FROM * 100):].tolist()
+    near = validation[checks.NEAR_DUPLICATES]
+    histogram = near.kept.get("histogram")
+    if histogram is None:
+        raise ValueError("the validation did not histogram near-duplicate scores (ValidationOptions.histogram_from)")
+    bins = histogram[int(HISTOGRAM_FROM * 100):].tolist()
     rows = category_check.details["rows"]
     numbers = {
         "file": validation.path,
@@ -111,10 +120,10 @@ def collect(validation: checks.Report) -> Report:
         "near_duplicates": {"threshold": near.details["threshold"], "pairs": near.details["pairs"],
                             "greedy_dropped": len(near.details["greedy_dropped"]),
                             "histogram": {"from": HISTOGRAM_FROM, "bin_width": 0.01, "pairs_per_bin": bins,
-                                          "pairs_above_from": scan.pairs}},
+                                          "pairs_above_from": int(sum(bins))}},
         "checks": {check.name: check.counts for check in validation.checks if check.counts},
     }
-    return Report(numbers=numbers, lengths=lengths)
+    return ReportNumbers(numbers=numbers, lengths=lengths)
 
 
 def _summary(values: list[int]) -> dict:
@@ -135,7 +144,7 @@ def _figure() -> tuple[Figure, "matplotlib.axes.Axes"]:
     return figure, figure.add_subplot()
 
 
-def draw_categories(report: Report) -> Figure:
+def draw_categories(report: ReportNumbers) -> Figure:
     figure, axes = _figure()
     categories = list(CATEGORIES)
     data = report.numbers["categories"]
@@ -155,7 +164,7 @@ def draw_categories(report: Report) -> Figure:
     return figure
 
 
-def draw_lengths(report: Report) -> Figure:
+def draw_lengths(report: ReportNumbers) -> Figure:
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, layout="constrained")
     panels = figure.subplots(1, 3, sharey=False)
     categories = list(CATEGORIES)
@@ -172,7 +181,7 @@ def draw_lengths(report: Report) -> Figure:
     return figure
 
 
-def draw_verbs(report: Report) -> Figure:
+def draw_verbs(report: ReportNumbers) -> Figure:
     figure, axes = _figure()
     verbs = report.numbers["verbs"][::-1]  # the most frequent on top
     shades = ["#2F4B7C", "#4C72B0", "#7FA3D1", "#B5CDE8"]
@@ -196,7 +205,7 @@ def draw_verbs(report: Report) -> Figure:
     return figure
 
 
-def draw_inputs(report: Report) -> Figure:
+def draw_inputs(report: ReportNumbers) -> Figure:
     figure, axes = _figure()
     categories = list(CATEGORIES)
     data = report.numbers["inputs"]
@@ -213,7 +222,7 @@ def draw_inputs(report: Report) -> Figure:
     return figure
 
 
-def draw_near_duplicates(report: Report) -> Figure:
+def draw_near_duplicates(report: ReportNumbers) -> Figure:
     figure, axes = _figure()
     near = report.numbers["near_duplicates"]
     counts = near["histogram"]["pairs_per_bin"]
@@ -234,7 +243,7 @@ def draw_near_duplicates(report: Report) -> Figure:
     return figure
 
 
-def draw_checks(report: Report) -> Figure:
+def draw_checks(report: ReportNumbers) -> Figure:
     figure, axes = _figure()
     rows = [(f"{check}: {reason}", count) for check, counts in report.numbers["checks"].items()
             for reason, count in counts.items()][::-1]
@@ -263,7 +272,7 @@ TITLES = {"categories": "Category shares", "lengths": "Lengths per category", "v
           "checks": "Validation findings"}
 
 
-def write_figures(report: Report, folder: Path, formats=("png", "svg")) -> list[Path]:
+def write_figures(report: ReportNumbers, folder: Path, formats=("png", "svg")) -> list[Path]:
     """Every figure in `folder`, byte-identical for the same numbers."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -278,10 +287,10 @@ def write_figures(report: Report, folder: Path, formats=("png", "svg")) -> list[
     return written
 
 
-def markdown(report: Report, figure_folder: str) -> str:
+def markdown(report: ReportNumbers, figure_folder: str) -> str:
     """report.md: each figure and the numbers behind it."""
     numbers = report.numbers
-    lines = [f"# BioInstruct report: `{numbers['file']}`", "", f"{numbers['rows']:,} records.", ""]
+    lines = [f"# BioInstruct report: {markdown_literal(numbers['file'])}", "", f"{numbers['rows']:,} records.", ""]
     lines += [f"## {TITLES['categories']}", "", f"![{TITLES['categories']}]({figure_folder}/categories.png)", "",
               "| category | records | share | paper's share |", "|---|---:|---:|---:|"]
     lines += [f"| {c} | {v['rows']:,} | {v['share']:.1%} | {v['paper_share']:.1%} |"
@@ -312,7 +321,7 @@ def markdown(report: Report, figure_folder: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_report(report: Report, folder: Path) -> None:
+def write_report(report: ReportNumbers, folder: Path) -> None:
     """figures/*.png|svg, report.md and report.json in `folder`."""
     write_figures(report, folder / "figures")
     (folder / "report.md").write_text(markdown(report, "figures"), encoding="utf-8")

@@ -6,6 +6,7 @@ import datasets
 import pytest
 
 import bioinstruct
+from bioinstruct_tools import checks, export
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample.jsonl"
@@ -50,6 +51,17 @@ def build_config(config_name: str, data_files, cache_dir) -> datasets.Dataset:
     builder = bioinstruct.BioInstruct(config_name=config_name, data_files=data_files, cache_dir=str(cache_dir))
     builder.download_and_prepare()
     return builder.as_dataset(split="train")
+
+
+def run_check(check: checks.Check, rows, **options) -> checks.CheckResult:
+    """One check on `rows` (all schema-valid), as `validate` runs it."""
+    records = [checks.Record(index, index + 1, row) for index, row in enumerate(rows)]
+    return check.run(checks.Subject(records, records), checks.ValidationOptions(**options), checks.Hooks())
+
+
+def build(source, out, **options) -> export.BuildResult:
+    """`bioinstruct build` as a library call."""
+    return export.build(export.BuildOptions(out_dir=str(out), source=str(source), **options))
 
 
 @pytest.fixture

@@ -17,14 +17,17 @@ from conftest import (
 )
 
 import bioinstruct
+from bioinstruct_tools import published
 from bioinstruct_tools.categories import CATEGORIES, categorize
+from bioinstruct_tools.published import PUBLISHED_SIZE
 from bioinstruct_tools.records import (
-    PUBLISHED_SIZE,
     BioInstructInputError,
     MalformedRecordError,
     is_empty_input_placeholder,
     read_records,
 )
+
+pytestmark = pytest.mark.uses_datasets
 
 
 def expected_features(config_name):
@@ -33,12 +36,12 @@ def expected_features(config_name):
 
 def test_configs_are_generated_from_the_category_list():
     names = [config.name for config in bioinstruct.BioInstruct.BUILDER_CONFIGS]
-    assert names == ["default", *CATEGORIES, "categorized"] == list(bioinstruct.CONFIG_NAMES)
+    assert names == ["default", *CATEGORIES, "categorized"] == list(published.CONFIG_NAMES)
     assert bioinstruct.BioInstruct.DEFAULT_CONFIG_NAME == "default"
     assert list(bioinstruct.FEATURES) == ["instruction", "input", "output"]
 
 
-@pytest.mark.parametrize("config_name", bioinstruct.CONFIG_NAMES)
+@pytest.mark.parametrize("config_name", published.CONFIG_NAMES)
 def test_builder_class_yields_the_declared_features(config_name, tmp_path):
     dataset = build_config(config_name, [str(SAMPLE)], tmp_path)
     assert dataset.features == expected_features(config_name)
@@ -196,7 +199,7 @@ def test_default_source_is_the_pinned_upstream_url(tmp_path):
 
 
 @pytest.mark.skipif(DATASETS_MAJOR >= 4, reason="loading scripts run through load_dataset on datasets < 4 only")
-@pytest.mark.parametrize("config_name", bioinstruct.CONFIG_NAMES)
+@pytest.mark.parametrize("config_name", published.CONFIG_NAMES)
 def test_load_dataset_runs_the_script_on_datasets_3(config_name, tmp_path):
     dataset = datasets.load_dataset(str(SCRIPT), config_name, data_files=str(SAMPLE), trust_remote_code=True,
                                     cache_dir=str(tmp_path), split="train")

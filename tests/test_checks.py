@@ -6,7 +6,7 @@ import sys
 
 import jsonschema
 import pytest
-from conftest import SAMPLE, records, write_array, write_jsonl
+from conftest import SAMPLE, records, run_check, write_array, write_jsonl
 
 from bioinstruct_tools import checks
 from bioinstruct_tools.cli import main
@@ -33,7 +33,8 @@ def test_schema_is_a_valid_json_schema_and_matches_jsonschema():
 def test_schema_reason_codes():
     rows = [records(1)[0], {"instruction": "List drugs here.", "input": 1, "output": "a"},
             {"input": "", "output": "a"}, {"instruction": "\t", "input": "", "output": ""}]
-    result = checks.check_schema(as_records(rows))
+    records_ = as_records(rows)
+    result = checks.SCHEMA.run(checks.Subject(records_, []), checks.ValidationOptions(), checks.Hooks())
     assert reasons(result) == [(1, "not_a_string"), (2, "missing_field"), (3, "blank_instruction"), (3, "blank_output")]
     assert not result.passed and result.gating
 
@@ -42,7 +43,7 @@ def test_uniqueness_reason_codes():
     a, b, c = records(3)
     near = dict(b, instruction=b["instruction"].upper().replace(".", " !"))
     rows = [a, b, dict(a), dict(b, output="different"), near, c]
-    result = checks.check_uniqueness(as_records(rows))
+    result = run_check(checks.UNIQUENESS, rows)
     assert reasons(result) == [(2, "duplicate_record"), (3, "duplicate_instruction"), (4, "normalized_duplicate_instruction")]
     assert not result.passed
 
@@ -50,14 +51,16 @@ def test_uniqueness_reason_codes():
 def test_normalized_duplicates_gate_only_when_strict():
     a = records(1)[0]
     rows = [a, dict(a, instruction=a["instruction"].lower().rstrip("."))]
-    assert checks.check_uniqueness(as_records(rows)).passed
-    assert not checks.check_uniqueness(as_records(rows), strict=True).passed
+    assert run_check(checks.UNIQUENESS, rows).passed
+    assert not run_check(checks.UNIQUENESS, rows, strict=True).passed
 
 
 def test_size_gate():
-    assert checks.check_size(3, None).passed and not checks.check_size(3, None).gating
-    assert checks.check_size(3, 3).passed
-    result = checks.check_size(3, 25005)
+    rows = records(3)
+    unknown = run_check(checks.SIZE, rows)
+    assert unknown.status == "skip" and not unknown.gating
+    assert run_check(checks.SIZE, rows, expected_rows=3).status == "pass"
+    result = run_check(checks.SIZE, rows, expected_rows=25005)
     assert reasons(result) == [(None, "row_count_mismatch")] and result.gating
 
 
@@ -67,7 +70,7 @@ def test_placeholder_outputs_fail_and_input_placeholders_are_counted():
     rows[1]["output"] = "<nooutput>"
     rows[2]["output"] = "N/A"
     rows[3]["output"] = "None"  # a legitimate answer ("no allergies mentioned")
-    result = checks.check_placeholders(as_records(rows))
+    result = run_check(checks.PLACEHOLDERS, rows)
     assert reasons(result) == [(1, "placeholder_output"), (2, "placeholder_output")]
     assert result.details["empty_input_placeholders"] == 1
 
@@ -92,8 +95,8 @@ def test_self_instruct_filter_reasons(instruction, expected):
 
 def test_self_instruct_filters_gate_only_when_strict():
     rows = [dict(records(1)[0], instruction="Summarize it.")]
-    assert checks.check_self_instruct_filters(as_records(rows)).status == "warn"
-    assert checks.check_self_instruct_filters(as_records(rows), strict=True).status == "fail"
+    assert run_check(checks.SELF_INSTRUCT_FILTERS, rows).status == "warn"
+    assert run_check(checks.SELF_INSTRUCT_FILTERS, rows, strict=True).status == "fail"
 
 
 def test_near_duplicates_report_pairs_and_greedy_drops():
@@ -101,16 +104,16 @@ def test_near_duplicates_report_pairs_and_greedy_drops():
     rows[0]["instruction"] = "List all the medications mentioned in the discharge summary of the patient."
     rows[1]["instruction"] = "List all the medications mentioned in the discharge summary for this patient."
     rows[2]["instruction"] = "List all medications mentioned in the discharge summary for this patient."
-    result = checks.check_near_duplicates(as_records(rows))
+    result = run_check(checks.NEAR_DUPLICATES, rows)
     assert [offender.pair for offender in result.offenders] == [(0, 1), (0, 2), (1, 2)]
     assert result.details["greedy_dropped"] == [1, 2]
     assert result.status == "warn"
-    assert checks.check_near_duplicates(as_records(rows), gating=True).status == "fail"
-    assert checks.check_near_duplicates(as_records(rows), threshold=0.95).details["greedy_dropped"] == [2]
+    assert run_check(checks.NEAR_DUPLICATES, rows, gate_near_duplicates=True).status == "fail"
+    assert run_check(checks.NEAR_DUPLICATES, rows, near_duplicate_threshold=0.95).details["greedy_dropped"] == [2]
 
 
 def test_category_distribution_sits_next_to_the_paper():
-    result = checks.check_categories(as_records(records(4)))
+    result = run_check(checks.CATEGORIES_CHECK, records(4))
     assert result.details["rows"] == {"extraction": 1, "generation": 1, "qa": 1, "other": 1}
     assert result.details["paper_shares"]["extraction"] == 0.338
 
@@ -119,8 +122,8 @@ def test_schema_invalid_records_are_left_out_of_content_checks(tmp_path):
     rows = records(3)
     rows[1] = {"instruction": "List the drugs.", "input": ["a"], "output": "x"}
     report = checks.validate_file(str(write_jsonl(tmp_path / "x.jsonl", rows)))
-    assert reasons(report.check("schema")) == [(1, "not_a_string")]
-    assert sum(report.check("categories").details["rows"].values()) == 2
+    assert reasons(report[checks.SCHEMA]) == [(1, "not_a_string")]
+    assert sum(report[checks.CATEGORIES_CHECK].details["rows"].values()) == 2
     assert not report.passed
 
 
@@ -234,15 +237,15 @@ def test_every_subcommand_has_help():
 ])
 def test_strict_uniqueness_normalises_unicode(variant):
     rows = [dict(records(1)[0], instruction="Café list the drugs."), dict(records(2)[1], instruction=variant)]
-    result = checks.check_uniqueness(as_records(rows), strict=True)
+    result = run_check(checks.UNIQUENESS, rows, strict=True)
     assert reasons(result) == [(1, "normalized_duplicate_instruction")] and not result.passed
 
 
 def test_records_left_out_for_schema_violations_are_counted():
     rows = [*records(3), {"instruction": "List drugs here.", "input": 1, "output": "a"}]
-    report = checks.validate_records(as_records(rows), "f.jsonl")
+    report = checks.validate(as_records(rows), "f.jsonl")
     assert report.skipped == 1
-    assert report.check("uniqueness").summary == "3 distinct instructions in 3 schema-valid records"
+    assert report[checks.UNIQUENESS].summary == "3 distinct instructions in 3 schema-valid records"
 
 
 def test_validate_streams_every_pair_to_pairs_and_keeps_show_in_the_report(tmp_path, capsys):

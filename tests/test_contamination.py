@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bioinstruct_tools import contamination
+from bioinstruct_tools.benchmarks import open_benchmarks
 from bioinstruct_tools.cli import main
 from conftest import REPO, SAMPLE, records, write_array, write_jsonl
 
@@ -79,11 +80,13 @@ def _formats(tmp_path):
     return ["b.jsonl", "b.json", "b.csv", "b.parquet", "saved", "folder"]
 
 
+@pytest.mark.uses_datasets
 def test_every_benchmark_format_loads_and_finds_the_same(tmp_path):
     rows = records(2)
     rows[0]["input"] = QUESTION
     for name in _formats(tmp_path):
-        items = list(contamination.iter_benchmark(str(tmp_path / name)))
+        [benchmark] = open_benchmarks([str(tmp_path / name)])
+        items = list(benchmark.items())
         assert len(items) == 3, name
         assert sorted(run(rows, items).matches) == [0], name
 
@@ -92,7 +95,7 @@ def test_every_benchmark_format_loads_and_finds_the_same(tmp_path):
     (lambda d: d / "missing.jsonl", "no such file"),
     (lambda d: (d / "bad.jsonl").write_text('{"question": "x"\n') and d / "bad.jsonl", "invalid JSON"),
     (lambda d: (d / "bad.parquet").write_bytes(b"not parquet") and d / "bad.parquet", "cannot be read as PARQUET"),
-    (lambda d: (d / "empty").mkdir() or d / "empty", "cannot be loaded with datasets"),
+    (lambda d: (d / "empty").mkdir() or d / "empty", "cannot be read as a datasets folder"),
     (lambda d: write_jsonl(d / "other.jsonl", [{"prompt": "What is sepsis and how is it treated today?"}]),
      "no item has any of the fields"),
 ])
@@ -112,7 +115,7 @@ def test_validate_warns_or_gates_and_build_names_it_on_the_card(tmp_path, capsys
     assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "with"), "--against",
                  str(BENCH_SAMPLE)]) == 0
     assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "without")]) == 0
-    line = ("**Contamination.** The build checked every record against `bench_sample.jsonl` (16 items: 2 records), "
+    line = ("**Contamination.** The build checked every record against bench\\_sample.jsonl (16 items: 2 records), "
             "with 13-grams")
     assert line in (tmp_path / "with" / "README.md").read_text()
     assert "**Contamination.**" not in (tmp_path / "without" / "README.md").read_text()
@@ -131,8 +134,9 @@ def test_rejects_hold_each_overlapping_record_once(tmp_path, capsys):
 def test_the_ascii_fast_path_splits_as_the_unicode_rule_does(text):
     import unicodedata
 
-    assert contamination.normalized_words(text) == contamination._WORD.findall(
-        unicodedata.normalize("NFKC", text).casefold())
+    from bioinstruct_tools import text as text_module
+
+    assert text_module.normalized_words(text) == text_module._WORD.findall(unicodedata.normalize("NFKC", text).casefold())
 
 
 def test_the_readme_example_is_what_the_command_prints(capsys, monkeypatch):

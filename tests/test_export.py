@@ -6,31 +6,32 @@ import shutil
 import datasets
 import pyarrow.parquet as pq
 import pytest
-from conftest import SAMPLE, build_config, records, write_jsonl
+from conftest import SAMPLE, build, build_config, records, write_jsonl
 from huggingface_hub import DatasetCard
 
-import bioinstruct
-from bioinstruct_tools import export
+from bioinstruct_tools import export, paths, published
 from bioinstruct_tools.categories import CATEGORIES
 from bioinstruct_tools.cli import main
+
+pytestmark = pytest.mark.uses_datasets
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("build") / "hub"
-    export.build(str(SAMPLE), str(out))
+    build(SAMPLE, str(out))
     return out
 
 
 def test_layout_has_parquet_per_config_card_and_infos_and_no_script(built):
     assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()) == sorted(
-        [export.BUILD_MARKER, "README.md", "dataset_infos.json"]
+        [published.BUILD_MARKER, "README.md", "dataset_infos.json"]
         + [f"assets/{name}.png" for name in ("categories", "checks", "inputs", "lengths", "near_duplicates", "verbs")]
-        + [f"data/{name}/train-00000-of-00001.parquet" for name in bioinstruct.CONFIG_NAMES])
+        + [f"data/{name}/train-00000-of-00001.parquet" for name in published.CONFIG_NAMES])
     assert "Maintainer guide" not in (built / "README.md").read_text()
 
 
-@pytest.mark.parametrize("config_name", bioinstruct.CONFIG_NAMES)
+@pytest.mark.parametrize("config_name", published.CONFIG_NAMES)
 def test_every_config_loads_from_the_folder_like_the_builder(config_name, built, tmp_path):
     loaded = datasets.load_dataset(str(built), config_name, split="train", cache_dir=str(tmp_path / "hf"))
     direct = build_config(config_name, [str(SAMPLE)], tmp_path / "direct")
@@ -49,10 +50,10 @@ def test_folder_without_config_name_gives_default_and_streams(built, tmp_path):
 def test_card_rows_equal_parquet_rows(built):
     card = DatasetCard.load(built / "README.md")
     infos = {info["config_name"]: info for info in card.data["dataset_info"]}
-    for name in bioinstruct.CONFIG_NAMES:
-        rows = pq.ParquetFile(built / "data" / name / export.SHARD_NAME).metadata.num_rows
+    for name in published.CONFIG_NAMES:
+        rows = pq.ParquetFile(built / "data" / name / published.SHARD_NAME).metadata.num_rows
         assert infos[name]["splits"][0]["num_examples"] == rows
-    assert [config["config_name"] for config in card.data["configs"]] == list(bioinstruct.CONFIG_NAMES)
+    assert [config["config_name"] for config in card.data["configs"]] == list(published.CONFIG_NAMES)
     assert [config.get("default", False) for config in card.data["configs"]] == [True] + [False] * 5
     assert card.data["size_categories"] == ["n<1K"]
     saved = json.loads((built / "dataset_infos.json").read_text())
@@ -61,7 +62,7 @@ def test_card_rows_equal_parquet_rows(built):
 
 def test_builds_are_byte_identical(built, tmp_path):
     again = tmp_path / "again"
-    export.build(str(SAMPLE), str(again))
+    build(SAMPLE, str(again))
     for path in built.rglob("*"):
         if path.is_file():
             assert (again / path.relative_to(built)).read_bytes() == path.read_bytes(), path
@@ -84,14 +85,14 @@ def test_failure_while_building_leaves_nothing_behind(tmp_path, monkeypatch):
 
     monkeypatch.setattr(export, "_build_configs", broken)
     with pytest.raises(RuntimeError):
-        export.build(str(SAMPLE), str(tmp_path / "out"))
+        build(SAMPLE, str(tmp_path / "out"))
     assert list(tmp_path.iterdir()) == []
 
 
 def test_existing_folder_needs_overwrite_and_must_be_a_build(built, tmp_path, capsys):
     out = tmp_path / "out"
     shutil.copytree(built, out)
-    assert main(["build", "--source", str(SAMPLE), "--out", str(out)]) == 1
+    assert main(["build", "--source", str(SAMPLE), "--out", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
     assert main(["build", "--source", str(SAMPLE), "--out", str(out), "--overwrite"]) == 0
     assert (out / "README.md").exists()
@@ -102,21 +103,21 @@ def test_overwrite_refuses_a_folder_that_no_build_wrote(tmp_path, capsys):
     mine = tmp_path / "mine"
     mine.mkdir()
     (mine / "thesis.tex").write_text("precious")
-    assert main(["build", "--source", str(SAMPLE), "--out", str(mine), "--overwrite"]) == 1
+    assert main(["build", "--source", str(SAMPLE), "--out", str(mine), "--overwrite"]) == 2
     assert "not a folder written by `bioinstruct build`" in capsys.readouterr().err
     assert (mine / "thesis.tex").read_text() == "precious"
 
 
 def test_an_empty_existing_folder_is_written_into(tmp_path):
     (tmp_path / "out").mkdir()
-    export.build(str(SAMPLE), str(tmp_path / "out"))
+    build(SAMPLE, str(tmp_path / "out"))
     assert (tmp_path / "out" / "README.md").exists()
 
 
 def test_build_prints_the_table_and_json(tmp_path, capsys):
     assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "o"), "--json"]) == 0
     table = json.loads(capsys.readouterr().out)["configs"]
-    assert [row["config"] for row in table] == list(bioinstruct.CONFIG_NAMES)
+    assert [row["config"] for row in table] == list(published.CONFIG_NAMES)
     assert sum(row["rows"] for row in table if row["config"] in CATEGORIES) == 101
     assert table[1]["paper_share"] == 0.338
 
@@ -125,13 +126,13 @@ def test_default_source_offline_says_how_to_pass_a_local_copy(tmp_path, capsys, 
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
     code = main(["build", "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert code == 1 and err.count("\n") == 1
+    assert code == 3 and err.count("\n") == 1
     assert "cannot download https://huggingface.co/datasets/bio-nlp-umass/bioinstruct/resolve/" in err
     assert "--source FILE" in err and not (tmp_path / "o").exists()
 
 
 def test_record_is_only_for_the_upstream_file(tmp_path, capsys):
-    assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "o"), "--record"]) == 1
+    assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "o"), "--record"]) == 2
     assert "--record" in capsys.readouterr().err
 
 
@@ -152,7 +153,7 @@ def test_a_category_without_records_is_a_0_row_parquet_that_streams(tmp_path, ca
     assert "validated " in printed and "every gate passed" in printed
     assert "extraction          0     0.0%    33.8%  empty: no record of this category" in printed
     for name in ("extraction", "other"):
-        shard = out / "data" / name / export.SHARD_NAME
+        shard = out / "data" / name / published.SHARD_NAME
         assert pq.ParquetFile(shard).metadata.num_rows == 0
         assert pq.read_schema(shard).names == ["instruction", "input", "output"]
         streamed = datasets.load_dataset(str(out), name, split="train", streaming=True)
@@ -164,26 +165,26 @@ def test_a_category_without_records_is_a_0_row_parquet_that_streams(tmp_path, ca
 
 def test_a_second_build_of_the_same_folder_fails_while_the_first_holds_the_lock(tmp_path, capsys):
     out = tmp_path / "out"
-    with export._lock_for(out):
-        assert main(["build", "--source", str(SAMPLE), "--out", str(out)]) == 1
+    with paths._lock_for(out):
+        assert main(["build", "--source", str(SAMPLE), "--out", str(out)]) == 3
     assert "another `bioinstruct build` is writing this folder" in capsys.readouterr().err
     assert not out.exists()
 
 
 def test_a_later_build_removes_staging_folders_left_by_a_killed_one(tmp_path):
-    killed = tmp_path / ".out.building-abc123"
+    killed = tmp_path / ".out.staging-abc123"
     (killed / "data").mkdir(parents=True)
     (killed / "data" / "partial.parquet").write_bytes(b"PAR1")
     retired = tmp_path / ".out.old-xyz"
     retired.mkdir()
-    unrelated = tmp_path / ".other.building-keep"
+    unrelated = tmp_path / ".other.staging-keep"
     unrelated.mkdir()
-    export.build(str(SAMPLE), str(tmp_path / "out"))
-    assert sorted(path.name for path in tmp_path.iterdir()) == [".other.building-keep", "out"]
+    build(SAMPLE, str(tmp_path / "out"))
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".other.staging-keep", "out"]
 
 
 def test_card_text_follows_the_measured_rows_and_names_the_source(built):
     text = (built / "README.md").read_text()
-    assert "**This copy is not the published BioInstruct file.** It holds 101 records, built from `sample.jsonl`" in text
+    assert "**This copy is not the published BioInstruct file.** It holds 101 records, built from sample.jsonl" in text
     assert "the published set holds 25,005 (the paper's count)" in text
     assert "a set of 25,005" not in text

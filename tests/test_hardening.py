@@ -109,7 +109,7 @@ def _outputs(tmp_path: Path) -> list:
     return [
         (["validate", "sub/src.jsonl", "--rejects", "sub/src.jsonl"], 2, "is the input sub/src.jsonl"),
         (["validate", "sub/src.jsonl", "--rejects", "link.jsonl"], 2, "is the input sub/src.jsonl"),
-        (["validate", "sub/src.jsonl", "--rejects", "missing/r.jsonl"], 2, "the folder missing does not exist"),
+        (["validate", "sub/src.jsonl", "--rejects", "sub/src.jsonl/r.jsonl"], 2, "its folder cannot be created"),
         (["validate", "sub/src.jsonl", "--rejects", "sub"], 2, "sub: not a regular file"),
         (["validate", "sub/src.jsonl", "--rejects", "/dev/full"], 2, "/dev/full: not a regular file"),
         (["build", "--source", "sub/src.jsonl", "--out", "sub", "--overwrite"], 2, "holds the input sub/src.jsonl"),
@@ -119,8 +119,8 @@ def _outputs(tmp_path: Path) -> list:
         # the package's own folder: its parent might hold tmp_path too (a clone in /tmp), which is refused first
         (["build", "--source", "sub/src.jsonl", "--out", str(SAMPLE.parent.parent), "--overwrite"], 2,
          "is this package's folder or one of its parents"),
-        (["build", "--source", "sub/src.jsonl", "--out", "sub/src.jsonl/inner"], 1, "cannot write here"),
-        (["build", "--source", "sub/src.jsonl", "--out", "/sys/bioinstruct-out"], 1, "cannot write here"),
+        (["build", "--source", "sub/src.jsonl", "--out", "sub/src.jsonl/inner"], 3, "cannot write here"),
+        (["build", "--source", "sub/src.jsonl", "--out", "/sys/bioinstruct-out"], 3, "cannot write here"),
     ]
 
 
@@ -147,7 +147,7 @@ def test_stdout_full_or_closed_fails_quietly(tmp_path):
     (tmp_path / "dups.jsonl").write_text(jsonl(rows))
     with open("/dev/full", "w") as full:
         result = run_cli("validate", "dups.jsonl", "--json", cwd=tmp_path, stdout=full)
-    assert result.returncode == 1
+    assert result.returncode == 3
     assert result.stderr.strip() == ("bioinstruct validate: standard output: cannot be written "
                                      "(No space left on device)")
     process = subprocess.Popen([sys.executable, "-m", "bioinstruct_tools.cli", "validate", "dups.jsonl", "--json"],
@@ -182,7 +182,7 @@ def test_push_with_the_hub_unreachable_plans_or_fails_in_one_line(tmp_path):
     assert dry.returncode == 0 and "Traceback" not in dry.stderr
     assert "delete: could not list the repo's files (no connection to the Hub" in dry.stdout
     pushed = run_cli("push", "out", "--repo-id", "org/name", cwd=tmp_path, env=down)
-    assert pushed.returncode == 1 and "Traceback" not in pushed.stderr
+    assert pushed.returncode == 3 and "Traceback" not in pushed.stderr
     [line] = pushed.stderr.strip().splitlines()
     assert line.startswith("bioinstruct push: cannot read datasets/org/name @ main: no connection to the Hub")
     assert "hf_NotARealTokenButShaped1" not in dry.stdout + pushed.stderr
@@ -194,7 +194,7 @@ def test_truncated_parquet_in_a_push_folder_is_one_line(tmp_path):
     shard = tmp_path / "out" / "data" / "qa" / "train-00000-of-00001.parquet"
     shard.write_bytes(shard.read_bytes()[:100])
     result = run_cli("push", "out", "--repo-id", "org/name", "--dry-run", cwd=tmp_path)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
     assert "train-00000-of-00001.parquet: not a readable parquet file" in line
 
@@ -205,8 +205,11 @@ def test_truncated_parquet_in_a_push_folder_is_one_line(tmp_path):
     (["push", "out", "--repo-id", ""], "argument --repo-id"),
     *[(["validate", "f.jsonl", "--near-duplicate-threshold", value], "strictly between 0 and 1")
       for value in ("0", "1", "1.5", "-1", "nan", "inf")],
-    (["validate", "f.jsonl", "--show", "-1"], "0 or more"),
-    (["validate", "f.jsonl", "--expect-rows", "-5"], "0 or more"),
+    (["validate", "f.jsonl", "--show", "-1"], "expected a number from 0"),
+    (["validate", "f.jsonl", "--expect-rows", "-5"], "expected a number from 0"),
+    (["validate", "f.jsonl", "--expect-rows", str(2**64)], "expected a number from 0"),
+    (["contamination", "f.jsonl", "--against", "b.jsonl", "--ngram", "1"], "expected a number from 5"),
+    (["contamination", "f.jsonl", "--against", "b.jsonl", "--ngram", str(2**63)], "expected a number from 5"),
 ])
 def test_argument_ranges_are_checked_by_argparse(args, message, tmp_path):
     result = run_cli(*args, cwd=tmp_path)

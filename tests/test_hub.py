@@ -4,14 +4,17 @@ import shutil
 from types import SimpleNamespace
 
 import pytest
-from conftest import SAMPLE
+from conftest import SAMPLE, build
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 import bioinstruct
-from bioinstruct_tools import export, hub, tokens
+from bioinstruct_tools import hub, published, redaction
+from bioinstruct_tools.built_folder import read_built_folder
 from bioinstruct_tools.cli import main
-from bioinstruct_tools.records import UPSTREAM_REPO_ID
+from bioinstruct_tools.published import UPSTREAM_REPO_ID
+
+pytestmark = pytest.mark.uses_datasets
 
 TOKEN = "hf_secretTOKENvalue1234567890"
 
@@ -37,7 +40,7 @@ class RecordingApi(HfApi):
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     out = tmp_path_factory.mktemp("push") / "hub"
-    export.build(str(SAMPLE), str(out))
+    build(SAMPLE, str(out))
     return out
 
 
@@ -47,14 +50,14 @@ REMOTE = [".gitattributes", "README.md", "biomed_instruct_25k.json", "data/defau
 
 def test_one_commit_adds_everything_and_deletes_only_stale_files_of_its_layout(built):
     api = RecordingApi(REMOTE)
-    plan = hub.plan_push(built, "org/bioinstruct", message="test publish", api=api)
+    plan = hub.plan_push(read_built_folder(built), "org/bioinstruct", message="test publish", api=api)
     assert hub.push(plan, api=api) == "https://hf.test/commit/1"
     [commit] = api.commits
     assert commit["parent_commit"] == "a" * 40 and commit["create_pr"] is False
     assert commit["repo_type"] == "dataset" and commit["revision"] == "main" and commit["commit_message"] == "test publish"
     added = sorted(op.path_in_repo for op in commit["operations"] if isinstance(op, CommitOperationAdd))
     deleted = sorted(op.path_in_repo for op in commit["operations"] if isinstance(op, CommitOperationDelete))
-    assert added == sorted(path for path, _ in hub.local_files(built)) and "README.md" in added
+    assert added == sorted(path for path, _ in read_built_folder(built).layout_files) and "README.md" in added
     # The upstream raw file, which scripts download by name, and files of others are never deleted.
     assert deleted == ["data/default/train-00000-of-00002.parquet", "data/oldconfig/train-00000-of-00001.parquet"]
     assert plan.kept == [".gitattributes", "biomed_instruct_25k.json", "data/notes.txt", "images/logo.png"]
@@ -64,13 +67,13 @@ def test_one_commit_adds_everything_and_deletes_only_stale_files_of_its_layout(b
 
 def test_create_pr_returns_the_pull_request(built):
     api = RecordingApi(REMOTE)
-    plan = hub.plan_push(built, "org/bioinstruct", revision="dev", api=api)
+    plan = hub.plan_push(read_built_folder(built), "org/bioinstruct", revision="dev", api=api)
     assert hub.push(plan, create_pr=True, api=api) == "https://hf.test/pr/7"
     assert api.commits[0]["create_pr"] is True and api.commits[0]["revision"] == "dev"
 
 
 def test_default_message_names_version_and_git_commit(built):
-    message = hub.plan_push(built, "org/x", list_remote=False).message
+    message = hub.plan_push(read_built_folder(built), "org/x", list_remote=False).message
     assert message.startswith("Publish BioInstruct (bioinstruct-tools 1.0.0, git ")
     assert "unknown" not in message  # the tests run from a git checkout
 
@@ -80,7 +83,7 @@ def test_a_concurrent_change_fails_with_one_line_and_no_token(built):
     error = HfHubHTTPError(f"412 Precondition failed: parent commit is not the head (token {TOKEN})",
                            response=response)
     api = RecordingApi(REMOTE, fail_commit=error)
-    plan = hub.plan_push(built, "org/bioinstruct", api=api)
+    plan = hub.plan_push(read_built_folder(built), "org/bioinstruct", api=api)
     with pytest.raises(hub.PushError) as raised:
         hub.push(plan, api=api)
     assert "412" in str(raised.value) and "\n" not in str(raised.value)
@@ -89,7 +92,7 @@ def test_a_concurrent_change_fails_with_one_line_and_no_token(built):
 def test_invalid_data_is_refused_before_any_network_call(built, tmp_path, monkeypatch, capsys):
     broken = tmp_path / "broken"
     shutil.copytree(built, broken)
-    shutil.copy(built / "data" / "qa" / export.SHARD_NAME, broken / "data" / "default" / export.SHARD_NAME)
+    shutil.copy(built / "data" / "qa" / published.SHARD_NAME, broken / "data" / "default" / published.SHARD_NAME)
 
     def no_network(*args, **kwargs):
         raise AssertionError("the Hub was called")
@@ -98,24 +101,32 @@ def test_invalid_data_is_refused_before_any_network_call(built, tmp_path, monkey
     monkeypatch.setattr(HfApi, "create_commit", no_network)
     import pyarrow.parquet as pq
 
-    qa_rows = pq.ParquetFile(built / "data" / "qa" / export.SHARD_NAME).metadata.num_rows
-    assert main(["push", str(broken), "--repo-id", "org/x"]) == 1
-    assert f"README.md says config 'default' has 101 rows, its parquet files {qa_rows}" in capsys.readouterr().err
+    qa_rows = pq.ParquetFile(built / "data" / "qa" / published.SHARD_NAME).metadata.num_rows
+    assert main(["push", str(broken), "--repo-id", "org/x"]) == 2
+    assert f"README.md: says config 'default' has 101 rows, its parquet file {qa_rows}" in capsys.readouterr().err
 
 
-def test_duplicates_in_the_data_are_refused(built, tmp_path, monkeypatch, capsys):
+def test_a_subset_that_is_not_its_category_of_default_is_refused(built, tmp_path, monkeypatch, capsys):
+    """Only row counts used to be compared: a `qa` shard replaced by other rows of the same count passed."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    broken = tmp_path / "dup"
+    broken = tmp_path / "swapped"
     shutil.copytree(built, broken)
-    shard = broken / "data" / "default" / export.SHARD_NAME
+    shard = broken / "data" / "qa" / published.SHARD_NAME
     table = pq.read_table(shard)
-    pq.write_table(pa.concat_tables([table.slice(0, 100), table.slice(0, 1)]), shard)  # same row count, one duplicate
+    blank = pa.table({name: [""] * table.num_rows for name in table.column_names})
+    pq.write_table(blank, shard)  # same row count, blank outputs
     monkeypatch.setattr(HfApi, "create_commit", lambda *a, **k: pytest.fail("pushed"))
-    assert main(["push", str(broken), "--repo-id", "org/x", "--dry-run"]) == 1
+    assert main(["push", str(broken), "--repo-id", "org/x", "--dry-run"]) == 2
+    assert "its rows are not the 'default' rows of category 'qa'" in capsys.readouterr().err
+
+
+def test_a_failed_gate_pushes_nothing(built, monkeypatch, capsys):
+    monkeypatch.setattr(HfApi, "create_commit", lambda *a, **k: pytest.fail("pushed"))
+    assert main(["push", str(built), "--repo-id", "org/x", "--expect-rows", "5", "--dry-run"]) == 1
     err = capsys.readouterr().err
-    assert "record 100: duplicate_record" in err and "nothing was pushed" in err
+    assert "row_count_mismatch: expected 5 rows, found 101" in err and "nothing was pushed" in err
 
 
 def test_the_real_repo_requires_the_published_size(built, monkeypatch, capsys):
@@ -128,7 +139,7 @@ def test_a_loading_script_in_the_folder_is_refused(built, tmp_path, capsys):
     folder = tmp_path / "with-script"
     shutil.copytree(built, folder)
     shutil.copy(bioinstruct.__file__, folder / "bioinstruct.py")
-    assert main(["push", str(folder), "--repo-id", "org/x", "--dry-run"]) == 1
+    assert main(["push", str(folder), "--repo-id", "org/x", "--dry-run"]) == 2
     assert "loading script" in capsys.readouterr().err
 
 
@@ -147,13 +158,13 @@ def test_dry_run_offline_prints_additions_and_says_deletions_are_unknown(built, 
 def test_push_offline_fails_with_one_line(built, monkeypatch, capsys):
     monkeypatch.setenv("HF_TOKEN", TOKEN)
     monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
-    assert main(["push", str(built), "--repo-id", "org/x"]) == 1
+    assert main(["push", str(built), "--repo-id", "org/x"]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot read datasets/org/x @ main" in err and TOKEN not in err
 
 
 def test_every_token_is_masked(monkeypatch):
     monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", "legacy-token-value")
-    monkeypatch.setattr(tokens, "get_token", lambda: "cached-login-token")  # as read from HF_HOME/token
-    text = tokens.redact("Authorization: Bearer cached-login-token; legacy-token-value; hf_AbCdEf0123456789xyz")
+    monkeypatch.setattr(redaction, "get_token", lambda: "cached-login-token")  # as read from HF_HOME/token
+    text = redaction.redact_tokens("Authorization: Bearer cached-login-token; legacy-token-value; hf_AbCdEf0123456789xyz")
     assert text == "Authorization: Bearer ***; ***; hf_***"

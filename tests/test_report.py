@@ -83,7 +83,7 @@ def test_a_built_folder_reports_like_its_source(tmp_path, sample_report):
 def test_report_refuses_to_replace_a_folder_it_did_not_write(tmp_path, capsys):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("keep")
-    assert main(["report", str(SAMPLE), "--out", str(tmp_path / "mine"), "--overwrite"]) == 1
+    assert main(["report", str(SAMPLE), "--out", str(tmp_path / "mine"), "--overwrite"]) == 2
     assert "not a folder written by `bioinstruct report`" in capsys.readouterr().err
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
 

@@ -11,7 +11,7 @@ from huggingface_hub import get_token
 _TOKEN_SHAPE = re.compile(r"\bhf_[A-Za-z0-9]{8,}")
 
 
-def redact(text: str) -> str:
+def redact_tokens(text: str) -> str:
     """`text` with every Hub token masked: the one huggingface_hub resolves, the environment's, any `hf_...`."""
     tokens = {os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN")}
     try:

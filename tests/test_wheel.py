@@ -1,0 +1,105 @@
+"""The package as users get it: the built wheel (and sdist) in a fresh venv, every command run from another folder.
+
+The fresh venv holds only the wheel; its dependencies come from this test environment's site-packages
+through a `.pth` line (which does not process this environment's editable-install hooks), so the test
+needs no second download of numba, datasets and matplotlib. The same commands then run as `nobody` with
+no writable HOME and a read-only install: numba compiles in memory, and nothing writes beside the code.
+"""
+
+import json
+import os
+import shutil
+import site
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import REPO, SAMPLE
+
+pytestmark = [pytest.mark.wheel, pytest.mark.timeout(900)]
+BENCH_SAMPLE = REPO / "data" / "bench_sample.jsonl"
+
+
+def _run(args, cwd, env=None, user=None, timeout=600) -> subprocess.CompletedProcess:
+    prefix = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"] if user == "nobody" else []
+    environment = {key: value for key, value in os.environ.items()
+                   if not key.startswith(("PYTHON", "VIRTUAL_ENV", "NUMBA_"))}
+    environment.update({"HF_HUB_OFFLINE": "1", **(env or {})})
+    return subprocess.run(prefix + [str(arg) for arg in args], cwd=cwd, env=environment, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(bioinstruct command, python, a folder anyone can read) for the wheel in a fresh venv."""
+    root = tmp_path_factory.mktemp("wheel")
+    dist = root / "dist"
+    built = _run([sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", dist, REPO], cwd=root)
+    assert built.returncode == 0, built.stderr[-2000:]
+    [wheel] = dist.glob("*.whl")
+    [sdist] = dist.glob("*.tar.gz")
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "bioinstruct.py" in names and "bioinstruct_tools/resources/card.md" in names
+    assert "bioinstruct_tools/resources/dataset_infos.json" in names
+    assert any(name.endswith("resources/card.md") for name in tarfile.open(sdist).getnames())
+    venv = root / "venv"
+    assert _run([sys.executable, "-m", "venv", venv], cwd=root).returncode == 0
+    python = venv / "bin" / "python"
+    installed = _run([python, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", wheel], cwd=root)
+    assert installed.returncode == 0, installed.stderr[-2000:]
+    target = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                       cwd=root).stdout.strip())
+    (target / "test-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    for path in [root, *root.parents]:  # pytest's tmp folders are private: let `nobody` in
+        if path == Path("/"):
+            break
+        path.chmod(path.stat().st_mode | 0o755)
+    for path in venv.rglob("*"):
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | 0o444 | (0o111 if path.is_dir() else 0))
+    return venv / "bin" / "bioinstruct", python, root
+
+
+def _every_command(command: Path, python: Path, work: Path, user=None, env=None) -> None:
+    def ok(*args):
+        result = _run([command, *args], cwd=work, env=env, user=user)
+        assert result.returncode in (0, 1) and "Traceback" not in result.stderr, (args, result.stderr[-3000:])
+        return result
+
+    assert ok("--version").stdout.startswith("bioinstruct 1.")
+    assert "result: PASS" in ok("validate", SAMPLE).stdout
+    built = ok("build", "--source", SAMPLE, "--out", "built")
+    assert "built built from" in built.stdout
+    loaded = _run([python, "-c", "import datasets; print(datasets.load_dataset('built', 'qa', split='train',"
+                                 " cache_dir='hf-cache').num_rows)"], cwd=work, env=env, user=user)
+    assert loaded.returncode == 0 and int(loaded.stdout.split()[-1]) > 0, loaded.stderr[-2000:]
+    assert "wrote" in ok("report", "built", "--out", "report").stdout
+    assert "CONTAMINATED" in ok("contamination", SAMPLE, "--against", BENCH_SAMPLE).stdout
+    assert ok("categorize", "--file", SAMPLE).stdout.startswith("index,line,category")
+    plan = json.loads(ok("push", "built", "--repo-id", "org/name", "--dry-run", "--json").stdout)
+    assert any(entry["path"] == "README.md" for entry in plan["add"])
+    assert "Dataset Card for BioInstruct" in (work / "built" / "README.md").read_text()
+    refused = _run([command, "card", "--check"], cwd=work, env=env, user=user)
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "installed copy" in refused.stderr
+
+
+def test_every_command_runs_from_the_wheel_in_another_folder(installed):
+    command, python, root = installed
+    work = root / "as-root"
+    work.mkdir()
+    _every_command(command, python, work)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root to become `nobody`")
+def test_a_read_only_install_with_no_home_runs_without_a_traceback(installed):
+    command, python, root = installed
+    work = root / "as-nobody"
+    work.mkdir()
+    work.chmod(0o777)
+    env = {"HOME": "/nonexistent", "XDG_CACHE_HOME": "/nonexistent/cache"}
+    _every_command(command, python, work, user="nobody", env=env)
+    nobody = int(_run(["id", "-u", "nobody"], cwd=work).stdout)
+    assert not [path for path in command.parent.parent.rglob("*") if path.lstat().st_uid == nobody]  # wrote nothing there

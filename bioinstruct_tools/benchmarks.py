@@ -8,6 +8,7 @@ uses them is `contamination.py`.
 import csv
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,8 @@ class Benchmark:
                 for _, _, record in read_records(self.path):
                     yield record
         except UnreadableFileError as e:
+            if e.reason == "empty_file":
+                return  # said once, by items(): "holds no items"
             raise BenchmarkError(f"{e} (a benchmark is {_FORMATS})") from None
         except (OSError, ValueError, csv.Error, UnicodeDecodeError) as e:
             raise BenchmarkError(f"{self.path}: cannot be read as {suffix[1:].upper() or 'JSON'} "
@@ -159,7 +162,6 @@ def _folder_split(path: str, split: Optional[str]) -> str:
 
 
 def _split_names(path: str) -> list[str]:
-    import datasets
 
     try:
         if os.path.exists(os.path.join(path, "dataset_dict.json")):
@@ -167,7 +169,10 @@ def _split_names(path: str) -> list[str]:
                 return list(json.load(f)["splits"])
         if os.path.exists(os.path.join(path, "state.json")):
             return ["train"]  # one saved Dataset: its split is whatever it was; there is only one
-        return list(datasets.get_dataset_split_names(path))
+        names = sorted(_data_files_by_split(path))
+        if not names:
+            raise BenchmarkError(f"{path}: holds no JSON, JSON Lines, CSV or parquet file")
+        return names
     except BenchmarkError:
         raise
     except Exception as e:  # datasets raises many types for a folder it cannot read
@@ -188,15 +193,39 @@ def _folder_items(path: str, split: str) -> Iterator[dict]:
                 table = datasets.Dataset.from_file(arrow_file, in_memory=False).data.table
                 for batch in table.to_batches(max_chunksize=_BATCH_ITEMS):
                     yield from batch.to_pylist()
-        else:  # data files: streamed, so that no cache is written
-            stream = datasets.load_dataset(path, split=split, streaming=True)
-            stream = stream.cast(_undecoded(stream.features)) if stream.features else stream
-            yield from stream
+        else:  # data files, read by this module's readers: no pattern, no cache, nothing decoded
+            for data_file in _data_files_by_split(path)[split]:
+                yield from Benchmark(data_file).items()
     except BenchmarkError:
         raise
     except (Exception, pyarrow.ArrowException) as e:
         raise BenchmarkError(f"{path}: cannot be read as a datasets folder ({type(e).__name__}: "
                              f"{' '.join(str(e).split())[:200]})") from None
+
+
+_SPLIT_WORDS = ("train", "test", "validation", "valid", "dev", "eval")
+_DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet")
+
+
+def _data_files_by_split(folder: str) -> dict[str, list[str]]:
+    """A `datasets`-style folder's data files by split, as `datasets` names them: a split word as the file
+    name's start (`test.jsonl`, `test-00000-of-00001.parquet`) or as a folder (`test/...`); with none,
+    every file is `train`. Walked by hand: `datasets` would resolve the folder's name as a glob pattern."""
+    files = []
+    for directory, subfolders, names in os.walk(folder):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        files += [os.path.join(directory, name) for name in sorted(names)
+                  if name.lower().endswith(_DATA_SUFFIXES) and not name.startswith(".")]
+    by_split: dict[str, list[str]] = {}
+    for path in files:
+        parts = os.path.relpath(path, folder).replace(os.sep, "/").split("/")
+        words = [part.lower() for part in parts[:-1]] + [re.split(r"[-_.]", parts[-1].lower())[0]]
+        split = next((word for word in words if word in _SPLIT_WORDS), None)
+        by_split.setdefault(split, []).append(path)
+    if set(by_split) == {None}:
+        return {"train": by_split[None]}
+    by_split.pop(None, None)
+    return by_split
 
 
 def _arrow_files(folder: str) -> list[str]:
@@ -205,12 +234,3 @@ def _arrow_files(folder: str) -> list[str]:
     if not files:
         raise BenchmarkError(f"{folder}: no .arrow file; expected a folder written by save_to_disk")
     return [os.path.join(folder, name) for name in files]
-
-
-def _undecoded(features):
-    """The features with images, audio and the like left as stored (decode=False): only text is read."""
-    copy = features.copy()
-    for name, feature in copy.items():
-        if hasattr(feature, "decode"):
-            copy[name] = type(feature)(decode=False)
-    return copy

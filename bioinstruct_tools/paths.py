@@ -128,11 +128,12 @@ def atomic_file(path: Path) -> Iterator[TextIO]:
         raise
 
 
-def move_into_place(staging: Path, out: Path) -> None:
+def move_into_place(staging: Path, out: Path, marker: str) -> None:
     """Replace `out` by the finished `staging` folder with renames only, so no half-written DIR is ever seen.
 
-    A rename onto a folder that is not empty fails, so a folder that appeared since the last check is
-    never replaced silently: the caller checks right before, and the rename itself refuses.
+    A folder that is not there is created by one rename, which fails if one appeared in the meantime
+    (a rename onto a folder that is not empty fails); a folder that is there is replaced only if it
+    still holds `marker`, checked right before the rename that retires it.
     """
     if not out.exists():
         try:
@@ -140,6 +141,8 @@ def move_into_place(staging: Path, out: Path) -> None:
         except OSError as e:
             raise UnsafeOutput(f"{out}: appeared while this command ran ({e.strerror}); nothing was replaced") from None
         return
+    if not (out / marker).is_file():
+        raise UnsafeOutput(f"{out}: appeared, or changed, while this command ran (no {marker}); nothing was replaced")
     retired = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
     os.replace(out, retired / "old")
     os.replace(staging, out)
@@ -195,7 +198,7 @@ def staged_folder(out: Path, overwrite: bool, marker: str, command: str, version
             refusal = replacement_refusal(out, overwrite, marker, command)  # again: it may have appeared since
             if refusal:
                 raise UnsafeOutput(refusal)
-            move_into_place(staging, out)
+            move_into_place(staging, out, marker)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise

@@ -95,7 +95,7 @@ def test_every_benchmark_format_loads_and_finds_the_same(tmp_path):
     (lambda d: d / "missing.jsonl", "no such file"),
     (lambda d: (d / "bad.jsonl").write_text('{"question": "x"\n') and d / "bad.jsonl", "invalid JSON"),
     (lambda d: (d / "bad.parquet").write_bytes(b"not parquet") and d / "bad.parquet", "cannot be read as PARQUET"),
-    (lambda d: (d / "empty").mkdir() or d / "empty", "cannot be read as a datasets folder"),
+    (lambda d: (d / "empty").mkdir() or d / "empty", "holds no JSON, JSON Lines, CSV or parquet file"),
     (lambda d: write_jsonl(d / "other.jsonl", [{"prompt": "What is sepsis and how is it treated today?"}]),
      "no item has any of the fields"),
 ])

@@ -215,3 +215,249 @@ def test_argument_ranges_are_checked_by_argparse(args, message, tmp_path):
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert message in result.stderr.strip().splitlines()[-1]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Second pass: each case of the hardening issue, worst first, through the real command line
+# ---------------------------------------------------------------------------------------------------
+
+
+def one_line(result: subprocess.CompletedProcess, code: int, message: str) -> str:
+    assert result.returncode == code, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert message in line, line
+    return line
+
+
+@pytest.fixture
+def clean(tmp_path) -> Path:
+    (tmp_path / "clean.jsonl").write_text(jsonl(CLEAN))
+    return tmp_path
+
+
+def built_folder(folder: Path) -> Path:
+    assert run_cli("build", "--source", "clean.jsonl", "--out", "out", cwd=folder).returncode == 0
+    return folder / "out"
+
+
+def test_1_report_overwrite_replaces_only_a_folder_report_marked(clean):
+    (clean / "mine").mkdir()
+    (clean / "mine" / "report.json").write_text("{}")
+    (clean / "mine" / "thesis.tex").write_text("precious")
+    before = snapshot(clean)
+    one_line(run_cli("report", "clean.jsonl", "--out", "mine", "--overwrite", cwd=clean), 2,
+             "not a folder written by `bioinstruct report` (no .bioinstruct-report)")
+    assert snapshot(clean) == before
+    assert run_cli("report", "clean.jsonl", "--out", "rep", cwd=clean).returncode == 0
+    assert (clean / "rep" / ".bioinstruct-report").is_file()
+    assert run_cli("report", "clean.jsonl", "--out", "rep", "--overwrite", cwd=clean).returncode == 0
+
+
+def test_2_a_folder_that_appears_during_the_run_is_never_replaced(clean, monkeypatch):
+    from bioinstruct_tools import paths
+
+    out = clean / "late"
+    real_move = paths.move_into_place
+
+    def someone_else_writes_first(staging, target, marker):
+        target.mkdir()
+        (target / "theirs.txt").write_text("theirs")
+        return real_move(staging, target, marker)
+
+    monkeypatch.setattr(paths, "move_into_place", someone_else_writes_first)
+    from bioinstruct_tools.cli import main
+
+    assert main(["report", str(clean / "clean.jsonl"), "--out", str(out)]) == 2
+    assert (out / "theirs.txt").read_text() == "theirs" and sorted(p.name for p in out.iterdir()) == ["theirs.txt"]
+    assert not [p for p in clean.iterdir() if p.name.startswith(".late.")]  # no staging left
+
+
+@pytest.mark.parametrize("name", ["batch?.jsonl", "exp [v2].jsonl", "a::b.jsonl", "*.jsonl"])
+def test_3_a_path_is_a_path_never_a_pattern_or_url(name, tmp_path):
+    (tmp_path / name).write_text(jsonl(CLEAN[:2]))
+    (tmp_path / "batch1.jsonl").write_text(jsonl(CLEAN))  # what a glob would also pick up
+    (tmp_path / "exp v.jsonl").write_text(jsonl(CLEAN))
+    result = run_cli("build", "--source", name, "--out", "out", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = {row["config"]: row["rows"] for row in json.loads(result.stdout)["configs"]}
+    assert rows["default"] == 2 and sum(rows[c] for c in ("extraction", "generation", "qa", "other")) == 2
+
+
+def test_3_a_benchmark_folder_with_brackets_is_read_by_its_name(clean):
+    (clean / "bf[1]").mkdir()
+    (clean / "bf[1]" / "test.jsonl").write_text(jsonl([{"question": CLEAN[0]["instruction"] + " and more words"}]))
+    (clean / "bf1").mkdir()
+    (clean / "bf1" / "test.jsonl").write_text(jsonl([{"question": "Nothing in common with any record here."}]))
+    result = run_cli("contamination", "clean.jsonl", "--against", "bf[1]", "--ngram", "5", "--json", cwd=clean)
+    assert result.returncode == 1, result.stderr
+    assert list(json.loads(result.stdout)["benchmarks"]) == ["bf[1]"]
+
+
+def test_4_push_checks_every_config_not_only_default(clean):
+    out = built_folder(clean)
+    import pyarrow.parquet as pq
+
+    shard = out / "data" / "categorized" / "train-00000-of-00001.parquet"
+    table = pq.read_table(shard)
+    pq.write_table(table.set_column(0, "instruction", pa_strings(["dup"] * table.num_rows)), shard)
+    one_line(run_cli("push", "out", "--repo-id", "org/name", "--dry-run", cwd=clean), 2,
+             "its rows are not the 'default' rows")
+
+
+def pa_strings(values):
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.string())
+
+
+@pytest.mark.parametrize("name,text", [("header.csv", "question,answer\n"), ("empty.csv", ""),
+                                       ("empty.jsonl", "\n"), ("empty.parquet", None)])
+def test_5_an_empty_benchmark_holds_no_items(name, text, clean):
+    if text is None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        pq.write_table(pa.table({"question": pa.array([], type=pa.string())}), clean / name)
+    else:
+        (clean / name).write_text(text)
+    one_line(run_cli("contamination", "clean.jsonl", "--against", name, cwd=clean), 2, "holds no items")
+
+
+def test_5_a_csv_naming_a_column_twice_is_refused(clean):
+    (clean / "twice.csv").write_text("question,question\na,b\n")
+    one_line(run_cli("contamination", "clean.jsonl", "--against", "twice.csv", cwd=clean), 2,
+             "names the column 'question' twice")
+
+
+def test_6_push_uploads_only_the_layout_and_refuses_links_out(clean):
+    out = built_folder(clean)
+    (out / "secrets.txt").write_text("s3cr3t")
+    (out / "notes").mkdir()
+    (out / "notes" / "exploit.py").write_text("print('x')")
+    os.symlink("/etc/passwd", out / "passwd_link.txt")
+    result = run_cli("push", "out", "--repo-id", "org/name", "--dry-run", "--json", cwd=clean)
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    added = [entry["path"] for entry in plan["add"]]
+    assert "secrets.txt" not in added and all(not path.startswith("notes") for path in added)
+    assert sorted(plan["not_uploaded"]) == ["notes/exploit.py", "passwd_link.txt", "secrets.txt"]
+    shard = out / "data" / "qa" / "train-00000-of-00001.parquet"
+    shard.unlink()
+    os.symlink("/etc/passwd", shard)
+    one_line(run_cli("push", "out", "--repo-id", "org/name", "--dry-run", cwd=clean), 2, "outside the folder")
+
+
+def test_7_a_benchmark_folder_with_a_script_is_refused_and_never_prompts(clean):
+    (clean / "bench").mkdir()
+    (clean / "bench" / "bench.py").write_text("open('ran', 'w').write('ran')\n")
+    (clean / "bench" / "test.jsonl").write_text(jsonl([{"question": "What is sepsis?"}]))
+    result = run_cli("contamination", "clean.jsonl", "--against", "bench", cwd=clean,
+                     env={"HF_DATASETS_TRUST_REMOTE_CODE": "1"})
+    one_line(result, 2, "holds the script bench.py; benchmark code is never run")
+    assert not (clean / "ran").exists() and result.stdout == ""
+
+
+def test_8_file_names_reach_markdown_escaped(tmp_path):
+    name = "x`<b>bold</b>.jsonl".replace("/", "") + "<script>alert(1)<\\script>\n# heading.jsonl"
+    (tmp_path / name).write_text(jsonl(CLEAN))
+    assert run_cli("build", "--source", name, "--out", "out", cwd=tmp_path).returncode == 0
+    assert run_cli("report", name, "--out", "rep", cwd=tmp_path).returncode == 0
+    for text in ((tmp_path / "out" / "README.md").read_text(), (tmp_path / "rep" / "report.md").read_text()):
+        assert "<script>" not in text and "\n# heading" not in text
+
+
+def test_9_pipes_named_like_data_are_refused_before_opening(clean):
+    os.mkfifo(clean / "bench.parquet")
+    os.mkfifo(clean / "bench.csv")
+    for name in ("bench.parquet", "bench.csv"):
+        one_line(run_cli("contamination", "clean.jsonl", "--against", name, cwd=clean), 2, "not a regular file")
+    out = built_folder(clean)
+    shard = out / "data" / "qa" / "train-00000-of-00001.parquet"
+    shard.unlink()
+    os.mkfifo(shard)
+    one_line(run_cli("push", "out", "--repo-id", "org/name", "--dry-run", cwd=clean), 2, "not a regular file")
+    one_line(run_cli("report", "out", "--out", "rep", cwd=clean), 2, "not a regular file")
+
+
+def test_12_a_symlink_loop_as_output_or_input_is_one_line(clean):
+    os.symlink("loop", clean / "loop")
+    one_line(run_cli("validate", "clean.jsonl", "--rejects", "loop", cwd=clean), 2, "loop")
+    one_line(run_cli("build", "--source", "clean.jsonl", "--out", "loop", cwd=clean), 2, "loop")
+    one_line(run_cli("report", "clean.jsonl", "--out", "loop/inner", cwd=clean), 2, "loop")
+    one_line(run_cli("validate", "loop", cwd=clean), 2, "loop: cannot be read")
+
+
+def test_13_non_utf8_and_non_ascii_names_under_the_c_locale(tmp_path):
+    name = os.fsdecode(b"caf\xe9-\xff.jsonl")
+    (tmp_path / name).write_text(jsonl(CLEAN))
+    result = run_cli("validate", name, cwd=tmp_path, env={"LC_ALL": "C", "PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0 and "Traceback" not in result.stderr and "result: PASS" in result.stdout
+    one_line(run_cli("validate", "missing-\u00e9.jsonl", cwd=tmp_path, env={"LC_ALL": "C"}), 2, "no such file")
+
+
+def test_14_a_hand_edited_card_or_bad_parquet_is_one_line(clean):
+    out = built_folder(clean)
+    card = (out / "README.md").read_text()
+    (out / "README.md").write_text(card.replace("  splits:\n", "  splits: {train: 1}\n  oldsplits:\n", 1))
+    one_line(run_cli("push", "out", "--repo-id", "org/name", "--dry-run", cwd=clean), 2, "README.md: not a card")
+    (out / "README.md").write_text(card.replace("num_examples: ", "num_examples: one", 1))
+    one_line(run_cli("report", "out", "--out", "rep", cwd=clean), 2, "README.md: not a card")
+
+
+def test_16_a_saved_benchmark_with_an_image_column_reads_its_text_only(clean):
+    import datasets
+
+    features = datasets.Features({"question": datasets.Value("string"), "image": datasets.Image()})
+    saved = datasets.Dataset.from_dict({"question": [CLEAN[0]["instruction"]], "image": [None]}, features=features)
+    saved.save_to_disk(str(clean / "saved"))
+    result = run_cli("contamination", "clean.jsonl", "--against", "saved", "--json", cwd=clean)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert json.loads(result.stdout)["benchmarks"]["saved"]["records"] == 1
+
+
+def test_17_18_staging_a_killed_report_left_is_removed_and_folders_follow_the_umask(clean):
+    (clean / ".rep.staging-abc").mkdir()
+    result = subprocess.run(["sh", "-c", f"umask 022 && {sys.executable} -m bioinstruct_tools.cli report clean.jsonl "
+                                         "--out rep"], cwd=clean, capture_output=True, text=True,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in clean.iterdir() if p.name.startswith(".rep")) == []
+    assert oct((clean / "rep").stat().st_mode & 0o777) == "0o755"
+
+
+def test_19_a_refused_output_exits_2_before_validation(clean):
+    (clean / "taken").mkdir()
+    (clean / "taken" / "x.txt").write_text("x")
+    line = one_line(run_cli("build", "--source", "clean.jsonl", "--out", "taken", cwd=clean), 2, "already exists")
+    assert "validat" not in line
+
+
+def test_20_a_report_inside_its_input_folder_is_refused(clean):
+    built_folder(clean)
+    one_line(run_cli("report", "out", "--out", "out/report", cwd=clean), 2, "lies inside the input folder out")
+
+
+def test_21_categorize_csv_is_spreadsheet_safe_and_says_what_it_ignores(tmp_path):
+    rows = [dict(CLEAN[0], instruction="=HYPERLINK(\"http://x\") list the drugs, caf\u00e9.")]
+    (tmp_path / "f.jsonl").write_text(jsonl(rows))
+    result = run_cli("categorize", "--file", "f.jsonl", cwd=tmp_path, env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0 and "'=HYPERLINK" in result.stdout and "caf\u00e9" in result.stdout
+    one_line(run_cli("categorize", "--file", "f.jsonl", "--input", "x", cwd=tmp_path), 2, "--input goes with TEXT")
+    (tmp_path / "bad.jsonl").write_text(jsonl(rows) + "{broken\n")
+    broken = run_cli("categorize", "--file", "bad.jsonl", cwd=tmp_path)
+    assert broken.returncode == 2 and broken.stdout == ""
+
+
+def test_22_split_for_a_file_and_a_benchmark_named_twice_are_refused(clean):
+    (clean / "b.jsonl").write_text(jsonl([{"question": "What is sepsis?"}]))
+    one_line(run_cli("contamination", "clean.jsonl", "--against", "b.jsonl", "--split", "test", cwd=clean), 2,
+             "a file has no splits")
+    one_line(run_cli("contamination", "clean.jsonl", "--against", "b.jsonl", "--against", "./b.jsonl", cwd=clean), 2,
+             "named twice")
+
+
+def test_against_is_repeatable_and_never_takes_the_file(clean):
+    (clean / "b.jsonl").write_text(jsonl([{"question": "What is sepsis?"}]))
+    result = run_cli("validate", "--against", "b.jsonl", "clean.jsonl", cwd=clean)
+    assert result.returncode == 0 and "clean.jsonl: 4 records" in result.stdout

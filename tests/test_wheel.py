@@ -13,6 +13,7 @@ import site
 import subprocess
 import sys
 import tarfile
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -33,9 +34,19 @@ def _run(args, cwd, env=None, user=None, timeout=600) -> subprocess.CompletedPro
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """(bioinstruct command, python, a folder anyone can read) for the wheel in a fresh venv."""
-    root = tmp_path_factory.mktemp("wheel")
+def installed():
+    """(bioinstruct command, python, a folder anyone can read) for the wheel in a fresh venv.
+
+    Outside pytest's temporary folders, which pytest keeps private (0700) and `nobody` could not enter.
+    """
+    root = Path(tempfile.mkdtemp(prefix="bioinstruct-wheel-"))
+    try:
+        yield _install(root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _install(root: Path):
     dist = root / "dist"
     built = _run([sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", dist, REPO], cwd=root)
     assert built.returncode == 0, built.stderr[-2000:]
@@ -53,32 +64,31 @@ def installed(tmp_path_factory):
     target = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                        cwd=root).stdout.strip())
     (target / "test-dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    for path in [root, *root.parents]:  # pytest's tmp folders are private: let `nobody` in
-        if path == Path("/"):
-            break
-        path.chmod(path.stat().st_mode | 0o755)
-    for path in venv.rglob("*"):
+    root.chmod(0o755)  # mkdtemp's folder is private: let `nobody` in
+    for path in root.rglob("*"):
         if not path.is_symlink():
             path.chmod(path.stat().st_mode | 0o444 | (0o111 if path.is_dir() else 0))
     return venv / "bin" / "bioinstruct", python, root
 
 
 def _every_command(command: Path, python: Path, work: Path, user=None, env=None) -> None:
+    sample, bench = shutil.copy(SAMPLE, work), shutil.copy(BENCH_SAMPLE, work)  # the checkout may be private
+
     def ok(*args):
         result = _run([command, *args], cwd=work, env=env, user=user)
         assert result.returncode in (0, 1) and "Traceback" not in result.stderr, (args, result.stderr[-3000:])
         return result
 
     assert ok("--version").stdout.startswith("bioinstruct 1.")
-    assert "result: PASS" in ok("validate", SAMPLE).stdout
-    built = ok("build", "--source", SAMPLE, "--out", "built")
+    assert "result: PASS" in ok("validate", sample).stdout
+    built = ok("build", "--source", sample, "--out", "built")
     assert "built built from" in built.stdout
     loaded = _run([python, "-c", "import datasets; print(datasets.load_dataset('built', 'qa', split='train',"
                                  " cache_dir='hf-cache').num_rows)"], cwd=work, env=env, user=user)
     assert loaded.returncode == 0 and int(loaded.stdout.split()[-1]) > 0, loaded.stderr[-2000:]
     assert "wrote" in ok("report", "built", "--out", "report").stdout
-    assert "CONTAMINATED" in ok("contamination", SAMPLE, "--against", BENCH_SAMPLE).stdout
-    assert ok("categorize", "--file", SAMPLE).stdout.startswith("index,line,category")
+    assert "CONTAMINATED" in ok("contamination", sample, "--against", bench).stdout
+    assert ok("categorize", "--file", sample).stdout.startswith("index,line,category")
     plan = json.loads(ok("push", "built", "--repo-id", "org/name", "--dry-run", "--json").stdout)
     assert any(entry["path"] == "README.md" for entry in plan["add"])
     assert "Dataset Card for BioInstruct" in (work / "built" / "README.md").read_text()

@@ -135,7 +135,7 @@ def move_into_place(staging: Path, out: Path, marker: str) -> None:
     (a rename onto a folder that is not empty fails); a folder that is there is replaced only if it
     still holds `marker`, checked right before the rename that retires it.
     """
-    if not out.exists():
+    if not out.exists() or (out.is_dir() and not any(out.iterdir())):  # a rename replaces an empty folder
         try:
             os.rename(staging, out)
         except OSError as e:

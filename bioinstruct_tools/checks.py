@@ -101,6 +101,11 @@ class Record:
     id: Optional[str] = None  # the source's own id (a key of a keyed object, an `id` field), when it has one
 
 
+def numbered(rows: list[dict]) -> list[Record]:
+    """Rows that have no lines (a parquet table, a built folder) as records numbered from 0."""
+    return [Record(index, None, row) for index, row in enumerate(rows)]
+
+
 @dataclass
 class Offender:
     reason: str
@@ -179,6 +184,7 @@ class Check:
     """One validation rule: its name, whether it gates under the options, and its run over the records."""
 
     name = ""
+    reads_content = True  # looks at the schema-valid records: skipped, said once in `validate`, when there are none
 
     def gates(self, options: ValidationOptions) -> bool:
         return True
@@ -195,12 +201,13 @@ class Check:
 
 class SchemaCheck(Check):
     name = "schema"
+    reads_content = False
 
     def run(self, subject, options, hooks):
-        offenders = [_located(record, reason, message)
-                     for record in subject.records for reason, message in schema_violations(record.data)]
         if not subject.records:
             return _nothing_to_check(self.name, True, "no records")
+        offenders = [_located(record, reason, message)
+                     for record in subject.records for reason, message in schema_violations(record.data)]
         return _result(self.name, True, offenders, f"{len(offenders)} schema violations")
 
 
@@ -210,8 +217,6 @@ class UniquenessCheck(Check):
     name = "uniqueness"
 
     def run(self, subject, options, hooks):
-        if not subject.valid:
-            return _nothing_to_check(self.name, True, "no schema-valid record")
         exact: dict[str, Record] = {}
         normalized: dict[str, Record] = {}
         seen_records: dict[tuple, Record] = {}
@@ -245,6 +250,7 @@ class UniquenessCheck(Check):
 
 class SizeCheck(Check):
     name = "size"
+    reads_content = False
 
     def gates(self, options):
         return options.expected_rows is not None
@@ -263,8 +269,6 @@ class PlaceholdersCheck(Check):
     name = "placeholders"
 
     def run(self, subject, options, hooks):
-        if not subject.valid:
-            return _nothing_to_check(self.name, True, "no schema-valid record")
         records = subject.valid
         offenders = [_located(record, "placeholder_output", f"output is the placeholder {record.data['output'].strip()!r}")
                      for record in records if is_placeholder_output(record.data["output"])]
@@ -308,8 +312,6 @@ class SelfInstructFiltersCheck(Check):
         return options.strict
 
     def run(self, subject, options, hooks):
-        if not subject.valid:
-            return _nothing_to_check(self.name, self.gates(options), "no schema-valid record")
         offenders = [_located(record, reason, detail)
                      for record in subject.valid
                      for reason, detail in self_instruct_filter_findings(record.data["instruction"])]
@@ -332,8 +334,6 @@ class NearDuplicatesCheck(Check):
 
     def run(self, subject, options, hooks):
         threshold, records = options.near_duplicate_threshold, subject.valid
-        if not records:
-            return _nothing_to_check(self.name, self.gates(options), "no schema-valid record")
         instructions = [record.data["instruction"] for record in records]
         on_pairs = None
         if hooks.on_pairs is not None:
@@ -369,8 +369,6 @@ class CategoriesCheck(Check):
         return False
 
     def run(self, subject, options, hooks):
-        if not subject.valid:
-            return _nothing_to_check(self.name, False, "no schema-valid record")
         labels = [categorize(record.data["instruction"], record.data["input"]) for record in subject.valid]
         counts = Counter(labels)
         shares = {category: counts.get(category, 0) / len(labels) for category in CATEGORIES}
@@ -497,7 +495,10 @@ def validate(records: list[Record], path: str, options: ValidationOptions = Vali
         if not check.applies(options):
             continue
         start = time.perf_counter()
-        results[check.name] = check.run(subject, options, hooks)
+        if check.reads_content and not subject.valid:
+            results[check.name] = _nothing_to_check(check.name, check.gates(options), "no schema-valid record")
+        else:
+            results[check.name] = check.run(subject, options, hooks)
         results[check.name].seconds = time.perf_counter() - start
         if check is SCHEMA:
             invalid = {offender.index for offender in results[check.name].offenders}

@@ -176,8 +176,7 @@ def validate_source(path: str, options: checks.ValidationOptions, on_pairs=None,
             from bioinstruct_tools.built_folder import read_built_folder
 
             built = read_built_folder(path)
-            records = [checks.Record(index, None, row) for index, row in enumerate(built.default_rows())]
-            return checks.validate(records, path, options, hooks, check_list)
+            return checks.validate(checks.numbered(built.default_rows()), path, options, hooks, check_list)
         return checks.validate_file(path, options, hooks, check_list)
     finally:
         bar.close()
@@ -426,9 +425,8 @@ def cmd_push(args) -> int:
     built = read_built_folder(args.dir)  # the layout, every config and the card, before any network call
     bar, update = _progress_bar("validating")
     try:
-        records = [checks.Record(index, None, row) for index, row in enumerate(built.default_rows())]
-        validation = checks.validate(records, args.dir, validation_options(args, source_is_known=False),
-                                     checks.Hooks(progress=update))
+        validation = checks.validate(checks.numbered(built.default_rows()), args.dir,
+                                     validation_options(args, source_is_known=False), checks.Hooks(progress=update))
     finally:
         bar.close()
     if not validation.passed:

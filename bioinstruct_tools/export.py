@@ -67,7 +67,7 @@ class BuildOptions:
     """What `bioinstruct build` is told; validation options travel inside, unchanged."""
 
     out_dir: str
-    source: Optional[str] = None  # a local file; None: the upstream file (downloaded); a URL only with allow_url
+    source: Optional[str] = None  # a local file (a path, never a pattern or URL); None: the upstream file, downloaded
     overwrite: bool = False
     record: bool = False  # store the upstream file's measurements in the checkout
     validation: checks.ValidationOptions = field(default_factory=checks.ValidationOptions)

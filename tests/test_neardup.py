@@ -30,14 +30,26 @@ VOCABULARY = (
 
 
 def brute_force(instructions, threshold=0.7):
-    """Self-Instruct's way: score each instruction against every earlier one with rouge_score."""
+    """Self-Instruct's way: score each instruction against every earlier one with rouge_score.
+
+    `SCORER.score(later, earlier)` tokenizes both texts and calls `_score_lcs` on the tokens; each text
+    is tokenized once here, by the scorer's own tokenizer, and `_score_lcs` is called as `score` calls it.
+    """
+    tokens = [SCORER._tokenizer.tokenize(text) for text in instructions]
     pairs = set()
-    for j, later in enumerate(instructions):
+    for j, later in enumerate(tokens):
         for i in range(j):
-            score = SCORER.score(later, instructions[i])["rougeL"].fmeasure
+            score = rouge_scorer._score_lcs(later, tokens[i]).fmeasure
             if score > threshold:
                 pairs.add((i, j, score))
     return pairs
+
+
+def test_the_brute_force_oracle_scores_as_rouge_scorer_does():
+    corpus = synthetic_corpus(120, seed=3)
+    every_pair = {(i, j, SCORER.score(corpus[j], corpus[i])["rougeL"].fmeasure)
+                  for j in range(len(corpus)) for i in range(j)}
+    assert brute_force(corpus, threshold=0.0) == {pair for pair in every_pair if pair[2] > 0.0}
 
 
 def fast(instructions, threshold=0.7):

@@ -1,5 +1,6 @@
 """Tooling around the BioInstruct loading script: validation checks, the Hub layout export, publishing, CLI."""
 
+import os
 import signal
 import sys
 
@@ -21,4 +22,14 @@ def console() -> int:
     if interrupted:
         print("bioinstruct: interrupted", file=sys.stderr)
         return 130
-    return main()
+    code = main()
+    if code in (130, 143):
+        # Interrupted or terminated: every clean-up has run; a compiled kernel may still be finishing its
+        # chunk on a worker thread, and a normal exit would wait for it. End now.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+    return code

@@ -15,7 +15,7 @@ n-gram equality; memory holds the records and one chunk of benchmark items.
 """
 
 from array import array
-from concurrent.futures import ThreadPoolExecutor
+from collections import namedtuple
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional, Sequence
 
@@ -23,7 +23,7 @@ import numpy as np
 
 
 from bioinstruct_tools.benchmarks import BenchmarkError, item_texts
-from bioinstruct_tools.compiled import njit
+from bioinstruct_tools.compiled import kernel_threads, njit
 from bioinstruct_tools.records import FIELDS
 from bioinstruct_tools.text import normalized_words
 
@@ -68,6 +68,13 @@ class BenchmarkResult:
         return {name: counts[name] for name in FIELDS if name in counts}
 
 
+# What the scan kernel reads and writes, as named tuples (structs to numba) rather than sixteen positional arrays.
+BenchmarkTexts = namedtuple("BenchmarkTexts", "ids starts item_of prefix")  # a chunk's texts as record word ids
+RecordTable = namedtuple("RecordTable", "powers lengths_present key_filter keys window ids starts window_sequence "
+                                        "window_offset window_length")
+Hits = namedtuple("Hits", "window item")
+
+
 class _RecordIndex:
     """The records' fields as word ids, and a hash table of their n-grams and whole short fields."""
 
@@ -105,6 +112,9 @@ class _RecordIndex:
         self.table_keys, self.table_window = _build_table(keys)
         self.key_filter = _build_filter(keys)
         self.window_lengths_present = np.unique(self.window_length)
+        self.table = RecordTable(_powers(int(self.window_lengths_present.max(initial=1))), self.window_lengths_present,
+                                 self.key_filter, self.table_keys, self.table_window, self.ids, self.starts,
+                                 self.window_sequence, self.window_offset, self.window_length)
 
     def ids_of(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The texts' words as the records' word ids (-1: a word no record has), flat, with their starts."""
@@ -133,7 +143,7 @@ def find_contamination(
     scans = []
     items_seen, fields_seen = 0, False
     # The compiled scan of one chunk runs on a worker thread while this one tokenizes the next.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with kernel_threads(1) as pool:
         for chunk in _chunks(benchmark_items, _CHUNK_ITEMS):
             texts, item_of = [], []
             for offset, item in enumerate(chunk):
@@ -178,11 +188,8 @@ def _scan(ids: np.ndarray, starts: np.ndarray, item_of: np.ndarray, index: _Reco
     while True:
         out_window = np.empty(capacity, dtype=np.int64)
         out_item = np.empty(capacity, dtype=np.int64)
-        found = _scan_kernel(ids, starts, item_of, prefix, _powers(int(index.window_lengths_present.max())),
-                             index.window_lengths_present, index.key_filter, index.table_keys, index.table_window,
-                             index.ids,
-                             index.starts, index.window_sequence, index.window_offset, index.window_length,
-                             out_window, out_item)
+        texts = BenchmarkTexts(ids, starts, item_of, prefix)
+        found = _scan_kernel(texts, index.table, Hits(out_window, out_item))
         if found <= capacity:
             return out_window[:found], out_item[:found]
         capacity = found  # the buffer was too small: the kernel counted what it needs
@@ -283,12 +290,16 @@ def _build_filter(keys):
 
 
 @njit(nogil=True)
-def _scan_kernel(ids, starts, item_of, prefix, powers, lengths_present, key_filter, table_keys, table_window, record_ids,
-                 record_starts, window_sequence, window_offset, window_length, out_window, out_item):
+def _scan_kernel(texts, table, hits):
     """Look every window of every benchmark text up in the table; confirm hits word by word.
 
-    Returns the number of hits; only the first len(out_window) are written.
+    Returns the number of hits; only the first len(hits.window) are written.
     """
+    ids, starts, item_of, prefix = texts.ids, texts.starts, texts.item_of, texts.prefix
+    powers, lengths_present, key_filter = table.powers, table.lengths_present, table.key_filter
+    table_keys, table_window, record_ids, record_starts = table.keys, table.window, table.ids, table.starts
+    window_sequence, window_offset, window_length = table.window_sequence, table.window_offset, table.window_length
+    out_window, out_item = hits.window, hits.item
     mask = np.uint64(table_keys.shape[0] - 1)
     found = 0
     capacity = out_window.shape[0]

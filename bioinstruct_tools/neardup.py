@@ -28,8 +28,7 @@ threads (the kernel releases the GIL). `rouge_score` brute force is the oracle i
 import math
 import os
 import threading
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional, Sequence
 
@@ -37,7 +36,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
-from bioinstruct_tools.compiled import njit
+from bioinstruct_tools.compiled import kernel_threads, njit
 from bioinstruct_tools.text import rouge_tokens
 
 SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instruction only if ROUGE-L <= 0.7
@@ -70,8 +69,8 @@ class NearDuplicateScan:
 def lcs_length(a: Sequence[int], b: Sequence[int]) -> int:
     """Length of the longest common subsequence of two token-id sequences."""
     a, b = np.asarray(a, dtype=np.int32), np.asarray(b, dtype=np.int32)
-    scratch = _Scratch(int(max(a.max(initial=0), b.max(initial=0))) + 1, 1, max(len(a), len(b)))
-    return int(_lcs(a, b, 0, scratch.masks, scratch.words, scratch.positions, scratch.position_starts, scratch.diagonals))
+    scratch = _scratch(int(max(a.max(initial=0), b.max(initial=0))) + 1, 1, max(len(a), len(b)))
+    return int(_lcs(a, b, 0, scratch))
 
 
 def find_near_duplicates(
@@ -179,6 +178,15 @@ def greedy_dropped(pairs: Iterable[NearDuplicatePair]) -> list[int]:
 # ---------------------------------------------------------------------------------------------------
 
 
+# What the kernels read and write, passed as named tuples (numba compiles them as structs) rather than as
+# two dozen positional arrays, so that no call can silently swap two of them.
+PrefixIndex = namedtuple("PrefixIndex", "tokens starts lengths items probe_lengths group_start group_length "
+                                        "group_offset group_entries postings_record postings_signature signatures")
+Limits = namedtuple("Limits", "ell loose threshold")  # prefix items a pair must share; loosened and exact thresholds
+ScratchArrays = namedtuple("ScratchArrays", "counts touched masks words positions position_starts diagonals")
+PairsOut = namedtuple("PairsOut", "first second score")
+
+
 class _Corpus:
     """The instructions as flat int32 arrays: tokens in text order (for the LCS) and items rarest first."""
 
@@ -281,31 +289,28 @@ class _Corpus:
         """(first, second, score, instructions covered) per chunk, in index order of the later instruction."""
         local = threading.local()
         capacity = max(self.size, 1)
+        index = PrefixIndex(self.tokens, self.starts, self.lengths, self.items, self.probe_lengths, self.group_start,
+                            self.group_length, self.group_offset, self.group_entries, self.postings_record,
+                            self.postings_signature, self.signatures)
+        limits = Limits(_ELL, self.loose, self.threshold)
         chunk = _CHUNK
 
         def run(chunk_start: int):
             if not hasattr(local, "scratch"):
-                local.scratch = _Scratch(self.vocabulary_size, self.size, int(self.lengths.max(initial=0)),
+                local.scratch = _scratch(self.vocabulary_size, self.size, int(self.lengths.max(initial=0)),
                                          int(self.probe_lengths.max(initial=0)))
-            scratch = local.scratch
             end = min(chunk_start + chunk, self.size)
-            out_first = np.empty(capacity, dtype=np.int32)
-            out_second = np.empty(capacity, dtype=np.int32)
-            out_score = np.empty(capacity, dtype=np.float64)
+            out = PairsOut(np.empty(capacity, dtype=np.int32), np.empty(capacity, dtype=np.int32),
+                           np.empty(capacity, dtype=np.float64))
             parts, x = [], chunk_start
             while x >= 0:  # the kernel stops early when the output is full, and says where to go on
-                found, x = _search_chunk(
-                    x, end, self.tokens, self.starts, self.lengths, self.items, self.probe_lengths,
-                    self.group_start, self.group_length, self.group_offset, self.group_entries, self.postings_record,
-                    self.postings_signature, _ELL, self.signatures, self.loose, self.threshold,
-                    scratch.counts, scratch.touched, scratch.masks, scratch.words, scratch.positions,
-                    scratch.position_starts, scratch.diagonals, out_first, out_second, out_score)
-                parts.append((out_first[:found].copy(), out_second[:found].copy(), out_score[:found].copy()))
+                found, x = _search_chunk(x, end, index, limits, local.scratch, out)
+                parts.append((out.first[:found].copy(), out.second[:found].copy(), out.score[:found].copy()))
             first, second, score = (np.concatenate(column) for column in zip(*parts))
             order = np.lexsort((first, second))
             return first[order], second[order], score[order], end - chunk_start
 
-        with ThreadPoolExecutor(max_workers=_THREADS) as pool:
+        with kernel_threads(_THREADS) as pool:
             starts = range(0, self.size, chunk)
             pending = [pool.submit(run, start) for start in starts[:2 * _THREADS]]
             for start in starts[2 * _THREADS:]:  # a few chunks in flight: memory stays bounded
@@ -315,18 +320,18 @@ class _Corpus:
                 yield future.result()
 
 
-class _Scratch:
+def _scratch(vocabulary_size: int, size: int, longest: int, longest_probe: int = 2**31 - 1) -> ScratchArrays:
     """Per-thread working memory of the kernels, sized once: counts per record, masks per token, LCS buffers."""
-
-    def __init__(self, vocabulary_size: int, size: int, longest: int, longest_probe: int = 2**31 - 1):
+    return ScratchArrays(
         # A count never exceeds the probe length: one byte a record when it fits, so the counts stay in cache.
-        self.counts = np.zeros(max(size, 1), dtype=np.int8 if longest_probe < 127 else np.int32)
-        self.touched = np.zeros(max(size, 1), dtype=np.int32)
-        self.masks = np.zeros(max(vocabulary_size, 1), dtype=np.uint64)
-        self.words = np.zeros((longest + 63) // 64 + 1, dtype=np.uint64)
-        self.positions = np.zeros(longest + 1, dtype=np.int32)
-        self.position_starts = np.zeros(max(vocabulary_size, 1) + 1, dtype=np.int32)
-        self.diagonals = np.zeros(2 * (2 * longest + 2) + 3, dtype=np.int64)
+        counts=np.zeros(max(size, 1), dtype=np.int8 if longest_probe < 127 else np.int32),
+        touched=np.zeros(max(size, 1), dtype=np.int32),
+        masks=np.zeros(max(vocabulary_size, 1), dtype=np.uint64),
+        words=np.zeros((longest + 63) // 64 + 1, dtype=np.uint64),
+        positions=np.zeros(longest + 1, dtype=np.int32),
+        position_starts=np.zeros(max(vocabulary_size, 1) + 1, dtype=np.int32),
+        diagonals=np.zeros(2 * (2 * longest + 2) + 3, dtype=np.int64),
+    )
 
 
 @njit(nogil=True)
@@ -348,41 +353,40 @@ def _alpha(loose, length_x, length_y):
 
 
 @njit(nogil=True)
-def _search_chunk(x, x_end, tokens, starts, lengths, items, probe_lengths, group_start, group_length, group_offset,
-                  group_entries, postings_record, postings_signature, ell_wanted, signatures, loose, threshold, counts,
-                  touched, masks, words, positions, position_starts, diagonals, out_first, out_second, out_score):
+def _search_chunk(x, x_end, index, limits, scratch, out):
     """Pairs of instructions x..x_end with every earlier one.
 
     Returns (pairs written, -1) when done, or (pairs written, the instruction to resume from) when the
     output might not hold that instruction's pairs (at most one per earlier instruction).
     """
     found = 0
-    capacity = out_first.shape[0]
+    capacity = out.first.shape[0]
     while x < x_end:
         if found + x > capacity:
             return found, x
-        found = _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start, group_length, group_offset,
-                       group_entries, postings_record, postings_signature, ell_wanted, signatures, loose, threshold,
-                       counts, touched, masks, words, positions, position_starts, diagonals, out_first, out_second,
-                       out_score)
+        found = _probe(x, found, index, limits, scratch, out)
         x += 1
     return found, -1
 
 
 @njit(nogil=True)
-def _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start, group_length, group_offset,
-           group_entries, postings_record, postings_signature, ell_wanted, signatures, loose, threshold, counts, touched,
-           masks, words, positions, position_starts, diagonals, out_first, out_second, out_score):
-    """Pairs of instruction x with the earlier ones, written from out_*[found]; returns the new total."""
+def _probe(x, found, index, limits, scratch, out):
+    """Pairs of instruction x with the earlier ones, written from out[found]; returns the new total."""
+    tokens, starts, lengths, items = index.tokens, index.starts, index.lengths, index.items
+    group_start, group_length, group_offset, group_entries = (index.group_start, index.group_length,
+                                                              index.group_offset, index.group_entries)
+    postings_record, postings_signature = index.postings_record, index.postings_signature
+    ell_wanted, loose, threshold = limits.ell, limits.loose, limits.threshold
+    counts, touched, masks = scratch.counts, scratch.touched, scratch.masks
     length_x = lengths[x]
     if length_x == 0:
         return found
     start_x = starts[x]
     shortest = length_x * loose / (2 - loose) - 1e-9
     longest = length_x * (2 - loose) / loose + 1e-9
-    signature_x = signatures[x]
+    signature_x = index.signatures[x]
     n_touched = 0
-    for offset_x in range(probe_lengths[x]):
+    for offset_x in range(index.probe_lengths[x]):
         item = items[start_x + offset_x]
         for group in range(group_start[item], group_start[item + 1]):
             length_y = group_length[group]
@@ -435,14 +439,14 @@ def _probe(x, found, tokens, starts, lengths, items, probe_lengths, group_start,
         elif not _overlap_reaches(items_x, items[starts[y]:starts[y + 1]], alpha):
             continue  # a long pair: its bitmaps are too full to bound the overlap, so count it, once
         else:
-            lcs = _lcs(tokens_y, tokens_x, alpha, masks, words, positions, position_starts, diagonals)
+            lcs = _lcs(tokens_y, tokens_x, alpha, scratch)
         if lcs < alpha:
             continue
         score = _fmeasure(lcs, length_x, length_y)
         if score > threshold:
-            out_first[found] = y
-            out_second[found] = x
-            out_score[found] = score
+            out.first[found] = y
+            out.second[found] = x
+            out.score[found] = score
             found += 1
     if short_x:
         for i in range(length_x):
@@ -481,7 +485,7 @@ def _lcs_one_word(b, n, masks):
 
 
 @njit(nogil=True)
-def _lcs(a, b, alpha, masks, words, positions, position_starts, diagonals):
+def _lcs(a, b, alpha, scratch):
     """LCS of two token-id arrays, exact whenever it is at least `alpha` (else any value below `alpha`).
 
     Long pairs try Myers' O(ND) algorithm first, capped at the D that `alpha` allows and at the work a
@@ -495,11 +499,12 @@ def _lcs(a, b, alpha, masks, words, positions, position_starts, diagonals):
         return 0
     if n > 64 and m > 4_096:
         budget = ((n + 63) // 64) * m
-        d = _myers_distance(a, b, n + m - 2 * alpha, budget, diagonals)
+        d = _myers_distance(a, b, n + m - 2 * alpha, budget, scratch.diagonals)
         if d >= 0:
             return (n + m - d) // 2
         if d == -2:
             return 0  # more than the allowed D: the LCS is below alpha
+    masks = scratch.masks
     if n <= 64:
         for i in range(n):
             masks[a[i]] |= np.uint64(1) << np.uint64(i)
@@ -507,7 +512,7 @@ def _lcs(a, b, alpha, masks, words, positions, position_starts, diagonals):
         for i in range(n):
             masks[a[i]] = np.uint64(0)
         return lcs
-    return _lcs_multiword(a, b, words, positions, position_starts, masks)
+    return _lcs_multiword(a, b, scratch.words, scratch.positions, scratch.position_starts, masks)
 
 
 @intrinsic

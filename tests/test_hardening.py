@@ -461,3 +461,31 @@ def test_against_is_repeatable_and_never_takes_the_file(clean):
     (clean / "b.jsonl").write_text(jsonl([{"question": "What is sepsis?"}]))
     result = run_cli("validate", "--against", "b.jsonl", "clean.jsonl", cwd=clean)
     assert result.returncode == 0 and "clean.jsonl: 4 records" in result.stdout
+
+
+def test_11_sigterm_during_a_compiled_scan_stops_within_a_second(tmp_path):
+    """A chunk of the near-duplicate kernel can run for many seconds on a worker thread (nogil); SIGTERM must
+    not wait for it, neither in the thread pool's shutdown nor in the interpreter's exit. The chunk here is
+    made to take 30 s with a sleep, which, like the kernel, holds no GIL."""
+    import signal
+    import time
+
+    (tmp_path / "clean.jsonl").write_text(jsonl(CLEAN))
+    slow_chunk = ("import sys, time, bioinstruct_tools, bioinstruct_tools.neardup as neardup\n"
+                  "real = neardup._search_chunk\n"
+                  "def slow(*args):\n"
+                  "    print('scanning', file=sys.stderr, flush=True)\n"
+                  "    time.sleep(30)\n"
+                  "    return real(*args)\n"
+                  "neardup._search_chunk = slow\n"
+                  "sys.exit(bioinstruct_tools.console())\n")
+    process = subprocess.Popen([sys.executable, "-c", slow_chunk, "validate", "clean.jsonl", "--rejects", "r.jsonl"],
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stderr.readline().strip() == "scanning"
+    time.sleep(0.5)
+    sent = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    stdout, stderr = process.communicate(timeout=60)
+    assert time.monotonic() - sent < 1.5
+    assert process.returncode == 143 and stderr.strip().splitlines()[-1] == "bioinstruct validate: terminated"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["clean.jsonl"]  # no partial rejects file

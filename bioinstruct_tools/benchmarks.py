@@ -17,6 +17,7 @@ from typing import Iterator, Optional, Sequence
 from bioinstruct_tools.records import UnreadableFileError, read_records
 
 MAX_FIELD_CHARACTERS = 10_000_000  # one benchmark text larger than this is corruption, not an item
+MAX_ITEM_CHARACTERS = 5 * MAX_FIELD_CHARACTERS  # a JSON item's whole text: a few fields of that size
 _BATCH_ITEMS = 5_000
 _FORMATS = "JSON, JSON Lines, CSV, parquet, a save_to_disk folder or a datasets folder"
 
@@ -54,7 +55,7 @@ class Benchmark:
                 for batch in pq.ParquetFile(self.path).iter_batches(batch_size=_BATCH_ITEMS):
                     yield from batch.to_pylist()
             else:
-                for _, _, record in read_records(self.path):
+                for _, _, record in read_records(self.path, max_record_chars=MAX_ITEM_CHARACTERS):
                     yield record
         except UnreadableFileError as e:
             if e.reason == "empty_file":

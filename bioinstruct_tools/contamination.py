@@ -191,7 +191,7 @@ def _scan(ids: np.ndarray, starts: np.ndarray, item_of: np.ndarray, index: _Reco
         texts = BenchmarkTexts(ids, starts, item_of, prefix)
         found = _scan_kernel(texts, index.table, Hits(out_window, out_item))
         if found <= capacity:
-            return out_window[:found], out_item[:found]
+            return out_window[:found].copy(), out_item[:found].copy()  # not views: they would keep the buffers
         capacity = found  # the buffer was too small: the kernel counted what it needs
 
 

@@ -4,6 +4,7 @@ Shared by the loading script (`bioinstruct.py`), which builds the dataset from w
 checks of `bioinstruct validate`. Nothing here imports `datasets`, so validating a file starts quickly.
 """
 
+import codecs
 import json
 import os
 import re
@@ -91,28 +92,36 @@ def _parse_int(digits: str) -> int:
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant, parse_int=_parse_int)
 
 
-def read_records(path: str, display: Optional[str] = None) -> Iterator[tuple[int, int, dict]]:
+def read_records(path: str, display: Optional[str] = None,
+                 max_record_chars: Optional[int] = None) -> Iterator[tuple[int, int, dict]]:
     """Yield `(index, line, record)` for every record of `path`, a JSON array or JSON Lines file.
 
-    `index` counts records from 0; `line` (from 1) is where the record starts. Raises
+    `index` counts records from 0; `line` (from 1) is where the record starts. The file is read a block
+    at a time, so memory holds the records taken and one block, not the file's text. Raises
     `UnreadableFileError`, naming the file (as `display`, when the path read is a copy) and the record,
-    for anything that is not a non-empty sequence of JSON objects.
+    for anything that is not a non-empty sequence of JSON objects, and for a record longer than
+    `max_record_chars` when a cap is given.
     """
     try:
-        yield from _records(path)
+        yield from _records(path, _BLOCK_CHARS, max_record_chars)
     except BioInstructInputError as e:
         if display is None:
             raise
         raise type(e)(display, e.detail, index=e.index, line=e.line, reason=e.reason) from None
 
 
-def _records(path: str) -> Iterator[tuple[int, int, dict]]:
-    text = _read_text(path)
-    start = _JSON_WHITESPACE.match(text).end()
-    records = _array_records(path, text, start) if text.startswith("[", start) else _json_lines_records(path, text)
-    count = 0
-    for count, (index, line, record) in enumerate(records, start=1):
-        yield index, line, record
+def _records(path: str, block: int, max_record_chars: Optional[int] = None) -> Iterator[tuple[int, int, dict]]:
+    check_regular_file(path)
+    try:
+        with open(path, "rb") as f:
+            stream = _TextStream(path, f, block, max_record_chars)
+            stream.skip_whitespace()
+            layout = _array_records if stream.peek() == "[" else _json_lines_records
+            count = 0
+            for count, (index, line, record) in enumerate(layout(stream), start=1):
+                yield index, line, record
+    except OSError as e:
+        raise UnreadableFileError(path, f"cannot be read ({e.strerror})", reason="unreadable") from None
     if count == 0:
         raise UnreadableFileError(path, "holds no records (expected a JSON array or JSON Lines of objects)",
                                   reason="empty_file")
@@ -133,83 +142,155 @@ def check_regular_file(path: str) -> None:
                                   reason="not_a_regular_file")
 
 
-def _read_text(path: str) -> str:
-    check_regular_file(path)
-    try:
-        with open(path, encoding="utf-8-sig") as f:
-            return f.read()
-    except UnicodeDecodeError as e:
-        raise UnreadableFileError(path, f"not UTF-8 text (byte {e.start}: {e.reason})", reason="bad_encoding") from None
-    except OSError as e:
-        raise UnreadableFileError(path, f"cannot be read ({e.strerror})", reason="unreadable") from None
+_BLOCK_CHARS = 1 << 24  # characters read at a time (16 M); a record longer than a block grows it
+_LONGEST_TOKEN = 8  # of the JSON tokens that can be cut and still fail before the end: "\\uXXXX", "false"
 
 
-def _decode(path: str, text: str, position: int, index: int, line: int) -> tuple[dict, int]:
-    """The JSON value at `position` of `text`, which must be an object; errors say which record and line."""
-    try:
-        value, end = _DECODER.raw_decode(text, position)
-    except json.JSONDecodeError as e:
-        error_line = line + text.count("\n", position, e.pos)
-        raise UnreadableFileError(path, f"invalid JSON at column {e.colno}: {e.msg}", index=index,
-                                  line=error_line, reason="invalid_json") from None
-    except _DuplicateKey as e:
-        raise UnreadableFileError(path, str(e), index=index, line=line, reason="duplicate_key") from None
-    except ValueError as e:  # NaN, Infinity, huge numbers
-        raise UnreadableFileError(path, f"invalid JSON: {e}", index=index, line=line, reason="invalid_json") from None
-    except RecursionError:
-        raise UnreadableFileError(path, "invalid JSON: nested too deeply", index=index, line=line,
-                                  reason="invalid_json") from None
-    if not isinstance(value, dict):
-        raise UnreadableFileError(path, f"expected a JSON object, found {_json_type(value)}", index=index, line=line,
-                                  reason="not_an_object")
-    return value, end
+class _TextStream:
+    """A UTF-8 file's text (BOM stripped, newlines as `\\n`), read a block at a time.
+
+    `text[position:]` is what has not been consumed yet and `line` is the line at `position`; `more()`
+    drops what was consumed and appends the next block.
+    """
+
+    def __init__(self, path: str, f, block: int, max_record_chars: Optional[int]):
+        self.path, self.f, self.block, self.max_record_chars = path, f, block, max_record_chars
+        self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        self.text, self.position, self.line = "", 0, 1
+        self.bytes_read, self.eof, self.held_cr = 0, False, False
+
+    def more(self, at_least: int = 0) -> bool:
+        """Read another block (at least `at_least` characters more when the file has them); False at the end."""
+        if self.eof:
+            return False
+        self.text, self.position = self.text[self.position:], 0
+        wanted = len(self.text) + max(self.block, at_least)
+        while len(self.text) < wanted and not self.eof:
+            chunk = self.f.read(self.block)
+            self.eof = not chunk
+            try:
+                decoded = self.decoder.decode(chunk, final=self.eof)
+            except UnicodeDecodeError as e:
+                raise UnreadableFileError(self.path, f"not UTF-8 text (byte {self.bytes_read + e.start}: {e.reason})",
+                                          reason="bad_encoding") from None
+            self.bytes_read += len(chunk)
+            decoded = ("\r" if self.held_cr else "") + decoded
+            self.held_cr = decoded.endswith("\r") and not self.eof  # "\r\n" may straddle two blocks
+            if self.held_cr:
+                decoded = decoded[:-1]
+            self.text += decoded.replace("\r\n", "\n").replace("\r", "\n")  # universal newlines
+        return True
+
+    def skip_whitespace(self) -> None:
+        while True:
+            end = _JSON_WHITESPACE.match(self.text, self.position).end()
+            self.line += self.text.count("\n", self.position, end)
+            self.position = end
+            if end < len(self.text) or not self.more():
+                return
+
+    def peek(self) -> str:
+        return self.text[self.position:self.position + 1]
+
+    def at_end(self) -> bool:
+        self.skip_whitespace()
+        return self.position == len(self.text)
+
+    def decode(self, index: int) -> dict:
+        """The JSON object at the position; errors say which record and line."""
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.text, self.position)
+                break
+            except json.JSONDecodeError as e:
+                # An object cut by the end of the block fails at that end (an unterminated string, from its
+                # quote): read on. An error before it is the file's own.
+                cut = e.msg.startswith("Unterminated string") or e.pos >= len(self.text) - _LONGEST_TOKEN
+                if cut and self.more(at_least=len(self.text) - self.position):
+                    if self.max_record_chars is not None and len(self.text) > 2 * self.max_record_chars:
+                        raise UnreadableFileError(self.path, f"a record longer than {self.max_record_chars:,} "
+                                                  "characters", index=index, line=self.line,
+                                                  reason="record_too_long") from None
+                    continue
+                error_line = self.line + self.text.count("\n", self.position, e.pos)
+                raise UnreadableFileError(self.path, f"invalid JSON at column {e.colno}: {e.msg}", index=index,
+                                          line=error_line, reason="invalid_json") from None
+            except _DuplicateKey as e:
+                raise UnreadableFileError(self.path, str(e), index=index, line=self.line,
+                                          reason="duplicate_key") from None
+            except ValueError as e:  # NaN, Infinity, huge numbers
+                raise UnreadableFileError(self.path, f"invalid JSON: {e}", index=index, line=self.line,
+                                          reason="invalid_json") from None
+            except RecursionError:
+                raise UnreadableFileError(self.path, "invalid JSON: nested too deeply", index=index, line=self.line,
+                                          reason="invalid_json") from None
+        if not isinstance(value, dict):
+            raise UnreadableFileError(self.path, f"expected a JSON object, found {_json_type(value)}", index=index,
+                                      line=self.line, reason="not_an_object")
+        if self.max_record_chars is not None and end - self.position > self.max_record_chars:
+            raise UnreadableFileError(self.path, f"a record longer than {self.max_record_chars:,} characters",
+                                      index=index, line=self.line, reason="record_too_long")
+        self.line += self.text.count("\n", self.position, end)
+        self.position = end
+        return value
 
 
-def _array_records(path: str, text: str, start: int) -> Iterator[tuple[int, int, dict]]:
+def _array_records(stream: _TextStream) -> Iterator[tuple[int, int, dict]]:
     """A JSON array, decoded one element at a time so that every error names its record."""
-    line = 1 + text.count("\n", 0, start)
-    position = _JSON_WHITESPACE.match(text, start + 1).end()
+    stream.position += 1  # "["
+    stream.skip_whitespace()
     index = 0
-    if text.startswith("]", position):
-        position += 1
+    if stream.peek() == "]":
+        stream.position += 1
     else:
         while True:
-            line += text.count("\n", start, position)
-            start = position
-            record, position = _decode(path, text, position, index, line)
+            line = stream.line
+            record = stream.decode(index)
             yield index, line, record
             index += 1
-            position = _JSON_WHITESPACE.match(text, position).end()
-            if text.startswith(",", position):
-                position = _JSON_WHITESPACE.match(text, position + 1).end()
-            elif text.startswith("]", position):
-                position += 1
+            stream.skip_whitespace()
+            following = stream.peek()
+            if following == ",":
+                stream.position += 1
+                stream.skip_whitespace()
+            elif following == "]":
+                stream.position += 1
                 break
             else:
-                where = line + text.count("\n", start, position)
-                found = repr(text[position]) if position < len(text) else "the end of the file"
-                raise UnreadableFileError(path, f"invalid JSON: expected ',' or ']' after the record, found {found}",
-                                          index=index - 1, line=where, reason="invalid_json")
-    if _JSON_WHITESPACE.match(text, position).end() != len(text):
-        where = 1 + text.count("\n", 0, position)
-        raise UnreadableFileError(path, "invalid JSON: data after the closing ']'", line=where, reason="invalid_json")
+                found = repr(following) if following else "the end of the file"
+                raise UnreadableFileError(stream.path, f"invalid JSON: expected ',' or ']' after the record, found "
+                                          f"{found}", index=index - 1, line=stream.line, reason="invalid_json")
+    if not stream.at_end():
+        raise UnreadableFileError(stream.path, "invalid JSON: data after the closing ']'", line=stream.line,
+                                  reason="invalid_json")
 
 
-def _json_lines_records(path: str, text: str) -> Iterator[tuple[int, int, dict]]:
-    # Split on "\n" only: str.splitlines() also splits at U+2028, U+2029 and U+0085, which JSON allows
+def _json_lines_records(stream: _TextStream) -> Iterator[tuple[int, int, dict]]:
+    # Lines end at "\n" only: str.splitlines() also splits at U+2028, U+2029 and U+0085, which JSON allows
     # raw inside strings (json.dumps(..., ensure_ascii=False) writes them so).
     index = 0
-    for line_number, line in enumerate(text.split("\n"), start=1):
-        start = _JSON_WHITESPACE.match(line).end()
-        if start == len(line):
-            continue
-        record, end = _decode(path, line, start, index, line_number)
-        if _JSON_WHITESPACE.match(line, end).end() != len(line):
-            raise UnreadableFileError(path, f"invalid JSON at column {end + 1}: extra data after the record "
-                                      "(JSON Lines holds one object per line)", index=index, line=line_number,
-                                      reason="invalid_json")
-        yield index, line_number, record
-        index += 1
+    while True:
+        newline = stream.text.find("\n", stream.position)
+        while newline < 0 and stream.more(at_least=len(stream.text) - stream.position):
+            newline = stream.text.find("\n", stream.position)
+        end = newline if newline >= 0 else len(stream.text)
+        start = _JSON_WHITESPACE.match(stream.text, stream.position, end).end()
+        if start < end:
+            line_text = stream.text[stream.position:end]
+            record_stream = _TextStream(stream.path, None, 0, stream.max_record_chars)
+            record_stream.text, record_stream.position, record_stream.line, record_stream.eof = (
+                line_text, start - stream.position, stream.line, True)
+            record = record_stream.decode(index)
+            if _JSON_WHITESPACE.match(line_text, record_stream.position).end() != len(line_text):
+                raise UnreadableFileError(stream.path, f"invalid JSON at column {record_stream.position + 1}: extra "
+                                          "data after the record (JSON Lines holds one object per line)", index=index,
+                                          line=stream.line, reason="invalid_json")
+            yield index, stream.line, record
+            index += 1
+        if newline < 0:
+            return
+        stream.position = newline + 1
+        stream.line += 1
 
 
 def _plainly_valid(record: dict) -> bool:

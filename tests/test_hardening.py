@@ -489,3 +489,14 @@ def test_11_sigterm_during_a_compiled_scan_stops_within_a_second(tmp_path):
     assert time.monotonic() - sent < 1.5
     assert process.returncode == 143 and stderr.strip().splitlines()[-1] == "bioinstruct validate: terminated"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["clean.jsonl"]  # no partial rejects file
+
+
+def test_10_a_huge_benchmark_item_is_a_located_error_and_small_n_grams_are_refused(clean):
+    from bioinstruct_tools.benchmarks import MAX_ITEM_CHARACTERS
+
+    huge = "w " * (MAX_ITEM_CHARACTERS // 2 + 10)
+    (clean / "huge.jsonl").write_text(jsonl([{"question": "What is sepsis?"}, {"question": huge}]))
+    one_line(run_cli("contamination", "clean.jsonl", "--against", "huge.jsonl", cwd=clean), 2,
+             f"huge.jsonl: record 1, line 2: a record longer than {MAX_ITEM_CHARACTERS:,} characters")
+    small = run_cli("contamination", "clean.jsonl", "--against", "huge.jsonl", "--ngram", "2", cwd=clean)
+    assert small.returncode == 2 and "expected a number from 5" in small.stderr.strip().splitlines()[-1]

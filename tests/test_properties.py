@@ -130,3 +130,27 @@ def test_every_regex_user_is_fast_on_adversarial_text(shape):
     """Each of these took from seconds to minutes before the regexes were made linear."""
     for function in REGEX_USERS.values():
         function(ADVERSARIAL[shape])
+
+
+def _read_in_blocks(path: str, block: int):
+    from bioinstruct_tools.records import _records
+
+    try:
+        return list(_records(path, block))
+    except UnreadableFileError as e:
+        return str(e)
+
+
+@SETTINGS
+@given(st.lists(VALID_RECORD, min_size=1, max_size=6), st.sampled_from([None, 0, 2]),
+       st.sampled_from(["", "\r\n", "garbage"]), st.integers(1, 40))
+def test_reading_in_small_blocks_equals_reading_the_whole_file(rows, indent, tail, block):
+    """The reader streams a block at a time: any block size gives the same records, lines and errors."""
+    with tempfile.TemporaryDirectory() as folder:
+        for layout in ("array", "lines"):
+            text = (json.dumps(rows, indent=indent, ensure_ascii=False) if layout == "array"
+                    else "\r\n".join(json.dumps(row, ensure_ascii=False) for row in rows)) + tail
+            path = os.path.join(folder, f"{layout}.json")
+            with open(path, "w", encoding="utf-8", newline="") as f:
+                f.write(text)
+            assert _read_in_blocks(path, block) == _read_in_blocks(path, 1 << 24)

@@ -8,6 +8,7 @@ bytes unchanged, and nothing left in the folder but what was there before (and, 
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -500,3 +501,20 @@ def test_10_a_huge_benchmark_item_is_a_located_error_and_small_n_grams_are_refus
              f"huge.jsonl: record 1, line 2: a record longer than {MAX_ITEM_CHARACTERS:,} characters")
     small = run_cli("contamination", "clean.jsonl", "--against", "huge.jsonl", "--ngram", "2", cwd=clean)
     assert small.returncode == 2 and "expected a number from 5" in small.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"), reason="needs root for a private mount namespace")
+def test_15_no_writable_temporary_folder_is_said_as_such(clean):
+    """Every temporary folder read-only (/tmp, /var/tmp and the working folder remounted read-only, in a mount
+    namespace of the test's own): `build` says so in one line, exit 3, and blames no output."""
+    read_only = " && ".join(f"mount --bind {folder} {folder} && mount -o remount,ro,bind {folder}"
+                            for folder in ("/tmp", "/var/tmp", clean))
+    script = (f"{read_only} && cd {clean} && "
+              f"exec {sys.executable} -m bioinstruct_tools.cli build --source clean.jsonl --out out")
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                            capture_output=True, text=True, timeout=150,
+                            env={**os.environ, "HF_HUB_OFFLINE": "1", "TMPDIR": str(clean)})
+    if "mount:" in result.stderr:
+        pytest.skip(f"cannot mount here: {result.stderr.strip()}")
+    line = one_line(result, 3, "no writable temporary folder (set TMPDIR to one)")
+    assert "standard output" not in line and not (clean / "out").exists()

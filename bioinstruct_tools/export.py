@@ -40,12 +40,15 @@ from bioinstruct_tools.published import (
     DATASET_NAME,
     DEFAULT_CONFIG,
     INFOS_FILENAME,
+    UPSTREAM_FILENAME,
     UPSTREAM_URL,
     expected_rows,
     shard_path,
 )
 
-_STAGED_SOURCE = "source/records.json"  # the copy of the source in staging: a plain name, never a pattern
+# The copy of the source in staging, read through the builder's `data_dir`, which joins a path: `data_files`
+# would be resolved as a glob pattern, and a folder such as "w [x]?" would match nothing (0 rows).
+_STAGED_SOURCE = f"source/{UPSTREAM_FILENAME}"
 
 
 class BuildError(Exception):
@@ -172,7 +175,7 @@ def _build_configs(source_path: Path, cache_dir: Path, folder: Path,
     `category`), so the source is read once. The tests compare every config in the folder with what
     the script yields for it.
     """
-    builder = bioinstruct.BioInstruct(config_name=CATEGORIZED_CONFIG, data_files=[str(source_path.resolve())],
+    builder = bioinstruct.BioInstruct(config_name=CATEGORIZED_CONFIG, data_dir=str(source_path.parent.resolve()),
                                       cache_dir=str(cache_dir))
     builder.download_and_prepare()
     categorized = builder.as_dataset(split="train")  # an empty split gives an empty Dataset

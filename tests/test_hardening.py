@@ -276,10 +276,12 @@ def test_2_a_folder_that_appears_during_the_run_is_never_replaced(clean, monkeyp
 
 @pytest.mark.parametrize("name", ["batch?.jsonl", "exp [v2].jsonl", "a::b.jsonl", "*.jsonl"])
 def test_3_a_path_is_a_path_never_a_pattern_or_url(name, tmp_path):
-    (tmp_path / name).write_text(jsonl(CLEAN[:2]))
-    (tmp_path / "batch1.jsonl").write_text(jsonl(CLEAN))  # what a glob would also pick up
-    (tmp_path / "exp v.jsonl").write_text(jsonl(CLEAN))
-    result = run_cli("build", "--source", name, "--out", "out", "--json", cwd=tmp_path)
+    work = tmp_path / "w [x]?"  # the staging folder lies in here too: no part of any path may be a pattern
+    work.mkdir()
+    (work / name).write_text(jsonl(CLEAN[:2]))
+    (work / "batch1.jsonl").write_text(jsonl(CLEAN))  # what a glob would also pick up
+    (work / "exp v.jsonl").write_text(jsonl(CLEAN))
+    result = run_cli("build", "--source", name, "--out", "out [1]", "--json", cwd=work)
     assert result.returncode == 0, result.stderr
     rows = {row["config"]: row["rows"] for row in json.loads(result.stdout)["configs"]}
     assert rows["default"] == 2 and sum(rows[c] for c in ("extraction", "generation", "qa", "other")) == 2

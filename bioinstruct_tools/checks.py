@@ -16,24 +16,15 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
+import numpy as np
+
 from bioinstruct_tools import contamination
 from bioinstruct_tools.benchmarks import Benchmark
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, categorize
-from bioinstruct_tools.neardup import (
-    SELF_INSTRUCT_THRESHOLD,
-    NearDuplicatePair,
-    load_kernels_in_background,
-    scan_near_duplicates,
-)
-from bioinstruct_tools.records import (
-    EMPTY_WORDS,
-    FIELDS,
-    is_empty_input_placeholder,
-    placeholder_core,
-    read_records,
-    schema_violations,
-)
-from bioinstruct_tools.text import normalized_text
+from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, load_kernels_in_background, scan_near_duplicates
+from bioinstruct_tools.records import EMPTY_WORDS, FIELDS, is_empty_input_placeholder, placeholder_core, schema_violations
+from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap, SourceRecord, read_source
+from bioinstruct_tools.text import normalized_text, plural
 
 # Self-Instruct's post-processing filters (Wang et al. 2023, `bootstrap_instructions.py`).
 MIN_INSTRUCTION_WORDS = 3  # an instruction of this many words or fewer is too short
@@ -70,6 +61,9 @@ class ContaminationOptions:
     fields: tuple[str, ...] = contamination.DEFAULT_FIELDS
     ngram: int = contamination.DEFAULT_NGRAM
     gating: bool = False
+    max_items: int = contamination.DEFAULT_MAX_ITEMS  # n-grams in more benchmark items are boilerplate
+    min_overlap: float = contamination.DEFAULT_MIN_OVERLAP  # the share of a field's n-grams that must be found
+    bench_fields_named: bool = False  # given on the command line: each must be a field of the benchmark
 
 
 @dataclass(frozen=True)
@@ -87,18 +81,14 @@ class ValidationOptions:
 
 @dataclass
 class Hooks:
-    """What a run reports while it goes: progress of the near-duplicate scan, every pair as it streams."""
+    """What a run reports while it goes: progress of the near-duplicate scan, every pair as it streams
+    (`on_pairs(first, second, score)`: arrays of record indices and scores, a batch at a time)."""
 
     progress: Optional[Callable[[int], None]] = None
-    on_pairs: Optional[Callable[[list[NearDuplicatePair]], None]] = None
+    on_pairs: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], None]] = None
 
 
-@dataclass
-class Record:
-    index: int
-    line: Optional[int]
-    data: dict
-    id: Optional[str] = None  # the source's own id (a key of a keyed object, an `id` field), when it has one
+Record = SourceRecord  # index, line, data and the source's own id (a keyed object's key, an `id` field)
 
 
 def numbered(rows: list[dict]) -> list[Record]:
@@ -114,9 +104,11 @@ class Offender:
     line: Optional[int] = None
     pair: Optional[tuple[int, int]] = None  # near-duplicates: (earlier, later)
     score: Optional[float] = None
+    id: Optional[str] = None  # the record's own id, when the source has one
+    partner: Optional[int] = None  # the earlier record this one repeats, which is kept
 
     def to_json(self) -> dict:
-        keys = ("reason", "detail", "index", "line", "pair", "score")
+        keys = ("reason", "detail", "index", "line", "id", "pair", "score", "partner")
         return {key: getattr(self, key) for key in keys if getattr(self, key) is not None}
 
 
@@ -161,8 +153,9 @@ class Subject:
     valid: list[Record]
 
 
-def _located(record: Record, reason: str, detail: str) -> Offender:
-    return Offender(reason=reason, detail=detail, index=record.index, line=record.line)
+def _located(record: Record, reason: str, detail: str, partner: Optional[Record] = None) -> Offender:
+    return Offender(reason=reason, detail=detail, index=record.index, line=record.line, id=record.id,
+                    partner=partner.index if partner is not None else None)
 
 
 def _result(name: str, gating: bool, offenders: list[Offender], summary: str, **details) -> CheckResult:
@@ -206,9 +199,19 @@ class SchemaCheck(Check):
     def run(self, subject, options, hooks):
         if not subject.records:
             return _nothing_to_check(self.name, True, "no records")
-        offenders = [_located(record, reason, message)
+        offenders = [_located(record, reason, _with_hint(reason, message, record.data))
                      for record in subject.records for reason, message in schema_violations(record.data)]
-        return _result(self.name, True, offenders, f"{len(offenders)} schema violations")
+        return _result(self.name, True, offenders, plural(len(offenders), "schema violation"))
+
+
+def _with_hint(reason: str, message: str, data: dict) -> str:
+    """A missing field's message says which fields the record has and how to map one."""
+    if reason != "missing_field":
+        return message
+    field = message.split("'")[1]
+    has = ", ".join(repr(name) for name in list(data)[:12]) or "no field"
+    absent = " (or input= when the file has none)" if field == "input" else ""
+    return f"{message}; the record has {has}: name the file's field with --field-map {field}=NAME{absent}"
 
 
 class UniquenessCheck(Check):
@@ -226,10 +229,12 @@ class UniquenessCheck(Check):
             whole = tuple(record.data[name] for name in FIELDS)
             if whole in seen_records:
                 first = seen_records[whole]
-                offenders.append(_located(record, "duplicate_record", f"the whole record repeats record {first.index}"))
+                offenders.append(_located(record, "duplicate_record", f"the whole record repeats record {first.index}",
+                                          first))
             elif instruction in exact:
                 first = exact[instruction]
-                offenders.append(_located(record, "duplicate_instruction", f"instruction repeats record {first.index}"))
+                offenders.append(_located(record, "duplicate_instruction", f"instruction repeats record {first.index}",
+                                          first))
             else:
                 key = normalized_text(instruction)
                 if key in normalized:
@@ -237,13 +242,14 @@ class UniquenessCheck(Check):
                     offenders.append(_located(
                         record, "normalized_duplicate_instruction",
                         f"instruction equals record {first.index}'s after normalising Unicode (NFKC, format "
-                        "characters), case, spaces and punctuation"))
+                        "characters), case, spaces and punctuation", first))
                 normalized.setdefault(key, record)
             exact.setdefault(instruction, record)
             seen_records.setdefault(whole, record)
         gating = {"duplicate_record", "duplicate_instruction"} | ({"normalized_duplicate_instruction"} if options.strict else set())
         result = _result(self.name, True, offenders,
-                         f"{len(exact)} distinct instructions in {len(subject.valid)} schema-valid records")
+                         f"{plural(len(exact), 'distinct instruction')} in "
+                         f"{plural(len(subject.valid), 'schema-valid record')}")
         result.passed = not any(offender.reason in gating for offender in offenders)
         return result
 
@@ -258,9 +264,9 @@ class SizeCheck(Check):
     def run(self, subject, options, hooks):
         rows, expected = len(subject.records), options.expected_rows
         if expected is None:
-            return CheckResult(self.name, False, True, f"{rows} rows (no expected size given)", skipped=True)
+            return CheckResult(self.name, False, True, f"{plural(rows, 'row')} (no expected size given)", skipped=True)
         offenders = [] if rows == expected else [Offender("row_count_mismatch", f"expected {expected} rows, found {rows}")]
-        return _result(self.name, True, offenders, f"{rows} rows, expected {expected}")
+        return _result(self.name, True, offenders, f"{plural(rows, 'row')}, expected {expected:,}")
 
 
 class PlaceholdersCheck(Check):
@@ -275,8 +281,8 @@ class PlaceholdersCheck(Check):
         input_placeholders = sum(1 for record in records if is_empty_input_placeholder(record.data["input"]))
         empty_inputs = sum(1 for record in records if not record.data["input"].strip())
         return _result(self.name, True, offenders,
-                       f"{len(offenders)} placeholder outputs; {input_placeholders} empty-input placeholders, "
-                       f"{empty_inputs} empty inputs",
+                       f"{plural(len(offenders), 'placeholder output')}; "
+                       f"{plural(input_placeholders, 'empty-input placeholder')}, {plural(empty_inputs, 'empty input')}",
                        empty_input_placeholders=input_placeholders, empty_inputs=empty_inputs)
 
 
@@ -316,7 +322,8 @@ class SelfInstructFiltersCheck(Check):
                      for record in subject.valid
                      for reason, detail in self_instruct_filter_findings(record.data["instruction"])]
         return _result(self.name, self.gates(options), offenders,
-                       f"{len({o.index for o in offenders})} instructions Self-Instruct's filters would drop")
+                       f"{plural(len({o.index for o in offenders}), 'instruction')} Self-Instruct's filters "
+                       "would drop")
 
 
 class NearDuplicatesCheck(Check):
@@ -337,8 +344,8 @@ class NearDuplicatesCheck(Check):
         instructions = [record.data["instruction"] for record in records]
         on_pairs = None
         if hooks.on_pairs is not None:
-            on_pairs = lambda pairs: hooks.on_pairs([NearDuplicatePair(records[p.first].index, records[p.second].index,  # noqa: E731
-                                                                       p.score) for p in pairs])
+            index_of = np.fromiter((record.index for record in records), dtype=np.int64, count=len(records))
+            on_pairs = lambda first, second, score: hooks.on_pairs(index_of[first], index_of[second], score)  # noqa: E731
         scan = scan_near_duplicates(instructions, threshold=threshold, keep=options.keep_pairs, on_pairs=on_pairs,
                                     progress=hooks.progress, histogram_from=options.histogram_from)
         offenders = [
@@ -350,8 +357,8 @@ class NearDuplicatesCheck(Check):
         dropped = [records[position].index for position in scan.dropped]
         partners = [records[scan.kept_partner[position]].index for position in scan.dropped]
         result = _result(self.name, self.gates(options), offenders,
-                         f"{scan.pairs} pairs above ROUGE-L {threshold}; Self-Instruct's greedy filter would drop "
-                         f"{len(dropped)}", threshold=threshold, pairs=scan.pairs, greedy_dropped=dropped,
+                         f"{plural(scan.pairs, 'pair')} above ROUGE-L {threshold}; Self-Instruct's greedy filter "
+                         f"would drop {len(dropped):,}", threshold=threshold, pairs=scan.pairs, greedy_dropped=dropped,
                          greedy_kept_partner=partners)
         result.counts = {"near_duplicate": scan.pairs} if scan.pairs else {}
         result.passed = scan.pairs == 0
@@ -397,29 +404,31 @@ class ContaminationCheck(Check):
         data = [record.data for record in records]
         offenders, per_benchmark = [], {}
         for benchmark in against.benchmarks:
-            found = contamination.find_contamination(data, benchmark.items(), benchmark.path, fields=against.fields,
-                                                     bench_fields=against.bench_fields, ngram=against.ngram)
+            found = contamination.find_contamination(
+                data, benchmark.items(), benchmark.path, fields=against.fields, bench_fields=against.bench_fields,
+                ngram=against.ngram, max_items=against.max_items, min_overlap=against.min_overlap,
+                every_field_named=against.bench_fields_named)
             matches = []
             for position, fields in sorted(found.matches.items()):
                 for match in fields:
                     offenders.append(_located(records[position], "benchmark_overlap",
                                               f"{match.field}: {describe_match(match, against.ngram)} of {benchmark.path}"))
                     matches.append({"index": records[position].index, "line": records[position].line,
-                                    "field": match.field, "ngrams": match.windows, "matched": match.matched,
-                                    "fraction": round(match.fraction, 4), "whole_field": match.whole_field,
-                                    "items": match.items})
+                                    "id": records[position].id, "field": match.field, "ngrams": match.windows,
+                                    "matched": match.matched, "fraction": round(match.fraction, 4),
+                                    "whole_field": match.whole_field, "items": match.item_ids})
             per_benchmark[benchmark.path] = {"items": found.items, "split": benchmark.split,
                                              "records": len(found.matches), "by_field": found.records_by_field(),
-                                             "matches": matches}
+                                             "boilerplate_ngrams": found.boilerplate, "matches": matches}
         contaminated = len({offender.index for offender in offenders})
-        summary = (f"{contaminated} records overlap "
+        summary = (f"{plural(contaminated, 'record')} overlap "
                    + ", ".join(f"{name} ({figures['records']})" for name, figures in per_benchmark.items())
                    + f" ({against.ngram}-grams of {', '.join(against.fields)})")
         return _result(self.name, against.gating, offenders, summary, ngram=against.ngram, benchmarks=per_benchmark)
 
 
 def describe_match(match: "contamination.FieldMatch", ngram: int) -> str:
-    items = ", ".join(map(str, match.items[:10])) + (f" and {len(match.items) - 10} more" if len(match.items) > 10 else "")
+    items = ", ".join(match.item_ids[:10]) + (f" and {len(match.items) - 10} more" if len(match.items) > 10 else "")
     if match.whole_field:
         return f"the whole field (shorter than {ngram} words) in item{'s' if len(match.items) > 1 else ''} {items}"
     return (f"{match.matched} of its {match.windows} {ngram}-grams ({match.fraction:.0%}) in "
@@ -478,10 +487,12 @@ class Validation:
 
 
 def validate_file(path: str, options: ValidationOptions = ValidationOptions(), hooks: Optional[Hooks] = None,
-                  checks: Sequence[Check] = CHECKS, display: Optional[str] = None) -> Validation:
-    """Read `path` and run the checks; raises `records.UnreadableFileError` if it cannot be read."""
+                  checks: Sequence[Check] = CHECKS, display: Optional[str] = None,
+                  field_map: FieldMap = NO_FIELD_MAP) -> Validation:
+    """Read `path`, any shape `sources` reads, and run the checks; raises `records.UnreadableFileError` if it
+    cannot be read."""
     load_kernels_in_background()
-    records = [Record(index, line, data) for index, line, data in read_records(path, display=display)]
+    records = list(read_source(path, field_map=field_map, display=display))
     return validate(records, display or path, options, hooks, checks)
 
 
@@ -509,13 +520,17 @@ def validate(records: list[Record], path: str, options: ValidationOptions = Vali
 def rejected_records(validation: Validation) -> list[dict]:
     """Every offending record with its reasons, for `--rejects` (near-duplicates: the ones the greedy filter drops).
 
-    One format for every command: {"index", "line", "reasons": [{"check", "reason", "detail"}], "record"}.
+    One format for every command: {"index", "line", "id", "reasons": [{"check", "reason", "detail"}], "record"};
+    a near-duplicate's reason also names its `kept_partner`.
     """
     reasons: dict[int, list[dict]] = defaultdict(list)
     for check in validation.checks:
         for offender in check.offenders:
             if offender.index is not None:
-                reasons[offender.index].append({"check": check.name, "reason": offender.reason, "detail": offender.detail})
+                reason = {"check": check.name, "reason": offender.reason, "detail": offender.detail}
+                if offender.partner is not None:
+                    reason["kept_partner"] = offender.partner
+                reasons[offender.index].append(reason)
     near = validation.get(NEAR_DUPLICATES)
     if near is not None and not near.skipped:
         # each dropped record's earliest kept near-duplicate, the one the greedy filter met
@@ -524,6 +539,6 @@ def rejected_records(validation: Validation) -> list[dict]:
                                    "detail": f"ROUGE-L above {near.details['threshold']} with record {partner}",
                                    "kept_partner": partner})
     by_index = {record.index: record for record in validation.records}
-    return [{"index": index, "line": by_index[index].line, "reasons": reasons[index], "record": by_index[index].data}
-            for index in sorted(reasons)]
+    return [{"index": index, "line": by_index[index].line, "id": by_index[index].id, "reasons": reasons[index],
+             "record": by_index[index].data} for index in sorted(reasons)]
 

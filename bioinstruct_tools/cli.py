@@ -1,4 +1,4 @@
-"""The `bioinstruct` console command: validate, contamination, categorize, report, build, push, card.
+"""The `bioinstruct` console command: validate, clean, contamination, categorize, report, build, push, card.
 
 Exit codes: 0 done; 1 a gate failed (or the data is contaminated); 2 an input cannot be read, an output
 path is refused, or an argument is wrong; 3 the environment stopped the command (network, disk,
@@ -21,12 +21,14 @@ from tqdm.auto import tqdm
 # validate, contamination and categorize start without it, a second sooner.
 from bioinstruct_tools import __version__, checks, contamination, paths
 from bioinstruct_tools.benchmarks import BenchmarkError, open_benchmarks
-from bioinstruct_tools.built_folder import LayoutError, is_built_folder
+from bioinstruct_tools.built_folder import LayoutError
 from bioinstruct_tools.categories import categorize_with_reason
 from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD
 from bioinstruct_tools.published import PUBLISHED_SIZE, UPSTREAM_FILENAME, UPSTREAM_REPO_ID, UPSTREAM_URL, expected_rows
-from bioinstruct_tools.records import FIELDS, BioInstructInputError, UnreadableFileError, read_records
+from bioinstruct_tools.records import FIELDS, BioInstructInputError, UnreadableFileError
 from bioinstruct_tools.redaction import redact_tokens
+from bioinstruct_tools.text import plural
+from bioinstruct_tools.sources import FORMATS, NO_FIELD_MAP, FieldMap, is_built_folder, read_source
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE, EXIT_ENVIRONMENT = 0, 1, 2, 3
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
@@ -115,19 +117,48 @@ def record_fields(text: str) -> tuple[str, ...]:
     return names
 
 
-def _contamination_arguments(parser: argparse.ArgumentParser, required: bool = False) -> None:
+def field_map(text: str) -> FieldMap:
+    try:
+        return FieldMap.parse(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (math.isfinite(value) and 0 <= value <= 1):
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text}")
+    return value
+
+
+def _field_map_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--field-map", type=field_map, default=NO_FIELD_MAP, metavar="NEW=OLD,...",
+                        help="read the record field NEW from the source's key OLD, e.g. output=gpt-4-answer,input= "
+                             "(an empty OLD: the source has no such field, read as empty)")
+
+
+def _contamination_arguments(parser: argparse.ArgumentParser, required: bool = False, gate: bool = True) -> None:
     parser.add_argument("--against", action="append", required=required, default=[], metavar="BENCH",
-                        help="an evaluation benchmark, repeatable: JSON, JSON Lines, CSV, parquet, a save_to_disk "
-                             "folder or a datasets folder")
-    parser.add_argument("--bench-field", type=field_list, default=contamination.DEFAULT_BENCH_FIELDS,
-                        metavar="NAME,...", help="the benchmark's text fields (default: %(default)s)")
+                        help="an evaluation benchmark, repeatable: JSON, JSON Lines, a JSON object keyed by id, CSV, "
+                             "parquet, a save_to_disk folder or a datasets folder")
+    parser.add_argument("--bench-field", type=field_list, default=None, metavar="NAME,...",
+                        help="the benchmark's text fields, in any case; each must be a field of the benchmark "
+                             f"(default: those of {', '.join(contamination.DEFAULT_BENCH_FIELDS)} it has)")
     parser.add_argument("--field", type=record_fields, default=contamination.DEFAULT_FIELDS, metavar="NAME,...",
                         help="the record fields to check (default: instruction,input,output)")
     parser.add_argument("--ngram", type=ngram_size, default=contamination.DEFAULT_NGRAM, metavar="N",
                         help=f"words per n-gram, {MIN_NGRAM} or more (default: %(default)s, GPT-3's; 8 is the other "
                              "common choice)")
-    parser.add_argument("--split", metavar="NAME", help="the split of a benchmark folder (default: test)")
-    if not required:
+    parser.add_argument("--split", metavar="NAME", help="the split of a benchmark folder (default: test, or its only "
+                                                        "split; never another)")
+    parser.add_argument("--max-items", type=non_negative_int, default=contamination.DEFAULT_MAX_ITEMS, metavar="K",
+                        help="ignore n-grams found in more than K benchmark items: boilerplate (default: %(default)s)")
+    parser.add_argument("--min-overlap", type=share, default=contamination.DEFAULT_MIN_OVERLAP, metavar="SHARE",
+                        help="a field counts when this share of its n-grams is found (default: %(default)s: any one)")
+    if gate and not required:
         parser.add_argument("--gate-contamination", action="store_true",
                             help="fail when a record overlaps a benchmark (default: a warning)")
 
@@ -145,8 +176,10 @@ def contamination_options(args) -> Optional[checks.ContaminationOptions]:
     if not args.against:
         return None
     return checks.ContaminationOptions(
-        benchmarks=tuple(open_benchmarks(args.against, args.split)), bench_fields=args.bench_field,
-        fields=args.field, ngram=args.ngram, gating=getattr(args, "gate_contamination", False))
+        benchmarks=tuple(open_benchmarks(args.against, args.split)),
+        bench_fields=args.bench_field or contamination.DEFAULT_BENCH_FIELDS, bench_fields_named=bool(args.bench_field),
+        fields=args.field, ngram=args.ngram, gating=getattr(args, "gate_contamination", False),
+        max_items=args.max_items, min_overlap=args.min_overlap)
 
 
 def validation_options(args, source: Optional[str] = None, source_is_known: bool = True) -> checks.ValidationOptions:
@@ -162,24 +195,38 @@ def validation_options(args, source: Optional[str] = None, source_is_known: bool
 
 
 # ---------------------------------------------------------------------------------------------------
-# Reading a source: a records file or a built folder
+# Reading a source: every shape `sources` reads; a built folder's layout is checked first
 # ---------------------------------------------------------------------------------------------------
 
 
-def validate_source(path: str, options: checks.ValidationOptions, on_pairs=None,
-                    check_list=checks.CHECKS) -> checks.Validation:
-    """Validate a records file or a folder written by `bioinstruct build` (its `default` rows)."""
+def validate_source(path: str, options: checks.ValidationOptions, on_pairs=None, check_list=checks.CHECKS,
+                    field_map: FieldMap = NO_FIELD_MAP) -> checks.Validation:
+    """Validate any source `sources.read_source` reads; a folder written by `bioinstruct build` gives its
+    `default` rows once its layout is checked."""
+    check_built_layout(path)
     bar, update = _progress_bar("near-duplicates")
     hooks = checks.Hooks(progress=update, on_pairs=on_pairs)
     try:
-        if is_built_folder(path):
-            from bioinstruct_tools.built_folder import read_built_folder
-
-            built = read_built_folder(path)
-            return checks.validate(checks.numbered(built.default_rows()), path, options, hooks, check_list)
-        return checks.validate_file(path, options, hooks, check_list)
+        return checks.validate_file(path, options, hooks, check_list, field_map=field_map)
     finally:
         bar.close()
+
+
+def check_built_layout(path: str) -> None:
+    """A folder written by `bioinstruct build` is read only when it is exactly the layout it claims."""
+    if is_built_folder(path):
+        from bioinstruct_tools.built_folder import read_built_folder
+
+        read_built_folder(path)
+
+
+def _where(offender: checks.Offender) -> str:
+    if offender.pair:
+        return f"records {offender.pair[0]} and {offender.pair[1]}"
+    if offender.index is None:
+        return "file"
+    details = ([f"line {offender.line}"] if offender.line else []) + ([f"id {offender.id!r}"] if offender.id else [])
+    return f"record {offender.index}" + (f" ({', '.join(details)})" if details else "")
 
 
 def print_validation(validation: checks.Validation, show: int, out=None) -> None:
@@ -191,17 +238,22 @@ def print_validation(validation: checks.Validation, show: int, out=None) -> None
         if check.status in ("pass", "skip"):
             continue
         for offender in check.offenders[:show]:
-            if offender.pair:
-                where = f"records {offender.pair[0]} and {offender.pair[1]}"
-            elif offender.index is not None:
-                where = f"record {offender.index}" + (f" (line {offender.line})" if offender.line else "")
-            else:
-                where = "file"
-            print(f"        {where}: {offender.reason}: {offender.detail}", file=out)
+            print(f"        {_where(offender)}: {offender.reason}: {offender.detail}", file=out)
         total = check.details.get("pairs", len(check.offenders))  # near-duplicates keep only the first pairs
         if total > min(show, len(check.offenders)):
             print(f"        ... and {total - min(show, len(check.offenders))} more", file=out)
     print(f"result: {'PASS' if validation.passed else 'FAIL'}", file=out)
+
+
+def write_pairs(f, first, second, score) -> None:
+    """Near-duplicate pairs as JSON Lines, formatted a slice at a time: memory stays at a slice."""
+    for start in range(0, len(first), _PAIRS_PER_WRITE):
+        part = slice(start, start + _PAIRS_PER_WRITE)
+        f.write("".join(f'{{"first": {a}, "second": {b}, "score": {c!r}}}\n'
+                        for a, b, c in zip(first[part].tolist(), second[part].tolist(), score[part].tolist())))
+
+
+_PAIRS_PER_WRITE = 50_000
 
 
 def write_rejects(path: str, validation: checks.Validation) -> None:
@@ -209,7 +261,7 @@ def write_rejects(path: str, validation: checks.Validation) -> None:
     with paths.atomic_file(path) as f:
         for row in rejected:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{len(rejected)} records written to {path}", file=sys.stderr)
+    print(f"{plural(len(rejected), 'record')} written to {path}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -226,12 +278,12 @@ def cmd_validate(args) -> int:
     options = validation_options(args, source=args.file)
     if args.pairs:
         with paths.atomic_file(args.pairs) as pairs_file:
-            validation = validate_source(args.file, options, on_pairs=lambda pairs: pairs_file.write("".join(
-                f'{{"first": {pair.first}, "second": {pair.second}, "score": {pair.score!r}}}\n' for pair in pairs)))
-        print(f"{validation[checks.NEAR_DUPLICATES].details.get('pairs', 0)} pairs written to {args.pairs}",
-              file=sys.stderr)
+            validation = validate_source(args.file, options, field_map=args.field_map,
+                                         on_pairs=lambda *batch: write_pairs(pairs_file, *batch))
+        print(f"{plural(validation[checks.NEAR_DUPLICATES].details.get('pairs', 0), 'pair')} written to "
+              f"{args.pairs}", file=sys.stderr)
     else:
-        validation = validate_source(args.file, options)
+        validation = validate_source(args.file, options, field_map=args.field_map)
     if args.rejects:
         write_rejects(args.rejects, validation)
     if args.json:
@@ -243,6 +295,40 @@ def cmd_validate(args) -> int:
 
 
 # ---------------------------------------------------------------------------------------------------
+# clean
+# ---------------------------------------------------------------------------------------------------
+
+
+def cmd_clean(args) -> int:
+    from bioinstruct_tools import clean
+
+    excluded_path = args.excluded or excluded_beside(args.out)
+    for output in (args.out, excluded_path):
+        paths.check_output_file(output, inputs=[args.file, *args.against])
+    if paths.same_file(args.out, excluded_path) or os.path.abspath(args.out) == os.path.abspath(excluded_path):
+        raise CommandError("--out and --excluded name the same file", EXIT_UNREADABLE)
+    options = checks.ValidationOptions(near_duplicate_threshold=args.near_duplicate_threshold, keep_pairs=0,
+                                       contamination=contamination_options(args))
+    validation = validate_source(args.file, options, check_list=clean.CLEAN_CHECKS, field_map=args.field_map)
+    result = clean.clean(validation)
+    with paths.atomic_file(args.out) as kept_file, paths.atomic_file(excluded_path) as excluded_file:
+        clean.write_records(kept_file, result.kept, as_array=args.out.lower().endswith(".json"))
+        clean.write_excluded(excluded_file, result.excluded)
+    if args.json:
+        json.dump(result.to_json(args.out, excluded_path), sys.stdout, indent=2, ensure_ascii=False)
+        print()
+    else:
+        print(clean.summary_table(result, args.out, excluded_path))
+    return EXIT_OK
+
+
+def excluded_beside(clean_path: str) -> str:
+    """`out/clean.jsonl` -> `out/clean.excluded.jsonl`: every record lands in one of the two files."""
+    stem, _ = os.path.splitext(clean_path)
+    return f"{stem}.excluded.jsonl"
+
+
+# ---------------------------------------------------------------------------------------------------
 # contamination
 # ---------------------------------------------------------------------------------------------------
 
@@ -251,7 +337,8 @@ def cmd_contamination(args) -> int:
     if args.rejects:
         paths.check_output_file(args.rejects, inputs=[args.file, *args.against])
     options = checks.ValidationOptions(contamination=contamination_options(args))
-    validation = validate_source(args.file, options, check_list=(checks.SCHEMA, checks.CONTAMINATION))
+    validation = validate_source(args.file, options, check_list=(checks.SCHEMA, checks.CONTAMINATION),
+                                 field_map=args.field_map)
     result = validation[checks.CONTAMINATION]
     contaminated = sorted({offender.index for offender in result.offenders})
     if args.rejects:
@@ -259,23 +346,27 @@ def cmd_contamination(args) -> int:
                                                       {checks.CONTAMINATION.name: result}, validation.records,
                                                       validation.valid))
     checked = len(validation.valid)
+    against = options.contamination
     if args.json:
         json.dump({"file": args.file, "records": validation.rows, "checked": checked, "ngram": args.ngram,
-                   "fields": list(args.field), "bench_fields": list(args.bench_field),
+                   "fields": list(args.field), "bench_fields": list(against.bench_fields),
+                   "max_items": against.max_items, "min_overlap": against.min_overlap,
+                   "min_whole_field_words": contamination.MIN_WHOLE_FIELD_WORDS,
                    "contaminated": len(contaminated), "benchmarks": result.details["benchmarks"]},
                   sys.stdout, indent=2, ensure_ascii=False)
         print()
     else:
-        skipped = f", {validation.rows - checked} left out for schema violations" if checked < validation.rows else ""
-        print(f"{args.file}: {validation.rows} records{skipped}; {args.ngram}-grams of {', '.join(args.field)} "
-              f"(a field shorter than {args.ngram} words: the whole field)")
+        skipped = f", {validation.rows - checked:,} left out for schema violations" if checked < validation.rows else ""
+        print(f"{args.file}: {plural(validation.rows, 'record')}{skipped}; {args.ngram}-grams of "
+              f"{', '.join(args.field)} (a field of {contamination.MIN_WHOLE_FIELD_WORDS} to {args.ngram - 1} words: "
+              f"the whole field; n-grams in more than {plural(against.max_items, 'item')} ignored as boilerplate)")
         for name, figures in result.details["benchmarks"].items():
-            by_field = ", ".join(f"{field} {count}" for field, count in figures["by_field"].items()) or "none"
+            by_field = ", ".join(f"{field} {count:,}" for field, count in figures["by_field"].items()) or "none"
             split = f", split {figures['split']}" if figures["split"] else ""
-            print(f"  {name} ({figures['items']:,} items{split}): {figures['records']} records overlap ({by_field})")
+            print(f"  {name} ({plural(figures['items'], 'item')}{split}): {plural(figures['records'], 'record')} "
+                  f"overlap ({by_field})")
         for offender in result.offenders[:args.show]:
-            print(f"    record {offender.index}" + (f" (line {offender.line})" if offender.line else "")
-                  + f": {offender.detail}")
+            print(f"    {_where(offender)}: {offender.detail}")
         if len(result.offenders) > args.show:
             print(f"    ... and {len(result.offenders) - args.show} more")
         print(f"result: {'CONTAMINATED' if contaminated else 'CLEAN'}")
@@ -306,14 +397,16 @@ def cmd_categorize(args) -> int:
         return EXIT_OK
     if args.input is not None:
         raise CommandError("--input goes with TEXT; a file's records carry their own inputs", EXIT_UNREADABLE)
+    check_built_layout(args.file)
     rows = []  # all read before anything is printed: an unreadable record prints no partial table
-    for index, line, record in read_records(args.file):
-        instruction, given = record.get("instruction"), record.get("input")
+    for record in read_source(args.file, field_map=args.field_map):
+        instruction, given = record.data.get("instruction"), record.data.get("input")
         if not isinstance(instruction, str):
             category, reason = None, "no instruction string (see `bioinstruct validate`)"
         else:
             category, reason = categorize_with_reason(instruction, given if isinstance(given, str) else "")
-        rows.append({"index": index, "line": line, "category": category, "reason": reason, "instruction": instruction})
+        rows.append({"index": record.index, "line": record.line, "id": record.id, "category": category,
+                     "reason": reason, "instruction": instruction})
     if args.json:
         for row in rows:
             print(json.dumps(row, ensure_ascii=False))
@@ -337,7 +430,7 @@ def cmd_report(args) -> int:
     out = paths.check_output_dir(args.out, inputs=[args.source])
     options = checks.ValidationOptions(histogram_from=report_module.HISTOGRAM_FROM)
     with paths.staged_folder(out, args.overwrite, REPORT_MARKER, "bioinstruct report", __version__) as staging:
-        validation = validate_source(args.source, options)
+        validation = validate_source(args.source, options, field_map=args.field_map)
         if not validation.valid:
             raise CommandError(f"{args.source}: no schema-valid record to report on (run `bioinstruct validate "
                                f"{args.source}`)")
@@ -360,7 +453,7 @@ def cmd_report(args) -> int:
 def cmd_build(args) -> int:
     from datasets.exceptions import DatasetGenerationError
 
-    from bioinstruct_tools import export
+    from bioinstruct_tools import card, export
     from bioinstruct_tools.published import CONFIG_NAMES
 
     bar, update = _progress_bar("validating")
@@ -372,8 +465,13 @@ def cmd_build(args) -> int:
         configs.set_postfix_str(name, refresh=False)
         configs.update(1)
 
+    try:
+        card_meta = card.CardMeta.read(args.card_meta) if args.card_meta else None
+    except card.CardMetaError as e:
+        raise CommandError(str(e), EXIT_UNREADABLE) from None
     options = export.BuildOptions(out_dir=args.out, source=args.source, overwrite=args.overwrite, record=args.record,
-                                  validation=validation_options(args, source=args.source or UPSTREAM_URL))
+                                  validation=validation_options(args, source=args.source or UPSTREAM_URL),
+                                  field_map=args.field_map, card_meta=card_meta)
     if args.record and args.source:
         raise CommandError("--record stores the upstream file's checksum and sizes: build without --source",
                            EXIT_UNREADABLE)
@@ -398,15 +496,16 @@ def cmd_build(args) -> int:
     table = result.table()
     if args.json:
         json.dump({"out_dir": str(result.out_dir), "source": result.source, "configs": table,
-                   "validation": result.validation.to_json()}, sys.stdout, indent=2, ensure_ascii=False)
+                   "empty_categories": result.empty_categories, "validation": result.validation.to_json()},
+                  sys.stdout, indent=2, ensure_ascii=False)
         print()
         return EXIT_OK
-    print(f"validated {result.validation.path}: {result.validation.rows:,} records, every gate passed "
+    print(f"validated {result.validation.path}: {plural(result.validation.rows, 'record')}, every gate passed "
           f"({'; '.join(f'{check.name} {check.status}' for check in result.validation.checks)})")
     print(f"built {result.out_dir} from {result.source}")
     print(f"{'config':<12} {'rows':>8} {'share':>8} {'paper':>8}")
     for row in table:
-        flag = "  empty: no record of this category (a 0-row parquet)" if row["empty"] else ""
+        flag = "  empty: no record of this category; no config (the card says so)" if row["empty"] else ""
         print(f"{row['config']:<12} {row['rows']:>8,} {row['share']:>8.1%} {row['paper_share']:>8.1%}{flag}")
     if args.record:
         print("recorded the upstream checksum and sizes in the package's dataset_infos.json and its copy")
@@ -481,13 +580,17 @@ def make_parser() -> argparse.ArgumentParser:
                                 description="Validate the source, run the loading script for every config and "
                                             "write DIR: README.md, dataset_infos.json, data/<config>/*.parquet.")
     build.add_argument("--source", metavar="FILE",
-                       help=f"a local copy (JSON array or JSON Lines); default: download the upstream {UPSTREAM_URL}")
+                       help=f"a local copy ({FORMATS}); default: download the upstream {UPSTREAM_URL}")
+    _field_map_argument(build)
     build.add_argument("--out", required=True, metavar="DIR",
                        help="the folder to write (must not exist, or be empty); never the source's folder")
     build.add_argument("--overwrite", action="store_true",
                        help="replace DIR if an earlier `bioinstruct build` wrote it")
     build.add_argument("--record", action="store_true",
                        help="upstream only, from a checkout: store the measured checksum and sizes")
+    build.add_argument("--card-meta", metavar="META.yaml",
+                       help="what the card states about a copy: pretty_name, license, summary, source (how it was "
+                            "made) and personal_information; without it, a copy's card says these are unknown")
     build.add_argument("--json", action="store_true", help="print the table as JSON")
     _validation_arguments(build)
     _contamination_arguments(build)
@@ -497,7 +600,8 @@ def make_parser() -> argparse.ArgumentParser:
                                    description="Run the validation checks on FILE (or a folder written by `bioinstruct "
                                                "build`). Exit 0 when every gating check passes, 1 when one fails, 2 "
                                                "when FILE cannot be read.")
-    validate.add_argument("file", metavar="FILE", help="a JSON array or JSON Lines file, or a built folder")
+    validate.add_argument("file", metavar="FILE", help=f"the records: {FORMATS}")
+    _field_map_argument(validate)
     _validation_arguments(validate)
     validate.add_argument("--json", action="store_true", help="print the report as one JSON document")
     validate.add_argument("--rejects", metavar="PATH", help="write every offending record with its reasons (JSON Lines)")
@@ -517,13 +621,33 @@ def make_parser() -> argparse.ArgumentParser:
         description="Report every record whose word n-grams occur in an item of a benchmark (GPT-3's "
                     "decontamination; a field shorter than N words counts when it occurs whole). Exit 0 when no "
                     "record overlaps, 1 when some do, 2 when a file cannot be read.")
-    contaminated.add_argument("file", metavar="FILE", help="a JSON array or JSON Lines file of records, or a built folder")
+    contaminated.add_argument("file", metavar="FILE", help=f"the records: {FORMATS}")
+    _field_map_argument(contaminated)
     _contamination_arguments(contaminated, required=True)
     contaminated.add_argument("--json", action="store_true", help="print the report as one JSON document")
     contaminated.add_argument("--rejects", metavar="PATH", help="write every overlapping record with its matches")
     contaminated.add_argument("--show", type=non_negative_int, default=10, metavar="N",
                               help="matches shown (default: %(default)s)")
     contaminated.set_defaults(run=cmd_contamination)
+
+    clean_cmd = commands.add_parser(
+        "clean", help="write the records that pass, and every other record with its reasons",
+        description="Read FILE and write CLEAN with the records that pass: schema-valid, one per instruction (the "
+                    "first kept), Self-Instruct's greedy near-duplicate filter applied, and, with --against, no "
+                    "benchmark leak. Every other record goes to EXCLUDED with its reasons (validate --rejects' "
+                    "format) and the kept record it repeats. CLEAN is JSON Lines, or a JSON array when its name ends "
+                    "in .json. Exit 0 when written, 2 when FILE cannot be read or an output is refused.")
+    clean_cmd.add_argument("file", metavar="FILE", help=f"the raw records: {FORMATS}")
+    clean_cmd.add_argument("--out", required=True, metavar="CLEAN", help="the clean file to write (never FILE)")
+    clean_cmd.add_argument("--excluded", metavar="EXCLUDED",
+                           help="the excluded records' file (default: CLEAN's name with .excluded.jsonl)")
+    clean_cmd.add_argument("--near-duplicate-threshold", type=open_unit_interval, default=SELF_INSTRUCT_THRESHOLD,
+                           metavar="T", help="ROUGE-L F-measure above which the later instruction is dropped "
+                                             "(default: %(default)s, Self-Instruct's)")
+    clean_cmd.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _field_map_argument(clean_cmd)
+    _contamination_arguments(clean_cmd, gate=False)
+    clean_cmd.set_defaults(run=cmd_clean)
 
     push = commands.add_parser("push", help="push a built folder to the Hub in one commit",
                                description="Check DIR's layout and validate its data, then commit the layout's files "
@@ -547,7 +671,8 @@ def make_parser() -> argparse.ArgumentParser:
                     "fired, for one instruction or for every record of a file (CSV, or JSON Lines with --json).")
     categorize.add_argument("text", nargs="?", metavar="TEXT", help="an instruction")
     categorize.add_argument("--input", metavar="TEXT", help="the instruction's input, if any (with TEXT)")
-    categorize.add_argument("--file", metavar="FILE", help="a JSON array or JSON Lines file of records")
+    categorize.add_argument("--file", metavar="FILE", help=f"the records: {FORMATS}")
+    _field_map_argument(categorize)
     categorize.add_argument("--json", action="store_true", help="JSON (Lines, with --file) instead of text or CSV")
     categorize.set_defaults(run=cmd_categorize)
 
@@ -556,7 +681,8 @@ def make_parser() -> argparse.ArgumentParser:
                                              "about FILE (JSON or JSON Lines) or a folder written by `bioinstruct "
                                              "build`: categories, lengths, task verbs, inputs, near-duplicates, "
                                              "validation findings.")
-    report.add_argument("source", metavar="FILE_OR_BUILT_DIR")
+    report.add_argument("source", metavar="FILE", help=f"the records: {FORMATS}")
+    _field_map_argument(report)
     report.add_argument("--out", required=True, metavar="DIR", help="the folder to write (must not exist, or be empty)")
     report.add_argument("--overwrite", action="store_true", help="replace DIR if an earlier report wrote it")
     report.add_argument("--json", action="store_true", help="also print report.json")

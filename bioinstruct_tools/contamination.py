@@ -5,8 +5,11 @@ case-folded, punctuation and white space collapsed to single separators) and spl
 record's field is contaminated by a benchmark when one of its word n-grams (n = 13 by default; 8 is
 the other common choice) occurs in a benchmark item. A field shorter than n words is contaminated when
 the whole field occurs, word for word, inside a benchmark item, so short questions are not missed;
-fields of fewer than MIN_WHOLE_FIELD_WORDS words ("Yes.", "Metformin.") are not checked by that rule,
-since they occur in any benchmark.
+fields of fewer than MIN_WHOLE_FIELD_WORDS words ("Yes.", "Doctor, I have a headache.") are not checked
+by that rule, since they occur in any benchmark. Two more rules keep boilerplate out, as the
+established decontamination tools do: an n-gram found in more than `max_items` benchmark items is the
+benchmark's template ("which of the following is the most likely diagnosis"), not a leak, and is
+ignored; and with `min_overlap`, a field counts only when that share of its n-grams is found.
 
 How: the records' n-grams (and whole short fields) go into a hash table; the benchmark items are read
 in chunks and every window of each item is looked up in compiled code (numba), its hash from prefix
@@ -29,8 +32,12 @@ from bioinstruct_tools.text import normalized_words
 
 DEFAULT_NGRAM = 13  # GPT-3's decontamination
 DEFAULT_FIELDS = FIELDS
-DEFAULT_BENCH_FIELDS = ("question", "context", "options", "answer", "input", "instruction", "text")
-MIN_WHOLE_FIELD_WORDS = 3
+# Questions, contexts, options and answers under their common names; matched without regard to case.
+DEFAULT_BENCH_FIELDS = ("question", "context", "contexts", "options", "choices", "answer", "long_answer", "output",
+                        "response", "text", "input", "instruction")
+MIN_WHOLE_FIELD_WORDS = 8  # a whole field shorter than this is a phrase any benchmark holds
+DEFAULT_MAX_ITEMS = 10  # an n-gram in more benchmark items than this is boilerplate (lm-eval's too_dirty_cutoff is 10)
+DEFAULT_MIN_OVERLAP = 0.0  # any one n-gram counts, as in GPT-3 and lm-eval
 _CHUNK_ITEMS = 5_000  # benchmark items tokenized and scanned at a time
 
 
@@ -48,6 +55,7 @@ class FieldMatch:
     matched: int  # how many of them occur in some benchmark item
     items: list[int]  # the benchmark items they occur in, ascending
     whole_field: bool
+    item_ids: list[str] = field(default_factory=list)  # those items' own ids (their key, id field or index)
 
     @property
     def fraction(self) -> float:
@@ -59,6 +67,7 @@ class BenchmarkResult:
     name: str
     items: int
     matches: dict[int, list[FieldMatch]] = field(default_factory=dict)  # record position -> its fields found
+    boilerplate: int = 0  # record n-grams ignored because they occur in more than max_items items
 
     def records_by_field(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -129,45 +138,102 @@ class _RecordIndex:
 
 def find_contamination(
     records: Sequence[dict],
-    benchmark_items: Iterable[dict],
+    benchmark_items: Iterable,
     name: str,
     fields: Sequence[str] = DEFAULT_FIELDS,
     bench_fields: Sequence[str] = DEFAULT_BENCH_FIELDS,
     ngram: int = DEFAULT_NGRAM,
     progress: Optional[Callable[[int], None]] = None,
+    max_items: int = DEFAULT_MAX_ITEMS,
+    min_overlap: float = DEFAULT_MIN_OVERLAP,
+    every_field_named: bool = False,
 ) -> BenchmarkResult:
-    """Every record field that shares an n-gram (or, when short, its whole text) with a benchmark item."""
+    """Every record field that shares an n-gram (or, when short, its whole text) with a benchmark item.
+
+    `benchmark_items` are dicts or `sources.SourceRecord`s (whose ids then name the items found).
+    `bench_fields` match the items' keys without regard to case; with `every_field_named`, each must be a
+    key of some item (a field given on the command line), else BenchmarkError lists the keys there are.
+    """
     if ngram < 1:
         raise ValueError(f"ngram must be at least 1, got {ngram}")
     index = _RecordIndex(records, fields, ngram)
-    scans = []
-    items_seen, fields_seen = 0, False
+    hits = _Hits(len(index.window_length), max_items)
+    scans: list = []
+    item_ids: list[Optional[str]] = []
+    keys_seen: dict[str, str] = {}  # lower-case key -> as spelled
+    wanted = {name.lower() for name in bench_fields}
     # The compiled scan of one chunk runs on a worker thread while this one tokenizes the next.
     with kernel_threads(1) as pool:
         for chunk in _chunks(benchmark_items, _CHUNK_ITEMS):
             texts, item_of = [], []
-            for offset, item in enumerate(chunk):
-                fields = item_texts(item, bench_fields)
-                fields_seen = fields_seen or bool(fields)
-                texts += fields
-                item_of += [items_seen + offset] * len(fields)
-            items_seen += len(chunk)
+            for item in chunk:
+                data = getattr(item, "data", item)
+                for key in data:
+                    keys_seen.setdefault(str(key).lower(), str(key))
+                found = item_texts(data, wanted)
+                texts += found
+                item_of += [len(item_ids)] * len(found)
+                item_ids.append(getattr(item, "id", None))
             if texts and len(index.table_window):
                 ids, starts = index.ids_of(texts)
-                if len(scans) >= 2:  # at most two chunks waiting: memory stays at a chunk's size
-                    scans[-2] = scans[-2].result()
+                while len(scans) >= 2:  # at most two chunks waiting: memory stays at a chunk's size
+                    hits.add(*scans.pop(0).result())
                 scans.append(pool.submit(_scan, ids, starts, np.array(item_of, dtype=np.int64), index))
             if progress is not None:
                 progress(len(chunk))
-        hits = [scan if isinstance(scan, tuple) else scan.result() for scan in scans]
-    hit_window, hit_item = [windows for windows, _ in hits], [items for _, items in hits]
-    if items_seen and not fields_seen:
-        raise BenchmarkError(f"{name}: no item has any of the fields {', '.join(bench_fields)}; "
-                             "name the benchmark's text fields with --bench-field")
-    result = BenchmarkResult(name=name, items=items_seen)
-    if hit_window:
-        _collect(result, index, np.concatenate(hit_window), np.concatenate(hit_item))
+        for scan in scans:
+            hits.add(*scan.result())
+    missing = sorted(name for name in wanted if name not in keys_seen)
+    if item_ids and (len(missing) == len(wanted) or every_field_named and missing):
+        available = ", ".join(sorted(keys_seen.values())[:30])
+        which = "any of the fields" if len(missing) == len(wanted) and len(wanted) > 1 else "the field"
+        raise BenchmarkError(f"{name}: no item has {which} {', '.join(missing)} (its items have {available}); name "
+                             "its text fields with --bench-field")
+    result = BenchmarkResult(name=name, items=len(item_ids))
+    windows, items, result.boilerplate = hits.kept()
+    if len(windows):
+        _collect(result, index, windows, items, min_overlap)
+    for found_fields in result.matches.values():
+        for match in found_fields:
+            match.item_ids = [item_ids[item] if item_ids[item] is not None else str(item) for item in match.items]
     return result
+
+
+class _Hits:
+    """The (record window, benchmark item) hits, each pair once, less the windows found in > max_items items.
+
+    A boilerplate window can hit every item; its hits are dropped as soon as it passes the limit, so
+    memory holds at most max_items + 1 items per window.
+    """
+
+    def __init__(self, windows: int, max_items: int):
+        self.max_items = max_items
+        self.items_per_window = np.zeros(windows, dtype=np.int64)
+        self.windows: list[np.ndarray] = []
+        self.items: list[np.ndarray] = []
+
+    def add(self, windows: np.ndarray, items: np.ndarray) -> None:
+        if not len(windows):
+            return
+        pairs = np.unique(np.stack([windows, items], axis=1), axis=0)  # an item can repeat a window
+        self.items_per_window += np.bincount(pairs[:, 0], minlength=len(self.items_per_window))
+        self.windows.append(pairs[:, 0])
+        self.items.append(pairs[:, 1])
+        if sum(map(len, self.windows)) > 4 * (len(self.items_per_window) + 1_000_000):
+            self.windows, self.items = [np.concatenate(self.windows)], [np.concatenate(self.items)]
+            self._drop_boilerplate()
+
+    def _drop_boilerplate(self) -> None:
+        keep = self.items_per_window[self.windows[0]] <= self.max_items
+        self.windows, self.items = [self.windows[0][keep]], [self.items[0][keep]]
+
+    def kept(self) -> tuple[np.ndarray, np.ndarray, int]:
+        """The hits of windows in at most max_items items, and how many windows were boilerplate."""
+        if not self.windows:
+            return np.empty(0, np.int64), np.empty(0, np.int64), 0
+        self.windows, self.items = [np.concatenate(self.windows)], [np.concatenate(self.items)]
+        self._drop_boilerplate()
+        return self.windows[0], self.items[0], int(np.count_nonzero(self.items_per_window > self.max_items))
 
 
 def _chunks(items: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -195,7 +261,8 @@ def _scan(ids: np.ndarray, starts: np.ndarray, item_of: np.ndarray, index: _Reco
         capacity = found  # the buffer was too small: the kernel counted what it needs
 
 
-def _collect(result: BenchmarkResult, index: _RecordIndex, windows: np.ndarray, items: np.ndarray) -> None:
+def _collect(result: BenchmarkResult, index: _RecordIndex, windows: np.ndarray, items: np.ndarray,
+             min_overlap: float) -> None:
     """Group hits by record field: matched windows, benchmark items."""
     sequence = index.window_sequence[windows]
     order = np.lexsort((items, windows, sequence))
@@ -211,7 +278,8 @@ def _collect(result: BenchmarkResult, index: _RecordIndex, windows: np.ndarray, 
         match = FieldMatch(field=index.fields[field_number], windows=1 if whole else length - index.ngram + 1,
                            matched=len(np.unique(windows[group])), items=np.unique(items[group]).tolist(),
                            whole_field=whole)
-        result.matches.setdefault(position, []).append(match)
+        if match.fraction >= min_overlap:
+            result.matches.setdefault(position, []).append(match)
     for fields in result.matches.values():
         fields.sort(key=lambda match: index.fields.index(match.field))
 

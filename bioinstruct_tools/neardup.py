@@ -83,7 +83,8 @@ def find_near_duplicates(
     Holds every pair in memory: for large corpora use `scan_near_duplicates`, which streams them.
     """
     pairs: list[NearDuplicatePair] = []
-    scan_near_duplicates(instructions, threshold, on_pairs=lambda batch: pairs.extend(batch), progress=progress)
+    scan_near_duplicates(instructions, threshold, on_pairs=lambda *batch: pairs.extend(_pairs(*batch)),
+                         progress=progress)
     pairs.sort(key=lambda pair: (pair.first, pair.second))
     return pairs
 
@@ -92,14 +93,15 @@ def scan_near_duplicates(
     instructions: Sequence[str],
     threshold: float = SELF_INSTRUCT_THRESHOLD,
     keep: int = 0,
-    on_pairs: Optional[Callable[[list[NearDuplicatePair]], None]] = None,
+    on_pairs: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], None]] = None,
     progress: Optional[Callable[[int], None]] = None,
     histogram_from: Optional[float] = None,
 ) -> NearDuplicateScan:
     """Find every pair above `threshold` in one streaming pass.
 
     `keep` pairs are kept in the result (the first ones, ordered by later then earlier instruction);
-    `on_pairs`, if given, receives every pair in batches in that order; `progress` is called with the
+    `on_pairs`, if given, receives every pair in batches in that order, as arrays (first, second, score):
+    never as one object a pair, so that millions of pairs stream in bounded memory; `progress` is called with the
     number of instructions scanned since its last call. Memory grows with the instructions, not the pairs.
     With `histogram_from` (below `threshold`), the same pass searches down to it and `scores` counts every
     pair above it in bins of 0.01; everything else still speaks of the pairs above `threshold`.
@@ -124,7 +126,7 @@ def scan_near_duplicates(
         if len(scan.first_pairs) < keep:
             scan.first_pairs += _pairs(first[: keep - len(scan.first_pairs)], second, score)
         if on_pairs is not None and len(first):
-            on_pairs(_pairs(first, second, score))
+            on_pairs(first, second, score)
         if progress is not None:
             progress(covered)
     scan.dropped = np.flatnonzero(dropped).tolist()

@@ -1,4 +1,5 @@
-"""A BioInstruct record: its schema, the reader of JSON arrays and JSON Lines, and empty-input placeholders.
+"""A BioInstruct record: its schema, the reader of JSON text (an array, JSON Lines, an object keyed by id), and
+empty-input placeholders.
 
 Shared by the loading script (`bioinstruct.py`), which builds the dataset from what this reads, and by the
 checks of `bioinstruct validate`. Nothing here imports `datasets`, so validating a file starts quickly.
@@ -9,7 +10,7 @@ import json
 import os
 import re
 import stat
-from typing import Iterator, Optional
+from typing import Iterator, NamedTuple, Optional
 
 import jsonschema
 
@@ -50,7 +51,7 @@ class BioInstructInputError(ValueError):
 
 
 class UnreadableFileError(BioInstructInputError):
-    """The file cannot be read as JSON or JSON Lines (missing, wrong encoding, invalid or truncated JSON)."""
+    """The file cannot be read (missing, wrong encoding, invalid or truncated JSON, not a known layout)."""
 
 
 class MalformedRecordError(BioInstructInputError):
@@ -58,7 +59,7 @@ class MalformedRecordError(BioInstructInputError):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Reading: a JSON array or JSON Lines, UTF-8 with or without BOM
+# Reading: a JSON array, JSON Lines or a JSON object keyed by id, UTF-8 with or without BOM
 # ---------------------------------------------------------------------------------------------------
 
 _JSON_WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -92,15 +93,29 @@ def _parse_int(digits: str) -> int:
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant, parse_int=_parse_int)
 
 
+class JsonRecord(NamedTuple):
+    index: int  # counts records from 0
+    line: int  # where the record starts, from 1
+    key: Optional[str]  # its key, in a JSON object keyed by id; None in an array or JSON Lines
+    data: dict
+
+
 def read_records(path: str, display: Optional[str] = None,
                  max_record_chars: Optional[int] = None) -> Iterator[tuple[int, int, dict]]:
-    """Yield `(index, line, record)` for every record of `path`, a JSON array or JSON Lines file.
+    """Yield `(index, line, record)` for every record of `path`; see `read_json_records`."""
+    for index, line, _, record in read_json_records(path, display, max_record_chars):
+        yield index, line, record
 
-    `index` counts records from 0; `line` (from 1) is where the record starts. The file is read a block
-    at a time, so memory holds the records taken and one block, not the file's text. Raises
-    `UnreadableFileError`, naming the file (as `display`, when the path read is a copy) and the record,
-    for anything that is not a non-empty sequence of JSON objects, and for a record longer than
-    `max_record_chars` when a cap is given.
+
+def read_json_records(path: str, display: Optional[str] = None,
+                      max_record_chars: Optional[int] = None) -> Iterator[JsonRecord]:
+    """Every record of `path`: a JSON array of objects, JSON Lines, or one JSON object whose values are the
+    records and whose keys are their ids (`{"12345": {...}, ...}`, as PubMedQA and many QA sets publish).
+
+    The file is read a block at a time, so memory holds the records taken and one block, not the file's
+    text. Raises `UnreadableFileError`, naming the file (as `display`, when the path read is a copy) and
+    the record, for anything that is not a non-empty sequence of JSON objects, and for a record longer
+    than `max_record_chars` when a cap is given.
     """
     try:
         yield from _records(path, _BLOCK_CHARS, max_record_chars)
@@ -110,21 +125,26 @@ def read_records(path: str, display: Optional[str] = None,
         raise type(e)(display, e.detail, index=e.index, line=e.line, reason=e.reason) from None
 
 
-def _records(path: str, block: int, max_record_chars: Optional[int] = None) -> Iterator[tuple[int, int, dict]]:
+def _records(path: str, block: int, max_record_chars: Optional[int] = None) -> Iterator[JsonRecord]:
     check_regular_file(path)
     try:
         with open(path, "rb") as f:
             stream = _TextStream(path, f, block, max_record_chars)
             stream.skip_whitespace()
-            layout = _array_records if stream.peek() == "[" else _json_lines_records
+            if stream.peek() == "[":
+                layout = _array_records
+            elif _starts_keyed_object(stream):
+                layout = _keyed_records
+            else:
+                layout = _json_lines_records
             count = 0
-            for count, (index, line, record) in enumerate(layout(stream), start=1):
-                yield index, line, record
+            for count, record in enumerate(layout(stream), start=1):
+                yield record
     except OSError as e:
         raise UnreadableFileError(path, f"cannot be read ({e.strerror})", reason="unreadable") from None
     if count == 0:
-        raise UnreadableFileError(path, "holds no records (expected a JSON array or JSON Lines of objects)",
-                                  reason="empty_file")
+        raise UnreadableFileError(path, "holds no records (expected a JSON array, JSON Lines or a JSON object of "
+                                  "objects keyed by id)", reason="empty_file")
 
 
 def check_regular_file(path: str) -> None:
@@ -196,8 +216,30 @@ class _TextStream:
         self.skip_whitespace()
         return self.position == len(self.text)
 
-    def decode(self, index: int) -> dict:
+    def decode(self, index: int, what: str = "the record") -> dict:
         """The JSON object at the position; errors say which record and line."""
+        value = self._value(index)
+        if not isinstance(value, dict):
+            raise UnreadableFileError(self.path, f"expected a JSON object as {what}, found {_json_type(value)}",
+                                      index=index, line=self.line, reason="not_an_object")
+        return value
+
+    def decode_key(self, index: int) -> str:
+        """A keyed object's key and its colon."""
+        if self.peek() != '"':
+            raise UnreadableFileError(self.path, "invalid JSON: expected a quoted key in the keyed object",
+                                      index=index, line=self.line, reason="invalid_json")
+        key = self._value(index)
+        self.skip_whitespace()
+        if self.peek() != ":":
+            raise UnreadableFileError(self.path, f"invalid JSON: expected ':' after the key {key!r}", index=index,
+                                      line=self.line, reason="invalid_json")
+        self.position += 1
+        self.skip_whitespace()
+        return key
+
+    def _value(self, index: int):
+        """The JSON value at the position, consumed."""
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.text, self.position)
@@ -224,9 +266,6 @@ class _TextStream:
             except RecursionError:
                 raise UnreadableFileError(self.path, "invalid JSON: nested too deeply", index=index, line=self.line,
                                           reason="invalid_json") from None
-        if not isinstance(value, dict):
-            raise UnreadableFileError(self.path, f"expected a JSON object, found {_json_type(value)}", index=index,
-                                      line=self.line, reason="not_an_object")
         if self.max_record_chars is not None and end - self.position > self.max_record_chars:
             raise UnreadableFileError(self.path, f"a record longer than {self.max_record_chars:,} characters",
                                       index=index, line=self.line, reason="record_too_long")
@@ -235,7 +274,7 @@ class _TextStream:
         return value
 
 
-def _array_records(stream: _TextStream) -> Iterator[tuple[int, int, dict]]:
+def _array_records(stream: _TextStream) -> Iterator[JsonRecord]:
     """A JSON array, decoded one element at a time so that every error names its record."""
     stream.position += 1  # "["
     stream.skip_whitespace()
@@ -246,7 +285,7 @@ def _array_records(stream: _TextStream) -> Iterator[tuple[int, int, dict]]:
         while True:
             line = stream.line
             record = stream.decode(index)
-            yield index, line, record
+            yield JsonRecord(index, line, None, record)
             index += 1
             stream.skip_whitespace()
             following = stream.peek()
@@ -265,7 +304,68 @@ def _array_records(stream: _TextStream) -> Iterator[tuple[int, int, dict]]:
                                   reason="invalid_json")
 
 
-def _json_lines_records(stream: _TextStream) -> Iterator[tuple[int, int, dict]]:
+def _starts_keyed_object(stream: _TextStream) -> bool:
+    """Whether the text opens an object whose first value is an object: `{"id": {...`, a keyed object.
+
+    A JSON Lines record opens with `{"field": "a string"`; only a record whose first field holds an object
+    looks the same, and it is then read as a keyed object whose later values are not objects (an error that
+    says so).
+    """
+    if len(stream.text) - stream.position < _KEY_LOOKAHEAD:
+        stream.more(at_least=_KEY_LOOKAHEAD)  # the first key, in the common case a short id
+    start = _JSON_WHITESPACE.match(stream.text, stream.position + 1).end()
+    if stream.text[start:start + 1] != '"':
+        return False
+    try:
+        _, after_key = json.decoder.scanstring(stream.text, start + 1)
+    except json.JSONDecodeError:
+        return False
+    colon = _JSON_WHITESPACE.match(stream.text, after_key).end()
+    if stream.text[colon:colon + 1] != ":":
+        return False
+    value = _JSON_WHITESPACE.match(stream.text, colon + 1).end()
+    return stream.text[value:value + 1] == "{"
+
+
+_KEY_LOOKAHEAD = 1 << 16
+
+
+def _keyed_records(stream: _TextStream) -> Iterator[JsonRecord]:
+    """`{"key": {record}, ...}`, decoded one value at a time; the keys are the records' ids."""
+    stream.position += 1  # "{"
+    index, keys = 0, set()
+    while True:
+        stream.skip_whitespace()
+        if stream.peek() == "}" and index == 0:
+            stream.position += 1
+            break
+        line = stream.line
+        key = stream.decode_key(index)
+        if key in keys:
+            raise UnreadableFileError(stream.path, f"key {key!r} appears twice in the keyed object", index=index,
+                                      line=line, reason="duplicate_key")
+        keys.add(key)
+        record = stream.decode(index, what=f"the value of key {key!r} (a JSON object keyed by id holds objects)")
+        yield JsonRecord(index, line, key, record)
+        index += 1
+        stream.skip_whitespace()
+        following = stream.peek()
+        if following == ",":
+            stream.position += 1
+        elif following == "}":
+            stream.position += 1
+            break
+        else:
+            found = repr(following) if following else "the end of the file"
+            raise UnreadableFileError(stream.path, f"invalid JSON: expected ',' or '}}' after the record, found "
+                                      f"{found}", index=index - 1, line=stream.line, reason="invalid_json")
+    if not stream.at_end():
+        raise UnreadableFileError(stream.path, "invalid JSON: data after the keyed object's closing '}' (JSON Lines "
+                                  "whose first field holds an object are not read; put a string field first)",
+                                  line=stream.line, reason="invalid_json")
+
+
+def _json_lines_records(stream: _TextStream) -> Iterator[JsonRecord]:
     # Lines end at "\n" only: str.splitlines() also splits at U+2028, U+2029 and U+0085, which JSON allows
     # raw inside strings (json.dumps(..., ensure_ascii=False) writes them so).
     index = 0
@@ -285,7 +385,7 @@ def _json_lines_records(stream: _TextStream) -> Iterator[tuple[int, int, dict]]:
                 raise UnreadableFileError(stream.path, f"invalid JSON at column {record_stream.position + 1}: extra "
                                           "data after the record (JSON Lines holds one object per line)", index=index,
                                           line=stream.line, reason="invalid_json")
-            yield index, stream.line, record
+            yield JsonRecord(index, stream.line, None, record)
             index += 1
         if newline < 0:
             return
@@ -331,9 +431,9 @@ def schema_violations(record: dict) -> list[tuple[str, str]]:
 
 
 def _json_type(value) -> str:
-    return {dict: "object", list: "array", bool: "boolean", int: "number", float: "number", type(None): "null"}.get(
-        type(value), type(value).__name__
-    )
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number",
+             type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def placeholder_core(text: str) -> tuple[str, bool]:

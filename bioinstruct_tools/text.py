@@ -10,6 +10,7 @@ import functools
 import re
 import sys
 import unicodedata
+from typing import Optional
 
 _WORD = re.compile(r"[^\W_]+")
 # ASCII text is NFKC already, holds no format character, and casefold() is lower() on it: its words are
@@ -54,3 +55,8 @@ def markdown_literal(text: str) -> str:
     one_line = " ".join(text.split())
     html_safe = one_line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", html_safe)
+
+
+def plural(count: int, word: str, plural_form: Optional[str] = None) -> str:
+    """`1 record`, `2,000 records`: a count with thousands separators and the word agreeing with it."""
+    return f"{count:,} {word if count == 1 else plural_form or word + 's'}"

@@ -99,7 +99,7 @@ def test_the_categorize_command_audits_one_text_or_a_file(tmp_path, capsys):
                                                 {"instruction": 5, "input": "", "output": "z"}])
     assert main(["categorize", "--file", str(source)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "index,line,category,reason,instruction"
-    assert lines[1] == "0,1,generation,generation verb 'summarize',Summarize the note."
-    assert lines[2].startswith("1,2,,no instruction string")
+    assert lines[0] == "index,line,id,category,reason,instruction"
+    assert lines[1] == "0,1,,generation,generation verb 'summarize',Summarize the note."
+    assert lines[2].startswith("1,2,,,no instruction string")
     assert main(["categorize"]) == 2

@@ -17,7 +17,8 @@ QUESTION = ("A 35-year-old man with epilepsy has a rash. Two weeks after startin
             "developed a widespread blistering rash and mucosal ulcers. Which HLA allele is associated?")
 ITEMS = [
     {"question": QUESTION, "options": {"A": "HLA-B*15:02", "B": "HLA-B27"}, "answer": "A"},
-    {"question": "Which enzyme is deficient in phenylketonuria?", "answer": "Phenylalanine hydroxylase"},
+    {"question": "Which enzyme is deficient in children born with classic phenylketonuria?",
+     "answer": "Phenylalanine hydroxylase"},
     {"question": "Do statins lower mortality in older adults?", "context": "We pooled twelve trials.", "answer": "yes"},
 ]
 
@@ -31,10 +32,10 @@ def test_the_shipped_sample_has_exactly_its_three_planted_overlaps(capsys):
     report = json.loads(capsys.readouterr().out)
     [bench] = report["benchmarks"].values()
     found = [(match["index"], match["field"], match["whole_field"], match["items"]) for match in bench["matches"]]
-    assert found == [
-        (3, "input", False, [1]),  # a record's input copied verbatim into a MedQA vignette
-        (88, "instruction", True, [13]),  # a short instruction inside a question: the whole-field rule
-        (88, "output", False, [4]),  # a light paraphrase that keeps 14 words in a row
+    assert found == [  # items named by their own ids
+        (3, "input", False, ["medqa-2"]),  # a record's input copied verbatim into a MedQA vignette
+        (88, "instruction", True, ["bioasq-3"]),  # a short instruction inside a question: the whole-field rule
+        (88, "output", False, ["pubmedqa-1"]),  # a light paraphrase that keeps 14 words in a row
     ]
     assert report["contaminated"] == 2 and bench["by_field"] == {"instruction": 1, "input": 1, "output": 1}
 
@@ -51,14 +52,17 @@ def test_verbatim_and_lightly_paraphrased_copies_are_found_and_clean_records_are
 
 
 def test_a_field_shorter_than_n_counts_when_it_occurs_whole():
-    rows = [dict(records(1)[0], instruction="Which enzyme is deficient in phenylketonuria?", output="x"),
-            dict(records(2)[1], instruction="Which enzyme is missing here?", output="Phenylalanine hydroxylase"),
+    rows = [dict(records(1)[0], instruction="Which enzyme is deficient in children born with classic phenylketonuria?",
+                 output="x"),
+            dict(records(2)[1], instruction="Which enzyme is deficient in phenylketonuria?",
+                 output="Phenylalanine hydroxylase"),
             dict(records(3)[2], instruction="Summarize it.", output="yes")]
     found = run(rows, ITEMS, fields=("instruction", "output"))
     assert {position: [m.field for m in matches] for position, matches in found.matches.items()} == {0: ["instruction"]}
     assert found.matches[0][0].whole_field and found.matches[0][0].fraction == 1.0
-    # Two-word fields ("Phenylalanine hydroxylase") are below MIN_WHOLE_FIELD_WORDS: they occur anywhere.
-    assert contamination.MIN_WHOLE_FIELD_WORDS == 3
+    # Fields below MIN_WHOLE_FIELD_WORDS ("Phenylalanine hydroxylase", a 6-word question) are phrases that
+    # occur anywhere: the whole-field rule leaves them alone.
+    assert contamination.MIN_WHOLE_FIELD_WORDS == 8
 
 
 def test_n_grams_do_not_cross_benchmark_fields_and_n_is_configurable():
@@ -141,8 +145,76 @@ def test_the_ascii_fast_path_splits_as_the_unicode_rule_does(text):
 
 def test_the_readme_example_is_what_the_command_prints(capsys, monkeypatch):
     text = (REPO / "README.md").read_text(encoding="utf-8")
-    command = "$ bioinstruct contamination data/sample.jsonl --against data/bench_sample.jsonl\n"
+    command = "$ bioinstruct contamination data/sample.jsonl --against data/pubmedqa_sample.json\n"
     shown = text[text.index(command) + len(command):].split("```")[0]
     monkeypatch.chdir(REPO)
-    assert main(["contamination", "data/sample.jsonl", "--against", "data/bench_sample.jsonl"]) == 1
+    assert main(["contamination", "data/sample.jsonl", "--against", "data/pubmedqa_sample.json"]) == 1
     assert capsys.readouterr().out == shown
+
+
+# ---------------------------------------------------------------------------------------------------
+# Real benchmark shapes: PubMedQA as published, ids, case, boilerplate
+# ---------------------------------------------------------------------------------------------------
+
+PUBMEDQA = REPO / "data" / "pubmedqa_sample.json"
+
+
+def test_a_pubmedqa_shaped_keyed_file_reads_as_published_and_names_items_by_their_keys(capsys):
+    assert main(["contamination", str(SAMPLE), "--against", str(PUBMEDQA), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    [bench] = report["benchmarks"].values()
+    assert bench["items"] == 8 and bench["split"] is None
+    found = [(match["index"], match["field"], match["items"]) for match in bench["matches"]]
+    assert found == [
+        (44, "output", ["39000107"]),  # an output copied into the second of an item's CONTEXTS
+        (70, "instruction", ["39000106"]),  # a question copied whole
+        (78, "output", ["39000104"]),  # an output that is a reference answer (LONG_ANSWER): checked by default
+    ]
+
+
+PATIENT_QUESTIONS = [
+    {"qid": "p1", "Question": "Doctor, I have a headache. It started after I began a new blood pressure pill last "
+                              "week and gets worse in the morning. Should I stop taking it?"},
+    {"qid": "p2", "Question": "Hi doctor. My son is six and has had a fever and a barking cough for three nights. "
+                              "When should I take him to the emergency room?"},
+]
+
+
+def test_a_generic_opener_is_not_a_leak_while_a_question_copied_whole_is(tmp_path):
+    rows = records(3)
+    rows[0]["input"] = "Doctor, I have a headache."  # 5 words, in an unrelated patient question
+    rows[1]["input"] = "My son is six and has had a fever and a barking cough for three nights."  # 17 words
+    rows[2]["instruction"] = "When should I take him to the emergency room?"  # 9 words, whole
+    found = run(rows, PATIENT_QUESTIONS)
+    assert sorted(found.matches) == [1, 2]
+    assert found.matches[2][0].whole_field and found.matches[1][0].item_ids == ["1"]  # no SourceRecord: the index
+
+
+def test_n_grams_in_more_than_max_items_are_boilerplate(tmp_path):
+    template = "which of the following is the most likely diagnosis in this patient with"
+    items = [{"question": f"A {age}-year-old has a cough. {template} a cough?"} for age in range(20, 40)]
+    items.append({"question": "Only one item holds this sentence about lithium toxicity and tremor in the elderly "
+                              "patients seen in our clinic."})
+    rows = [dict(records(1)[0], output=f"{template} fever and weight loss"),
+            dict(records(2)[1], output="lithium toxicity and tremor in the elderly patients seen in our clinic")]
+    found = run(rows, items)
+    assert sorted(found.matches) == [1] and found.boilerplate > 0
+    assert sorted(run(rows, items, max_items=100).matches) == [0, 1]  # a higher limit: the template counts
+
+
+def test_min_overlap_asks_for_a_share_of_a_fields_n_grams():
+    rows = [dict(records(1)[0], output="after starting carbamazepine the patient developed a widespread blistering "
+                                       "rash and mucosal ulcers " + " ".join(f"word{i}" for i in range(30)))]
+    assert sorted(run(rows, ITEMS).matches) == [0]
+    assert run(rows, ITEMS, min_overlap=0.5).matches == {}
+
+
+def test_field_names_match_in_any_case_and_an_unknown_bench_field_is_refused(tmp_path, capsys):
+    bench = write_jsonl(tmp_path / "upper.jsonl", [{"QUESTION": QUESTION, "ANSWER": "A"}])
+    rows = write_jsonl(tmp_path / "rows.jsonl", [dict(records(1)[0], output=QUESTION)])
+    assert main(["contamination", str(rows), "--against", str(bench)]) == 1
+    capsys.readouterr()
+    assert main(["contamination", str(rows), "--against", str(bench), "--bench-field", "question,context"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"bioinstruct contamination: {bench}: no item has the field context (its items have ANSWER, QUESTION); "
+        "name its text fields with --bench-field")

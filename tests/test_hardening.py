@@ -15,11 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from bioinstruct_tools import sources
+
 from conftest import SAMPLE, records
 
 pytestmark = pytest.mark.timeout(180)
 
 CLEAN = records(4)
+FORMATS = sources.FORMATS  # what an unreadable source's message lists
 
 
 def run_cli(*args, cwd, env=None, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
@@ -51,7 +54,7 @@ UNREADABLE = [
     ("deep_nesting", "[" * 100_000 + "]" * 100_000, "record 0, line 1: invalid JSON: nested too deeply"),
     ("empty_array", "[]\n", "holds no records"),
     ("empty_json_lines", "\n\n", "holds no records"),
-    ("not_an_object", jsonl(CLEAN[:2]) + "[1, 2]\n", "record 2, line 3: expected a JSON object, found array"),
+    ("not_an_object", jsonl(CLEAN[:2]) + "[1, 2]\n", "record 2, line 3: expected a JSON object as the record, found array"),
     ("truncated_array", json.dumps(CLEAN, indent=2)[:-40], "invalid JSON"),
     ("data_after_array", json.dumps(CLEAN) + "\n{}", "invalid JSON: data after the closing ']'"),
     ("two_objects_on_a_line", json.dumps(CLEAN[0]) + " " + json.dumps(CLEAN[1]) + "\n",
@@ -95,10 +98,13 @@ def test_lone_surrogates_are_a_located_schema_reason_in_validate_and_build(tmp_p
 
 def test_not_regular_files_are_refused_without_reading(tmp_path):
     os.mkfifo(tmp_path / "fifo")
-    for path in ("/dev/zero", str(tmp_path / "fifo"), str(tmp_path)):
+    for path in ("/dev/zero", str(tmp_path / "fifo")):
         result = run_cli("validate", path, cwd=tmp_path)
         assert result.returncode == 2 and result.stderr.strip() == (
-            f"bioinstruct validate: {path}: not a regular file (a folder, device or pipe); expected a JSON file")
+            f"bioinstruct validate: {path}: not a regular file or folder (a device or pipe); expected {FORMATS}")
+    result = run_cli("validate", str(tmp_path), cwd=tmp_path)  # a folder is a source; this one holds no data file
+    assert result.returncode == 2 and result.stderr.strip() == (
+        f"bioinstruct validate: {tmp_path}: holds no JSON, JSON Lines, CSV or parquet file")
 
 
 # Output paths that would destroy an input or cannot be written: (name, arguments, what stderr says).
@@ -357,7 +363,7 @@ def test_7_a_benchmark_folder_with_a_script_is_refused_and_never_prompts(clean):
     (clean / "bench" / "test.jsonl").write_text(jsonl([{"question": "What is sepsis?"}]))
     result = run_cli("contamination", "clean.jsonl", "--against", "bench", cwd=clean,
                      env={"HF_DATASETS_TRUST_REMOTE_CODE": "1"})
-    one_line(result, 2, "holds the script bench.py; benchmark code is never run")
+    one_line(result, 2, "holds the script bench.py; its code is never run")
     assert not (clean / "ran").exists() and result.stdout == ""
 
 
@@ -412,7 +418,8 @@ def test_16_a_saved_benchmark_with_an_image_column_reads_its_text_only(clean):
     import datasets
 
     features = datasets.Features({"question": datasets.Value("string"), "image": datasets.Image()})
-    saved = datasets.Dataset.from_dict({"question": [CLEAN[0]["instruction"]], "image": [None]}, features=features)
+    question = f"Please answer this: {CLEAN[2]['instruction']}"  # 8 words: long enough to count whole
+    saved = datasets.Dataset.from_dict({"question": [question], "image": [None]}, features=features)
     saved.save_to_disk(str(clean / "saved"))
     result = run_cli("contamination", "clean.jsonl", "--against", "saved", "--json", cwd=clean)
     assert result.returncode == 1 and "Traceback" not in result.stderr

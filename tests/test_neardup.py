@@ -11,6 +11,7 @@ from rouge_score import tokenize as rouge_tokenize
 import numpy as np
 
 from bioinstruct_tools.neardup import (
+    NearDuplicatePair,
     _Corpus,
     _myers_distance,
     find_near_duplicates,
@@ -201,7 +202,8 @@ def test_the_streaming_scan_counts_every_pair_and_keeps_the_first_ones():
     corpus = synthetic_corpus(1500, seed=7)
     pairs = find_near_duplicates(corpus)
     streamed = []
-    scan = scan_near_duplicates(corpus, keep=10, on_pairs=streamed.extend)
+    scan = scan_near_duplicates(corpus, keep=10, on_pairs=lambda *batch: streamed.extend(
+        NearDuplicatePair(*pair) for pair in zip(*(column.tolist() for column in batch))))
     assert scan.pairs == len(pairs) == len(streamed) > 100
     assert sorted(streamed, key=lambda p: (p.first, p.second)) == pairs
     by_later = sorted(pairs, key=lambda p: (p.second, p.first))

@@ -1,0 +1,351 @@
+"""The one reader: records or benchmark items from every shape a user has, as `SourceRecord`s.
+
+A source is a file (a JSON array, JSON Lines, a JSON object keyed by id, CSV or parquet) or a folder (one
+written by `bioinstruct build`, a `save_to_disk` folder, or a `datasets`-style folder of data files).
+Every command reads through `read_source`, so every command takes every shape. Rows come out one at a
+time; nothing is decoded (images stay bytes), no cache is written and no code of the source's is run
+(a folder holding a loading script is refused).
+
+`FieldMap` renames a source's keys to the record's fields (`--field-map output=gpt-4-answer,input=`).
+A record's id is its key in a keyed object, else its `id`-like field (`ID_FIELDS`), else none.
+"""
+
+import csv
+import json
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Iterator, NamedTuple, Optional, Sequence
+
+from bioinstruct_tools.published import CARD_FILENAME, DEFAULT_CONFIG, shard_path
+from bioinstruct_tools.records import FIELDS, UnreadableFileError, read_json_records
+
+FORMATS = ("a JSON array, JSON Lines, a JSON object keyed by id, CSV, parquet, a built folder, a save_to_disk "
+           "folder or a datasets folder")
+MAX_FIELD_CHARACTERS = 10_000_000  # one text larger than this is corruption, not a record
+# The fields that name a row, in the order they are looked for (case-insensitive): datasets' `id`, PubMedQA's
+# `pubid`, MedQA's and BioASQ's `qid`/`question_id`, `pmid`.
+ID_FIELDS = ("id", "_id", "uid", "pubid", "pmid", "qid", "question_id", "example_id", "idx")
+_BATCH_ROWS = 5_000
+_SPLIT_WORDS = ("train", "test", "validation", "valid", "dev", "eval")
+_DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet")
+
+
+class SourceRecord(NamedTuple):
+    """One row of a source: where it is, its own id when it has one, and its fields."""
+
+    index: int  # from 0, in the source's order
+    line: Optional[int]  # where it starts in a text file; None for parquet and folders
+    data: dict
+    id: Optional[str] = None
+
+    def where(self) -> str:
+        """`record 3 (line 4, id 'q17')`: how errors and reports name it."""
+        details = ([f"line {self.line}"] if self.line is not None else []) + (
+            [f"id {self.id!r}"] if self.id is not None else [])
+        return f"record {self.index}" + (f" ({', '.join(details)})" if details else "")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Field maps
+# ---------------------------------------------------------------------------------------------------
+
+
+class FieldMap(NamedTuple):
+    """`NEW=OLD` renames: the record's field NEW is the source's key OLD; `NEW=` means the source has none."""
+
+    renames: tuple[tuple[str, Optional[str]], ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> "FieldMap":
+        """`output=gpt-4-answer,input=`; raises ValueError naming what is wrong."""
+        renames = []
+        for part in (part.strip() for part in text.split(",")):
+            if not part:
+                continue
+            new, equals, old = (piece.strip() for piece in part.partition("="))
+            if not equals or not new:
+                raise ValueError(f"expected NEW=OLD (or NEW= for a field the source lacks), got {part!r}")
+            if new not in FIELDS:
+                raise ValueError(f"{new!r} is not a record field: choose from {', '.join(FIELDS)}")
+            if new in (name for name, _ in renames):
+                raise ValueError(f"{new!r} is mapped twice")
+            renames.append((new, old or None))
+        if not renames:
+            raise ValueError(f"expected NEW=OLD,..., got {text!r}")
+        return cls(tuple(renames))
+
+    def apply(self, row: dict) -> dict:
+        """The row with its keys renamed, in the row's own order; a key the map replaces is dropped."""
+        if not self.renames:
+            return row
+        renamed: dict[str, list[str]] = {}
+        for new, old in self.renames:
+            if old is not None:
+                renamed.setdefault(old, []).append(new)
+        targets = {new for new, _ in self.renames}
+        mapped = {}
+        for key, value in row.items():
+            if key in renamed:
+                for new in renamed[key]:
+                    mapped[new] = value
+            elif key not in targets:
+                mapped[key] = value
+        for new, old in self.renames:
+            if old is None:
+                mapped[new] = ""
+        return mapped
+
+    def source_of(self, field: str) -> Optional[str]:
+        """The source key a record field is read from (itself when not mapped)."""
+        return dict(self.renames).get(field, field)
+
+    def __str__(self) -> str:
+        return ",".join(f"{new}={old or ''}" for new, old in self.renames)
+
+
+NO_FIELD_MAP = FieldMap()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------------------
+
+
+def read_source(path: str, field_map: FieldMap = NO_FIELD_MAP, split: Optional[str] = None,
+                display: Optional[str] = None, max_record_chars: Optional[int] = None,
+                preferred_split: str = "train") -> Iterator[SourceRecord]:
+    """Every row of `path`, any of `FORMATS`, renamed by `field_map`.
+
+    `split` picks a folder's split (an error when it has none of that name); without it a folder gives
+    `preferred_split`, else its only split. Raises `UnreadableFileError` naming the file (as `display`,
+    when the path read is a copy) and the record, even halfway through.
+    """
+    shown = display or path
+    for index, line, key, row in _rows(path, split, preferred_split, shown, max_record_chars):
+        yield SourceRecord(index, line, field_map.apply(row), key if key is not None else row_id(row))
+
+
+def row_id(row: dict) -> Optional[str]:
+    """A row's own id: the first of ID_FIELDS it holds (any case) as a string or whole number."""
+    if not row:
+        return None
+    lowered = {name.lower(): name for name in row if isinstance(name, str)}
+    for name in ID_FIELDS:
+        value = row.get(lowered.get(name, name))
+        if isinstance(value, str) and value.strip() or isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+    return None
+
+
+def folder_split(path: str, split: Optional[str], preferred: str = "train") -> str:
+    """The split read from a folder: `split` if it has it (else an error), `preferred`, or its only split."""
+    refuse_code(path)
+    names = split_names(path)
+    if split is not None:
+        if split not in names:
+            raise UnreadableFileError(path, f"has no split {split!r} (it has {', '.join(names)})",
+                                      reason="missing_split")
+        return split
+    if preferred in names:
+        return preferred
+    if len(names) == 1:
+        return names[0]
+    raise UnreadableFileError(path, f"has the splits {', '.join(names)} and none is {preferred!r}; choose one "
+                              "with --split", reason="missing_split")
+
+
+def check_source_path(path: str) -> bool:
+    """Refuse a missing path, a device or a pipe before reading; True for a folder."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise UnreadableFileError(path, "no such file or folder", reason="missing_file") from None
+    except (OSError, ValueError) as e:
+        raise UnreadableFileError(path, f"cannot be read ({getattr(e, 'strerror', None) or e})",
+                                  reason="unreadable") from None
+    if stat.S_ISDIR(mode):
+        return True
+    if not stat.S_ISREG(mode):
+        raise UnreadableFileError(path, f"not a regular file or folder (a device or pipe); expected {FORMATS}",
+                                  reason="not_a_regular_file")
+    return False
+
+
+def is_built_folder(path: str) -> bool:
+    """A folder with a card and the `default` config's shard: the layout `bioinstruct build` writes."""
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, CARD_FILENAME)) and os.path.isfile(
+        os.path.join(path, shard_path(DEFAULT_CONFIG)))
+
+
+def _rows(path: str, split: Optional[str], preferred: str, shown: str,
+          max_record_chars: Optional[int]) -> Iterator[tuple[int, Optional[int], Optional[str], dict]]:
+    count = 0
+    for count, row in enumerate(_shaped_rows(path, split, preferred, shown, max_record_chars), start=1):
+        yield row
+    if count == 0:
+        raise UnreadableFileError(shown, f"holds no records (expected {FORMATS})", reason="empty_file")
+
+
+def _shaped_rows(path, split, preferred, shown, max_record_chars):
+    if check_source_path(path):
+        if split is None and is_built_folder(path):
+            rows = _parquet_rows(os.path.join(path, shard_path(DEFAULT_CONFIG)), shown)
+        else:
+            rows = _folder_rows(path, folder_split(path, split, preferred), shown, max_record_chars)
+    elif split is not None:
+        raise UnreadableFileError(shown, "a file has no splits; --split applies to a folder", reason="missing_split")
+    else:
+        rows = _file_rows(path, shown, max_record_chars)
+    for index, (line, key, row) in enumerate(rows):
+        yield index, line, key, row
+
+
+def _file_rows(path: str, shown: str, max_record_chars: Optional[int]):
+    suffix = Path(path).suffix.lower()
+    if suffix == ".parquet":
+        yield from _parquet_rows(path, shown)
+    elif suffix == ".csv":
+        yield from _csv_rows(path, shown)
+    else:
+        try:
+            for record in read_json_records(path, display=shown, max_record_chars=max_record_chars):
+                yield record.line, record.key, record.data
+        except UnreadableFileError as e:
+            if e.reason != "empty_file":  # said once, by _rows
+                raise
+
+
+def _parquet_rows(path: str, shown: str):
+    import pyarrow
+    import pyarrow.parquet as pq
+
+    try:
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=_BATCH_ROWS):
+            for row in batch.to_pylist():
+                yield None, None, row
+    except (pyarrow.ArrowException, OSError, UnicodeDecodeError) as e:
+        raise UnreadableFileError(shown, f"cannot be read as PARQUET ({_one_line(e)})", reason="unreadable") from None
+
+
+def _csv_rows(path: str, shown: str):
+    csv.field_size_limit(MAX_FIELD_CHARACTERS)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None:
+                return
+            repeated = sorted({name for name in header if header.count(name) > 1})
+            if repeated:
+                raise UnreadableFileError(shown, f"the header names the column {repeated[0]!r} twice", line=1,
+                                          reason="invalid_csv")
+            for row in reader:
+                yield reader.line_num, None, dict(zip(header, row))
+    except (csv.Error, UnicodeDecodeError) as e:
+        raise UnreadableFileError(shown, f"cannot be read as CSV ({_one_line(e)})", reason="invalid_csv") from None
+
+
+def _folder_rows(path: str, split: str, shown: str, max_record_chars: Optional[int]):
+    """A save_to_disk folder's arrow shards, or a datasets folder's data files of `split`."""
+    if _is_saved_to_disk(path):
+        folder = os.path.join(path, split) if os.path.exists(os.path.join(path, "dataset_dict.json")) else path
+        for arrow_file in _arrow_files(folder):
+            yield from _arrow_rows(arrow_file)
+        return
+    for data_file in _data_files_by_split(path)[split]:
+        for _, line, key, row in _rows(data_file, None, split, data_file, max_record_chars):
+            yield line, key, row
+
+
+def _arrow_rows(path: str):
+    """save_to_disk's shards are Arrow IPC streams: read a batch at a time, memory-mapped."""
+    import pyarrow
+
+    try:
+        with pyarrow.memory_map(path) as source:
+            for batch in pyarrow.ipc.open_stream(source):
+                for row in batch.to_pylist():
+                    yield None, None, row
+    except (pyarrow.ArrowException, OSError) as e:
+        raise UnreadableFileError(path, f"cannot be read as a save_to_disk shard ({_one_line(e)})",
+                                  reason="unreadable") from None
+
+
+def split_names(path: str) -> list[str]:
+    try:
+        if os.path.exists(os.path.join(path, "dataset_dict.json")):
+            with open(os.path.join(path, "dataset_dict.json"), encoding="utf-8") as f:
+                names = json.load(f)["splits"]
+            if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+                raise ValueError("'splits' is not a list of names")
+            return names
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UnreadableFileError(path, f"cannot be read as a save_to_disk folder ({_one_line(e)})",
+                                  reason="unreadable") from None
+    if os.path.exists(os.path.join(path, "state.json")):
+        return ["train"]  # one saved Dataset: its split is whatever it was; there is only one
+    names = sorted(_data_files_by_split(path))
+    if not names:
+        raise UnreadableFileError(path, "holds no JSON, JSON Lines, CSV or parquet file", reason="empty_file")
+    return names
+
+
+def refuse_code(path: str) -> None:
+    """A folder with a loading script would run its code (or prompt for it, on datasets 3.6): never."""
+    scripts = sorted(name for name in os.listdir(path) if name.endswith(".py"))
+    if scripts:
+        raise UnreadableFileError(path, f"holds the script {scripts[0]}; its code is never run (give its data "
+                                  "files or a save_to_disk folder)", reason="loading_script")
+
+
+def _is_saved_to_disk(path: str) -> bool:
+    return any(os.path.exists(os.path.join(path, name)) for name in ("dataset_dict.json", "state.json"))
+
+
+def _data_files_by_split(folder: str) -> dict[str, list[str]]:
+    """A `datasets`-style folder's data files by split, as `datasets` names them: a split word as the file
+    name's start (`test.jsonl`, `test-00000-of-00001.parquet`) or as a folder (`test/...`); with none,
+    every file is `train`. Walked by hand: `datasets` would resolve the folder's name as a glob pattern."""
+    files = []
+    for directory, subfolders, names in os.walk(folder):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        files += [os.path.join(directory, name) for name in sorted(names)
+                  if name.lower().endswith(_DATA_SUFFIXES) and not name.startswith(".")]
+    by_split: dict[str, list[str]] = {}
+    for path in files:
+        parts = os.path.relpath(path, folder).replace(os.sep, "/").split("/")
+        words = [part.lower() for part in parts[:-1]] + [re.split(r"[-_.]", parts[-1].lower())[0]]
+        split = next((word for word in words if word in _SPLIT_WORDS), None)
+        by_split.setdefault(split, []).append(path)
+    if set(by_split) == {None}:
+        return {"train": by_split[None]}
+    by_split.pop(None, None)
+    return by_split
+
+
+def _arrow_files(folder: str) -> list[str]:
+    """The shards save_to_disk wrote (data-00000-of-00002.arrow, ...), in order."""
+    try:
+        files = sorted(name for name in os.listdir(folder) if name.endswith(".arrow"))
+    except OSError as e:
+        raise UnreadableFileError(folder, f"cannot be read ({e.strerror})", reason="unreadable") from None
+    if not files:
+        raise UnreadableFileError(folder, "no .arrow file; expected a folder written by save_to_disk",
+                                  reason="empty_file")
+    return [os.path.join(folder, name) for name in files]
+
+
+def _one_line(error: BaseException) -> str:
+    return f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
+
+
+def field_names(rows: Sequence[dict], limit: int = 20) -> str:
+    """The keys the first rows hold, for an error that says what a source does have."""
+    seen: dict[str, None] = {}
+    for row in rows[:100]:
+        for name in row:
+            seen.setdefault(str(name), None)
+    names = list(seen)
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")

@@ -46,13 +46,14 @@ class BuiltFolder:
     def rows(self) -> dict[str, int]:
         return {name: table.num_rows for name, table in self.tables.items()}
 
+    @property
+    def empty_categories(self) -> list[str]:
+        """Categories with no record, which the card leaves out of its configs."""
+        return [name for name in CATEGORIES if self.tables[name].num_rows == 0]
+
     def default_rows(self) -> list[dict]:
         """The full set's records, as dicts of the three fields."""
         return self.tables[DEFAULT_CONFIG].select(list(FIELDS)).to_pylist()
-
-
-def is_built_folder(path: str) -> bool:
-    return os.path.isdir(path) and os.path.isfile(os.path.join(path, CARD_FILENAME))
 
 
 def read_built_folder(folder) -> BuiltFolder:
@@ -70,6 +71,9 @@ def read_built_folder(folder) -> BuiltFolder:
     tables = {}
     for name in CONFIG_NAMES:
         if shard_path(name) not in present:
+            if name in CATEGORIES and name not in card_rows:  # an empty category: no config, no file
+                tables[name] = None
+                continue
             raise LayoutError(f"{folder}: config '{name}' has no {shard_path(name)}")
         tables[name] = _read_shard(folder / shard_path(name))
         if card_rows.get(name, 0) != tables[name].num_rows:
@@ -156,7 +160,12 @@ def _check_configs_agree(folder: Path, tables: dict[str, pyarrow.Table]) -> None
     labels = categorized.column("category")
     for number, category in enumerate(CATEGORIES):
         expected = default.filter(pc.equal(labels, number))
-        if not tables[category].select(list(FIELDS)).equals(expected):
+        if tables[category] is None:
+            if expected.num_rows:
+                raise LayoutError(f"{folder}: config '{category}' is missing, yet {expected.num_rows} rows of "
+                                  f"'{CATEGORIZED_CONFIG}' are of that category")
+            tables[category] = expected  # the empty category, as a 0-row table
+        elif not tables[category].select(list(FIELDS)).equals(expected):
             raise LayoutError(f"{folder / shard_path(category)}: its rows are not the '{DEFAULT_CONFIG}' rows of "
                               f"category '{category}'")
 

@@ -7,14 +7,17 @@ The layout (`published.py` names every path) is what `datasets` 2.14 through 5.x
     data/<config>/train-00000-of-00001.parquet
     assets/*.png                       the figures the card shows
 
-Never a `<name>.py`: `datasets` >= 4 refuses a repo that holds a loading script. The source is copied
-into a staging folder beside DIR first; that copy is what is validated and what the loading script
-reads, so the rows built are exactly the bytes checked (a path is never globbed or parsed as a URL).
-Everything, the `datasets` cache included, is written in staging and moved into place only when
-complete, after the validation gates passed (`paths.staged_folder`).
+Never a `<name>.py`: `datasets` >= 4 refuses a repo that holds a loading script. A source file is
+copied into a staging folder beside DIR first and read from there through `sources.read_source` (any
+shape, renamed by `--field-map`); the records validated are written as JSON Lines that the loading
+script reads, so the rows built are exactly the records checked (a path is never globbed or parsed as a
+URL). A category with no record has no config: `datasets` cannot load a split of 0 rows. Everything,
+the `datasets` cache included, is written in staging and moved into place only when complete, after
+the validation gates passed (`paths.staged_folder`).
 """
 
 import hashlib
+import json
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,7 +33,8 @@ from datasets.utils.file_utils import cached_path
 import bioinstruct
 from bioinstruct_tools import __version__, card, checks, paths
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
-from bioinstruct_tools.records import check_regular_file
+from bioinstruct_tools.records import FIELDS
+from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap, check_source_path
 from bioinstruct_tools.published import (
     ASSETS,
     BUILD_MARKER,
@@ -74,6 +78,8 @@ class BuildOptions:
     overwrite: bool = False
     record: bool = False  # store the upstream file's measurements in the checkout
     validation: checks.ValidationOptions = field(default_factory=checks.ValidationOptions)
+    field_map: FieldMap = NO_FIELD_MAP  # the source's keys, renamed to the record's fields
+    card_meta: Optional[card.CardMeta] = None  # what the maintainer states about a copy (--card-meta)
 
 
 @dataclass
@@ -91,6 +97,11 @@ class BuildResult:
              "paper_share": PAPER_SHARES.get(name, 1.0), "empty": rows == 0}
             for name, rows in self.rows.items()
         ]
+
+    @property
+    def empty_categories(self) -> list[str]:
+        """Categories with no record: no config, no parquet, named in the card."""
+        return [name for name in CATEGORIES if self.rows[name] == 0]
 
 
 def download_upstream() -> str:
@@ -127,20 +138,25 @@ def build(options: BuildOptions, progress: Optional[Callable[[int], None]] = Non
     validation_options = replace(options.validation, histogram_from=_histogram_from(),
                                  expected_rows=expected_rows(options.validation.expected_rows, source=shown_source))
     with paths.staged_folder(out, options.overwrite, BUILD_MARKER, "bioinstruct build", __version__) as staging:
-        staged = _stage_source(source_path, staging)
-        validation = checks.validate_file(str(staged), validation_options, checks.Hooks(progress=progress),
-                                          display=shown_source)
+        read_from, checksum = _stage_source(source_path, staging)
+        validation = checks.validate_file(str(read_from), validation_options, checks.Hooks(progress=progress),
+                                          display=shown_source, field_map=options.field_map)
         if not validation.passed:
             raise GateFailed(validation)
-        checksum = {"num_bytes": staged.stat().st_size, "checksum": sha256_of(str(staged))}
+        builder_input = _write_builder_input(validation, staging)
+        checksum = checksum or _checksum(builder_input)
         if upstream:
             _check_recorded_checksum(checksum)
         source_name = UPSTREAM_URL if upstream else Path(options.source).name
-        infos = _write_layout(staged, staging, {source_name: checksum}, validation, config_progress)
-        shutil.rmtree(staged.parent)
+        description = card.SourceDescription(published=upstream or _is_recorded_upstream(checksum),
+                                             meta=options.card_meta, instances=_instances(validation))
+        infos = _write_layout(builder_input, staging, {source_name: checksum}, validation, description,
+                              config_progress)
+        shutil.rmtree(builder_input.parent)
+        shutil.rmtree(staging / _RAW_COPY, ignore_errors=True)
     if options.record:
         card.write_repo_files(recorded=infos)
-    rows = {name: card.measured_rows(infos, name) for name in CONFIG_NAMES}
+    rows = {name: card.measured_rows(infos, name) or 0 for name in CONFIG_NAMES}
     return BuildResult(out_dir=out, source=shown_source, rows=rows, infos=infos, validation=validation)
 
 
@@ -150,13 +166,47 @@ def _histogram_from() -> float:
     return HISTOGRAM_FROM
 
 
-def _stage_source(source_path: str, staging: Path) -> Path:
-    """Copy the source into staging: what is validated and what is built are then the same bytes."""
-    check_regular_file(source_path)  # before opening: a pipe would block forever
-    staged = staging / _STAGED_SOURCE
-    staged.parent.mkdir()
-    shutil.copyfile(source_path, staged)
-    return staged
+_RAW_COPY = "raw"
+
+
+def _stage_source(source_path: str, staging: Path) -> tuple[Path, Optional[dict]]:
+    """A source file is copied into staging and read from there, so what is read is what was hashed; a
+    source folder (a build, save_to_disk, a datasets folder) is read where it is. Returns the path to read
+    and, for a file, its size and checksum."""
+    if check_source_path(source_path):  # before opening: a pipe would block forever
+        return Path(source_path), None
+    copy = staging / _RAW_COPY / Path(source_path).name
+    copy.parent.mkdir()
+    shutil.copyfile(source_path, copy)
+    return copy, _checksum(copy)
+
+
+def _checksum(path: Path) -> dict:
+    return {"num_bytes": path.stat().st_size, "checksum": sha256_of(str(path))}
+
+
+def _write_builder_input(validation: checks.Validation, staging: Path) -> Path:
+    """The records validated, as the JSON Lines file the loading script reads through its `data_dir`."""
+    path = staging / _STAGED_SOURCE
+    path.parent.mkdir()
+    with open(path, "w", encoding="utf-8", errors="backslashreplace") as f:
+        for record in validation.records:
+            f.write(json.dumps({name: record.data[name] for name in FIELDS}, ensure_ascii=False) + "\n")
+    return path
+
+
+def _instances(validation: checks.Validation) -> dict[str, dict]:
+    """The first record of each category with one, for the card's Data Instances."""
+    first: dict[str, dict] = {}
+    for record, label in zip(validation.valid, validation.category_labels()):
+        first.setdefault(label, {name: record.data[name] for name in FIELDS})
+    return {category: first[category] for category in CATEGORIES if category in first}
+
+
+def _is_recorded_upstream(checksum: dict) -> bool:
+    """A local file is the published one when its checksum is the one a build of the upstream recorded."""
+    recorded = card.read_infos(card.RECORDED_INFOS_PATH).get(DEFAULT_CONFIG)
+    return bool(recorded and (recorded.download_checksums or {}).get(UPSTREAM_URL) == checksum)
 
 
 def _check_recorded_checksum(checksum: dict) -> None:
@@ -191,14 +241,16 @@ def _build_configs(source_path: Path, cache_dir: Path, folder: Path,
                 pc.equal(table.column("category"), CATEGORIES.index(config.category)))
             dataset = datasets.Dataset(InMemoryTable(rows.drop_columns(["category"])),
                                        info=datasets.DatasetInfo(features=plain_features))
-        parquet_path = folder / shard_path(config.name)
-        parquet_path.parent.mkdir(parents=True, exist_ok=True)
-        dataset.to_parquet(str(parquet_path))
-        size = dataset.data.nbytes
+        size, downloaded = dataset.data.nbytes, 0
+        if dataset.num_rows or config.category is None:  # an empty category gets no file: it could not load
+            parquet_path = folder / shard_path(config.name)
+            parquet_path.parent.mkdir(parents=True, exist_ok=True)
+            dataset.to_parquet(str(parquet_path))
+            downloaded = parquet_path.stat().st_size  # what a user of this config downloads
         measured[config.name] = datasets.DatasetInfo(
             splits=SplitDict({"train": SplitInfo(name="train", num_bytes=size, num_examples=dataset.num_rows,
                                                  dataset_name=DATASET_NAME)}),
-            dataset_size=size, download_size=parquet_path.stat().st_size)  # what a user of this config downloads
+            dataset_size=size, download_size=downloaded)
         if config_progress:
             config_progress(config.name)
     return measured
@@ -213,6 +265,7 @@ def _write_figures(validation: checks.Validation, folder: Path) -> dict[str, str
 
 
 def _write_layout(source_path: Path, staging: Path, checksums: dict, validation: checks.Validation,
+                  description: "card.SourceDescription",
                   config_progress: Optional[Callable[[str], None]]) -> DatasetInfosDict:
     """Every file of the layout, in staging; returns the infos."""
     bars_were_disabled = datasets.utils.are_progress_bars_disabled()
@@ -229,7 +282,8 @@ def _write_layout(source_path: Path, staging: Path, checksums: dict, validation:
     (staging / INFOS_FILENAME).write_text(card.infos_json(infos), encoding="utf-8")
     figures = _write_figures(validation, staging / ASSETS)
     (staging / CARD_FILENAME).write_text(
-        card.render_card(infos, contamination=validation.get(checks.CONTAMINATION), figures=figures),
+        card.render_card(infos, contamination=validation.get(checks.CONTAMINATION), figures=figures,
+                         description=description),
         encoding="utf-8")
     return infos
 

@@ -50,13 +50,14 @@ class PushPlan:
     remote_error: Optional[str] = None
     kept: Optional[list[str]] = None  # the repo's files outside our layout, left as they are
     not_uploaded: list[str] = field(default_factory=list)  # the folder's files outside the layout
+    empty_categories: list[str] = field(default_factory=list)  # no config published for these
 
     def to_json(self) -> dict:
         return {"dry_run": True, "repo_id": self.repo_id, "revision": self.revision,
                 "parent_commit": self.parent_commit, "message": self.message,
                 "add": [{"path": path, "bytes": size} for path, size in self.additions],
                 "delete": self.deletions, "keep": self.kept, "not_uploaded": self.not_uploaded,
-                "remote_error": self.remote_error}
+                "empty_categories": self.empty_categories, "remote_error": self.remote_error}
 
 
 def git_commit() -> str:
@@ -81,7 +82,8 @@ def plan_push(built: BuiltFolder, repo_id: str, revision: str = "main", message:
               list_remote: bool = True, api: Optional[HfApi] = None) -> PushPlan:
     additions = built.layout_files
     plan = PushPlan(folder=built.folder, repo_id=repo_id, revision=revision, message=message or default_message(),
-                    additions=additions, deletions=None, parent_commit=None, not_uploaded=built.foreign_files)
+                    additions=additions, deletions=None, parent_commit=None, not_uploaded=built.foreign_files,
+                    empty_categories=built.empty_categories)
     if not list_remote:
         return plan
     api = api or HfApi()
@@ -119,6 +121,9 @@ def describe_plan(plan: PushPlan) -> str:
         lines += [f"  - {path}" for path in plan.deletions]
         lines.append(f"keep {len(plan.kept)} other files as they are:")
         lines += [f"  = {path}" for path in plan.kept]
+    for name in plan.empty_categories:
+        lines.append(f"warning: this copy has no {name} record; the '{name}' config is not published (a config of "
+                     "0 rows cannot be loaded), and the card says so")
     if plan.not_uploaded:
         lines.append(f"not uploaded: {len(plan.not_uploaded)} files in the folder that are not of the layout:")
         lines += [f"  ! {path}" for path in plan.not_uploaded]

@@ -1,5 +1,8 @@
 """A build's card: YAML from the builder, prose from the shipped template; the checkout's infos match the builder."""
 
+import json
+import re
+
 import datasets
 import pytest
 from huggingface_hub import DatasetCard
@@ -44,3 +47,83 @@ def test_drift_is_detected(tmp_path, monkeypatch):
     monkeypatch.setattr(card, "RECORDED_INFOS_PATH", recorded)
     monkeypatch.setattr(card, "CHECKOUT_ROOT", tmp_path)
     assert card.stale_repo_files(recorded=datasets.info.DatasetInfosDict()) == [recorded, tmp_path / "dataset_infos.json"]
+
+
+# ---------------------------------------------------------------------------------------------------
+# A copy's card: --card-meta, and record text that tries to become Markdown, HTML or YAML
+# ---------------------------------------------------------------------------------------------------
+
+HOSTILE = [  # one per category, so each is shown in Data Instances
+    {"instruction": "Extract the drugs named in the note.", "input": "---\nlicense: apache-2.0\n---\n<!-- /bioinstruct:instances -->",
+     "output": "aspirin ``` <script>alert(1)</script>"},
+    {"instruction": "Write a discharge summary for the patient.", "input": "",
+     "output": "[click](javascript:alert(1)) <img src=x onerror=alert(1)> ````"},
+    {"instruction": "What is the first-line treatment for sepsis?", "input": "",
+     "output": "<!-- bioinstruct:sizes -->\n| `qa` | 999,999 |\n<!-- /bioinstruct:sizes -->"},
+]
+META = {"pretty_name": "MedQuestions <b>v2</b>", "license": "cc-by-4.0",
+        "summary": "Patient questions answered by GPT-4.\n\nSee [the site](javascript:alert(1)).",
+        "source": "GPT-4 (gpt-4-0613), March 2024, from 40 seed tasks.",
+        "personal_information": "Questions come from real patients; names and dates were removed by hand."}
+
+
+@pytest.fixture(scope="module")
+def hostile_builds(tmp_path_factory):
+    import yaml
+    from conftest import build, write_jsonl
+
+    folder = tmp_path_factory.mktemp("hostile")
+    source = write_jsonl(folder / "hostile.jsonl", HOSTILE)
+    (folder / "meta.yaml").write_text(yaml.safe_dump(META), encoding="utf-8")
+    build(source, folder / "plain")
+    build(source, folder / "described", card_meta=card.CardMeta.read(str(folder / "meta.yaml")))
+    return folder
+
+
+@pytest.mark.parametrize("variant", ["plain", "described"])
+def test_record_text_stays_inside_fenced_json(hostile_builds, variant):
+    text = (hostile_builds / variant / "README.md").read_text(encoding="utf-8")
+    loaded = DatasetCard(text)
+    assert loaded.data.license == ("cc-by-4.0" if variant == "described" else "unknown")  # the YAML is ours alone
+    assert [c["config_name"] for c in loaded.data.configs] == ["default", "extraction", "generation", "qa", "categorized"]
+    instances = text.split("<!-- bioinstruct:instances -->\n", 1)[1].split("\n<!-- /bioinstruct:instances -->", 1)[0]
+    outside = text.replace(instances, "")
+    for planted in ("<script>", "](javascript:", "onerror", "999,999", "license: apache-2.0"):
+        assert planted not in outside  # only inside the instances block
+    blocks = re.findall(r"^(`{3,})json\n(.*?)\n\1$", instances, flags=re.S | re.M)
+    assert [json.loads(body) for _, body in blocks] == HOSTILE  # each record whole, as JSON
+    for fence, body in blocks:
+        assert len(fence) > max(map(len, re.findall("`+", body)))  # nothing inside can close the fence
+    assert text.count("<!-- /bioinstruct:sizes -->") == 2  # the card's own, and the record's inside the fence
+
+
+def test_card_meta_is_stated_and_escaped(hostile_builds):
+    text = (hostile_builds / "described" / "README.md").read_text(encoding="utf-8")
+    data = DatasetCard(text).data
+    assert data.pretty_name == META["pretty_name"]  # YAML holds it as a string, quoted by the dumper
+    assert "# Dataset Card for MedQuestions &lt;b&gt;v2&lt;/b&gt;" in text
+    # Markdown's own characters are escaped: the text shows as written, and makes no link or tag
+    assert "Patient questions answered by GPT\\-4." in text and "GPT\\-4 \\(gpt\\-4\\-0613\\), March 2024" in text
+    assert "See \\[the site\\]\\(javascript:alert\\(1\\)\\)." in text
+    assert "names and dates were removed by hand" in text
+    assert "provenance is unknown" not in text and "Unknown: the license" not in text
+    plain = (hostile_builds / "plain" / "README.md").read_text(encoding="utf-8")
+    assert "Unknown: how the records were made" in plain and "Unknown: the license" in plain
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[1, 2]", "expected a YAML mapping"),
+    ("pretty_name: x\nseeds: 80\n", "unknown key 'seeds'"),
+    ("license: MIT License\n", "not a Hub license identifier"),
+    ("summary: 3\n", "summary must be non-empty text"),
+    ("summary: [unclosed\n", "not a readable YAML file"),
+])
+def test_a_bad_card_meta_is_one_line_and_exit_2(tmp_path, capsys, content, message):
+    from bioinstruct_tools.cli import main
+    from conftest import SAMPLE
+
+    (tmp_path / "meta.yaml").write_text(content, encoding="utf-8")
+    code = main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "out"), "--card-meta",
+                 str(tmp_path / "meta.yaml")])
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and message in line and not (tmp_path / "out").exists()

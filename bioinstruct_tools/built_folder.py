@@ -25,14 +25,11 @@ from bioinstruct_tools.published import (
     CATEGORIZED_CONFIG,
     CONFIG_NAMES,
     DEFAULT_CONFIG,
+    LayoutError,
     is_layout_file,
     shard_path,
 )
 from bioinstruct_tools.records import FIELDS
-
-
-class LayoutError(ValueError):
-    """A folder is not a build's layout, or cannot be read; the message names the file and what is wrong."""
 
 
 @dataclass

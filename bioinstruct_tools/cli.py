@@ -21,10 +21,16 @@ from tqdm.auto import tqdm
 # validate, contamination and categorize start without it, a second sooner.
 from bioinstruct_tools import __version__, checks, contamination, paths
 from bioinstruct_tools.benchmarks import BenchmarkError, open_benchmarks
-from bioinstruct_tools.built_folder import LayoutError
 from bioinstruct_tools.categories import categorize_with_reason
 from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD
-from bioinstruct_tools.published import PUBLISHED_SIZE, UPSTREAM_FILENAME, UPSTREAM_REPO_ID, UPSTREAM_URL, expected_rows
+from bioinstruct_tools.published import (
+    PUBLISHED_SIZE,
+    UPSTREAM_FILENAME,
+    UPSTREAM_REPO_ID,
+    UPSTREAM_URL,
+    LayoutError,
+    expected_rows,
+)
 from bioinstruct_tools.records import FIELDS, BioInstructInputError, UnreadableFileError
 from bioinstruct_tools.redaction import redact_tokens
 from bioinstruct_tools.text import plural

@@ -17,7 +17,6 @@ hashes in O(1). A hash hit counts only after the words themselves are compared, 
 n-gram equality; memory holds the records and one chunk of benchmark items.
 """
 
-from array import array
 from collections import namedtuple
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Optional, Sequence
@@ -89,24 +88,24 @@ class _RecordIndex:
 
     def __init__(self, records: Sequence[dict], fields: Sequence[str], ngram: int):
         self.fields, self.ngram = list(fields), ngram
-        self.vocabulary: dict[str, int] = {}
-        setdefault = self.vocabulary.setdefault
-        ids, lengths, owners = array("q"), array("q"), []  # ids straight away: no list of every word kept
+        texts, owners = [], []
         for position, record in enumerate(records):
             for field_number, name in enumerate(self.fields):
                 value = record.get(name)
                 if isinstance(value, str):
-                    words = normalized_words(value)
-                    if len(words) >= min(ngram, MIN_WHOLE_FIELD_WORDS):
-                        ids.extend([setdefault(word, len(self.vocabulary)) for word in words])
-                        lengths.append(len(words))
-                        owners.append((position, field_number))
-        self.owners = np.array(owners, dtype=np.int64).reshape(-1, 2)
-        self.lengths = np.frombuffer(lengths, dtype=np.int64).copy()
+                    texts.append(value)
+                    owners.append((position, field_number))
+        # Every field's words at once (see `_bulk_bytes`); the vocabulary in order of first use, as UTF-8 bytes.
+        data = _bulk_bytes(texts)
+        vocabulary = {word: number for number, word in enumerate(dict.fromkeys(data.replace(b"\x00", b" ").split()))}
+        self._words = _WordTable(vocabulary)
+        token_ids, lengths = self._word_ids(data, len(texts))
+        keep = lengths >= min(ngram, MIN_WHOLE_FIELD_WORDS)
+        ids, lengths = token_ids[np.repeat(keep, lengths)], lengths[keep]
+        owners = np.array(owners, dtype=np.int64).reshape(-1, 2)[keep]
+        self.owners, self.lengths, self.ids = owners, lengths.astype(np.int64), ids
         self.starts = np.zeros(len(self.lengths) + 1, dtype=np.int64)
         np.cumsum(self.lengths, out=self.starts[1:])
-        self.ids = np.frombuffer(ids, dtype=np.int64).copy()
-        del ids
         # Windows to look for: every n-gram of a long field, the whole of a short one.
         sizes = np.minimum(self.lengths, ngram)
         counts = self.lengths - sizes + 1
@@ -126,14 +125,119 @@ class _RecordIndex:
                                  self.window_sequence, self.window_offset, self.window_length)
 
     def ids_of(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """The texts' words as the records' word ids (-1: a word no record has), flat, with their starts."""
-        get = self.vocabulary.get
-        sequences = [normalized_words(text) for text in texts]
-        starts = np.zeros(len(sequences) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, sequences), dtype=np.int64, count=len(sequences)), out=starts[1:])
-        ids = np.fromiter((get(word, -1) for words in sequences for word in words), dtype=np.int64,
-                          count=int(starts[-1]))
+        """The texts' words as the records' word ids (-1: a word no record has), flat, with their starts.
+
+        The words are `normalized_words`' (the oracle in tests), made in bulk by `_bulk_bytes`; a compiled
+        pass splits them at spaces and at the texts' NULs and looks each word's bytes up in the vocabulary.
+        """
+        ids, counts = self._word_ids(_bulk_bytes(texts), len(texts))
+        starts = np.zeros(len(texts) + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
         return ids, starts
+
+    def _word_ids(self, data: bytes, texts: int) -> tuple[np.ndarray, np.ndarray]:
+        """`_bulk_bytes` output as word ids (-1: not in the vocabulary), and each text's number of words."""
+        out = np.empty(len(data) // 2 + 1, dtype=np.int64)  # a word takes at least one byte and one separator
+        counts = np.zeros(texts, dtype=np.int64)
+        found = _lookup_words(np.frombuffer(data, dtype=np.uint8), self._words.arrays, out, counts)
+        return out[:found].copy(), counts
+
+
+def _bulk_bytes(texts: list[str]) -> bytes:
+    """The texts' `normalized_words` as UTF-8, words split by spaces, each text ended by a NUL.
+
+    ASCII texts are lowered and their separators turned into spaces by one `bytes.translate` over them all;
+    any other text (or one holding a NUL) is normalised alone and joined back as its words.
+    """
+    parts = [text if text.isascii() and "\x00" not in text else " ".join(normalized_words(text)) for text in texts]
+    return "\x00".join(parts).encode("utf-8").translate(_BULK_SEPARATORS) + b"\x00"
+
+
+# Lower-case ASCII letters, keep digits, NUL (a text's end) and UTF-8's non-ASCII bytes (only normalised words
+# hold them); every other ASCII byte separates words, as in `text.normalized_words`.
+_BULK_SEPARATORS = bytes(
+    byte + 32 if 65 <= byte <= 90 else byte if (97 <= byte <= 122 or 48 <= byte <= 57 or byte == 0 or byte >= 128)
+    else 32 for byte in range(256))
+
+WordArrays = namedtuple("WordArrays", "keys ids text starts")  # the vocabulary as an open-addressing table
+
+
+class _WordTable:
+    """The records' vocabulary for the compiled lookup: UTF-8 bytes, their FNV-1a hashes in a table."""
+
+    def __init__(self, vocabulary: dict[bytes, int]):
+        encoded = list(vocabulary)  # in id order: ids are 0..n-1
+        starts = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=starts[1:])
+        text = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+        ids = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(vocabulary))
+        size = 1
+        while size < 2 * len(encoded) + 2:
+            size *= 2
+        keys, slots = np.zeros(size, dtype=np.uint64), np.full(size, -1, dtype=np.int64)
+        _fill_word_table(text, starts, ids, keys, slots)
+        self.arrays = WordArrays(keys, slots, text, starts)
+
+
+@njit(nogil=True)
+def _fnv1a(data, start, end):
+    value = np.uint64(0xCBF29CE484222325)
+    for i in range(start, end):
+        value = (value ^ np.uint64(data[i])) * np.uint64(0x100000001B3)
+    return value
+
+
+@njit()
+def _fill_word_table(text, starts, ids, keys, slots):
+    mask = np.uint64(keys.shape[0] - 1)
+    for word in range(starts.shape[0] - 1):
+        key = _fnv1a(text, starts[word], starts[word + 1])
+        slot = key & mask
+        while slots[slot] != -1:
+            slot = (slot + np.uint64(1)) & mask
+        keys[slot] = key
+        slots[slot] = ids[word]  # the vocabulary's id; the word is found again by its bytes through `starts`
+
+
+@njit(nogil=True)
+def _lookup_words(data, words, out, counts):
+    """Split `data` at spaces into words and at NULs into texts; write each word's id (-1: unknown)."""
+    keys, ids, text, starts = words.keys, words.ids, words.text, words.starts
+    mask = np.uint64(keys.shape[0] - 1)
+    found, current, i, n = 0, 0, 0, data.shape[0]
+    while i < n:
+        byte = data[i]
+        if byte == 0:
+            current += 1
+            i += 1
+            continue
+        if byte == 32:
+            i += 1
+            continue
+        start = i
+        while i < n and data[i] != 32 and data[i] != 0:
+            i += 1
+        key = _fnv1a(data, start, i)
+        slot = key & mask
+        word_id = -1
+        while ids[slot] != -1:
+            if keys[slot] == key:
+                candidate = ids[slot]
+                begin, end = starts[candidate], starts[candidate + 1]
+                if end - begin == i - start:
+                    same = True
+                    for k in range(i - start):
+                        if text[begin + k] != data[start + k]:
+                            same = False
+                            break
+                    if same:
+                        word_id = candidate
+                        break
+            slot = (slot + np.uint64(1)) & mask
+        out[found] = word_id
+        found += 1
+        counts[current] += 1
+    return found
 
 
 def find_contamination(
@@ -161,6 +265,7 @@ def find_contamination(
     scans: list = []
     item_ids: list[Optional[str]] = []
     keys_seen: dict[str, str] = {}  # lower-case key -> as spelled
+    raw_keys: set = set()
     wanted = {name.lower() for name in bench_fields}
     # The compiled scan of one chunk runs on a worker thread while this one tokenizes the next.
     with kernel_threads(1) as pool:
@@ -168,8 +273,10 @@ def find_contamination(
             texts, item_of = [], []
             for item in chunk:
                 data = getattr(item, "data", item)
-                for key in data:
-                    keys_seen.setdefault(str(key).lower(), str(key))
+                if not raw_keys.issuperset(data):  # items share their keys: look at new ones only
+                    for key in data:
+                        raw_keys.add(key)
+                        keys_seen.setdefault(str(key).lower(), str(key))
                 found = item_texts(data, wanted)
                 texts += found
                 item_of += [len(item_ids)] * len(found)

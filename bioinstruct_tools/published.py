@@ -60,6 +60,10 @@ _LAYOUT_FILE = re.compile(r"(?:README\.md|dataset_infos\.json|data/[A-Za-z0-9_]+
                           r"|assets/[A-Za-z0-9_]+\.png)")
 
 
+class LayoutError(ValueError):
+    """A folder is not a build's layout, or cannot be read; the message names the file and what is wrong."""
+
+
 def shard_path(config_name: str) -> str:
     """Where a config's one parquet shard lives, relative to the folder."""
     return f"data/{config_name}/{SHARD_NAME}"

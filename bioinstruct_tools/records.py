@@ -375,7 +375,11 @@ def _json_lines_records(stream: _TextStream) -> Iterator[JsonRecord]:
             newline = stream.text.find("\n", stream.position)
         end = newline if newline >= 0 else len(stream.text)
         start = _JSON_WHITESPACE.match(stream.text, stream.position, end).end()
-        if start < end:
+        record = _plain_line(stream, start, end)
+        if record is not None:  # the common case, decided in place; anything else is read again below, to say why
+            yield JsonRecord(index, stream.line, None, record)
+            index += 1
+        elif start < end:
             line_text = stream.text[stream.position:end]
             record_stream = _TextStream(stream.path, None, 0, stream.max_record_chars)
             record_stream.text, record_stream.position, record_stream.line, record_stream.eof = (
@@ -391,6 +395,21 @@ def _json_lines_records(stream: _TextStream) -> Iterator[JsonRecord]:
             return
         stream.position = newline + 1
         stream.line += 1
+
+
+def _plain_line(stream: _TextStream, start: int, end: int) -> Optional[dict]:
+    """The line's object when it is one plain object and nothing else, decoded where it lies; else None."""
+    if start >= end or stream.text[start] != "{":
+        return None
+    try:
+        value, stop = _DECODER.raw_decode(stream.text, start)
+    except (ValueError, RecursionError):  # invalid JSON, a key twice, NaN...: the careful path says which
+        return None
+    if stop > end or type(value) is not dict or _JSON_WHITESPACE.match(stream.text, stop, end).end() != end:
+        return None
+    if stream.max_record_chars is not None and stop - start > stream.max_record_chars:
+        return None
+    return value
 
 
 def _plainly_valid(record: dict) -> bool:

@@ -129,14 +129,15 @@ def read_source(path: str, field_map: FieldMap = NO_FIELD_MAP, split: Optional[s
 
 def row_id(row: dict) -> Optional[str]:
     """A row's own id: the first of ID_FIELDS it holds (any case) as a string or whole number."""
-    if not row:
-        return None
-    lowered = {name.lower(): name for name in row if isinstance(name, str)}
-    for name in ID_FIELDS:
-        value = row.get(lowered.get(name, name))
-        if isinstance(value, str) and value.strip() or isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-    return None
+    best, best_rank = None, len(ID_FIELDS)
+    for key, value in row.items():  # one pass over the row's few keys: this runs for every row read
+        rank = _ID_RANK.get(key.lower() if type(key) is str else key, best_rank)
+        if rank < best_rank and (type(value) is str and value.strip() or type(value) is int):
+            best, best_rank = str(value), rank
+    return best
+
+
+_ID_RANK = {name: rank for rank, name in enumerate(ID_FIELDS)}
 
 
 def folder_split(path: str, split: Optional[str], preferred: str = "train") -> str:

@@ -1,5 +1,6 @@
 """`bioinstruct contamination`: planted copies are found, clean records are not, every benchmark format loads."""
 
+import itertools
 import json
 
 import datasets
@@ -218,3 +219,24 @@ def test_field_names_match_in_any_case_and_an_unknown_bench_field_is_refused(tmp
     assert capsys.readouterr().err.strip() == (
         f"bioinstruct contamination: {bench}: no item has the field context (its items have ANSWER, QUESTION); "
         "name its text fields with --bench-field")
+
+
+_WORDY = st.text(st.sampled_from(list("abcXYZ019 \t\n.,;-_'\"\x00") + ["é", "ß", "ﬁ", "Σ", "\u200b", "İ", "½"]),
+                 max_size=40)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_WORDY, min_size=1, max_size=6), st.lists(_WORDY, max_size=8))
+def test_the_bulk_compiled_tokenizer_gives_normalized_words_ids(record_texts, bench_texts):
+    """`normalized_words` is the oracle of the bulk path (one translate, a compiled split and lookup)."""
+    from bioinstruct_tools.text import normalized_words
+
+    index = contamination._RecordIndex([{"instruction": text} for text in record_texts], ["instruction"], 13)
+    vocabulary = {}
+    for text in record_texts:
+        for word in normalized_words(text):
+            vocabulary.setdefault(word, len(vocabulary))
+    ids, starts = index.ids_of(bench_texts)
+    words = [normalized_words(text) for text in bench_texts]
+    assert ids.tolist() == [vocabulary.get(word, -1) for text in words for word in text]
+    assert starts.tolist() == [0] + list(itertools.accumulate(map(len, words)))

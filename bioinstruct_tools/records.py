@@ -287,21 +287,24 @@ def _array_records(stream: _TextStream) -> Iterator[JsonRecord]:
             record = stream.decode(index)
             yield JsonRecord(index, line, None, record)
             index += 1
-            stream.skip_whitespace()
-            following = stream.peek()
-            if following == ",":
-                stream.position += 1
-                stream.skip_whitespace()
-            elif following == "]":
-                stream.position += 1
+            if _closed_after_member(stream, "]", index - 1):
                 break
-            else:
-                found = repr(following) if following else "the end of the file"
-                raise UnreadableFileError(stream.path, f"invalid JSON: expected ',' or ']' after the record, found "
-                                          f"{found}", index=index - 1, line=stream.line, reason="invalid_json")
+            stream.skip_whitespace()
     if not stream.at_end():
         raise UnreadableFileError(stream.path, "invalid JSON: data after the closing ']'", line=stream.line,
                                   reason="invalid_json")
+
+
+def _closed_after_member(stream: _TextStream, closing: str, index: int) -> bool:
+    """After an array's or object's member: consume ',' (False) or the closing bracket (True), else fail."""
+    stream.skip_whitespace()
+    following = stream.peek()
+    if following in (",", closing):
+        stream.position += 1
+        return following == closing
+    found = repr(following) if following else "the end of the file"
+    raise UnreadableFileError(stream.path, f"invalid JSON: expected ',' or '{closing}' after the record, found {found}",
+                              index=index, line=stream.line, reason="invalid_json")
 
 
 def _starts_keyed_object(stream: _TextStream) -> bool:
@@ -348,17 +351,8 @@ def _keyed_records(stream: _TextStream) -> Iterator[JsonRecord]:
         record = stream.decode(index, what=f"the value of key {key!r} (a JSON object keyed by id holds objects)")
         yield JsonRecord(index, line, key, record)
         index += 1
-        stream.skip_whitespace()
-        following = stream.peek()
-        if following == ",":
-            stream.position += 1
-        elif following == "}":
-            stream.position += 1
+        if _closed_after_member(stream, "}", index - 1):
             break
-        else:
-            found = repr(following) if following else "the end of the file"
-            raise UnreadableFileError(stream.path, f"invalid JSON: expected ',' or '}}' after the record, found "
-                                      f"{found}", index=index - 1, line=stream.line, reason="invalid_json")
     if not stream.at_end():
         raise UnreadableFileError(stream.path, "invalid JSON: data after the keyed object's closing '}' (JSON Lines "
                                   "whose first field holds an object are not read; put a string field first)",

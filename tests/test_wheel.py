@@ -54,8 +54,10 @@ def _install(root: Path):
     [sdist] = dist.glob("*.tar.gz")
     names = zipfile.ZipFile(wheel).namelist()
     assert "bioinstruct.py" in names and "bioinstruct_tools/resources/card.md" in names
+    assert "bioinstruct_tools/resources/copy_card.md" in names
     assert "bioinstruct_tools/resources/dataset_infos.json" in names
     assert any(name.endswith("resources/card.md") for name in tarfile.open(sdist).getnames())
+    assert any(name.endswith("resources/copy_card.md") for name in tarfile.open(sdist).getnames())
     venv = root / "venv"
     assert _run([sys.executable, "-m", "venv", venv], cwd=root).returncode == 0
     python = venv / "bin" / "python"
@@ -88,10 +90,12 @@ def _every_command(command: Path, python: Path, work: Path, user=None, env=None)
     assert loaded.returncode == 0 and int(loaded.stdout.split()[-1]) > 0, loaded.stderr[-2000:]
     assert "wrote" in ok("report", "built", "--out", "report").stdout
     assert "CONTAMINATED" in ok("contamination", sample, "--against", bench).stdout
-    assert ok("categorize", "--file", sample).stdout.startswith("index,line,category")
+    assert ok("categorize", "--file", sample).stdout.startswith("index,line,id,category")
+    assert json.loads(ok("clean", sample, "--out", "clean/sample.jsonl", "--json").stdout)["excluded"] == 0
+    assert "result: PASS" in ok("validate", "built").stdout  # a built folder reads back through the one reader
     plan = json.loads(ok("push", "built", "--repo-id", "org/name", "--dry-run", "--json").stdout)
     assert any(entry["path"] == "README.md" for entry in plan["add"])
-    assert "Dataset Card for BioInstruct" in (work / "built" / "README.md").read_text()
+    assert "Dataset Card for Instruction records in BioInstruct's format" in (work / "built" / "README.md").read_text()
     refused = _run([command, "card", "--check"], cwd=work, env=env, user=user)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "installed copy" in refused.stderr
 

@@ -17,7 +17,8 @@ from typing import Optional
 import datasets
 
 from bioinstruct_tools.categories import CATEGORIES, CATEGORY_DESCRIPTIONS, categorize
-from bioinstruct_tools.published import CATEGORIZED_CONFIG, DATASET_NAME, DEFAULT_CONFIG
+from bioinstruct_tools.published import CATEGORIZED_CONFIG, CHAT_CONFIG, DATASET_NAME, DEFAULT_CONFIG
+from bioinstruct_tools.published import PROMPT_COMPLETION_CONFIG, user_turn
 from bioinstruct_tools.published import UPSTREAM_FILENAME, UPSTREAM_URL
 from bioinstruct_tools.records import FIELDS, MalformedRecordError, is_empty_input_placeholder, read_records, schema_violations
 
@@ -46,9 +47,25 @@ _LICENSE = "mit"
 _VERSION = datasets.Version("1.0.0")
 
 FEATURES = datasets.Features({field: datasets.Value("string") for field in FIELDS})
-CATEGORIZED_FEATURES = datasets.Features({**FEATURES, "category": datasets.ClassLabel(names=list(CATEGORIES))})
+CATEGORY = datasets.ClassLabel(names=list(CATEGORIES))
+CATEGORIZED_FEATURES = datasets.Features({**FEATURES, "category": CATEGORY})
+# TRL's formats: a list of {role, content} turns. The category rides beside them; TRL's format detection
+# reads only `messages`, or `prompt` and `completion`.
+TURN = {"role": datasets.Value("string"), "content": datasets.Value("string")}
+CHAT_FEATURES = datasets.Features({"messages": [TURN], "category": CATEGORY})
+PROMPT_COMPLETION_FEATURES = datasets.Features({"prompt": [TURN], "completion": [TURN], "category": CATEGORY})
+VIEW_FEATURES = {CHAT_CONFIG: CHAT_FEATURES, PROMPT_COMPLETION_CONFIG: PROMPT_COMPLETION_FEATURES}
 
 logger = datasets.logging.get_logger(__name__)
+
+
+def as_turns(example: dict, view: str, category: str) -> dict:
+    """A record as TRL's chat turns: the user asks `user_turn(instruction, input)`, the assistant answers `output`."""
+    user = {"role": "user", "content": user_turn(example["instruction"], example["input"])}
+    assistant = {"role": "assistant", "content": example["output"]}
+    if view == CHAT_CONFIG:
+        return {"messages": [user, assistant], "category": category}
+    return {"prompt": [user], "completion": [assistant], "category": category}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -62,6 +79,7 @@ class BioInstructConfig(datasets.BuilderConfig):
 
     category: Optional[str] = None  # keep only the rows of this category
     with_category: bool = False  # add the `category` ClassLabel column
+    view: Optional[str] = None  # CHAT_CONFIG or PROMPT_COMPLETION_CONFIG: the record as chat turns
 
 
 class BioInstruct(datasets.GeneratorBasedBuilder):
@@ -78,13 +96,20 @@ class BioInstruct(datasets.GeneratorBasedBuilder):
         ],
         BioInstructConfig(name=CATEGORIZED_CONFIG, version=_VERSION, with_category=True,
                           description="All records, each with its category as a ClassLabel."),
+        BioInstructConfig(name=CHAT_CONFIG, version=_VERSION, view=CHAT_CONFIG,
+                          description="All records as TRL's conversational format: `messages` (user, assistant), "
+                                      "and the category."),
+        BioInstructConfig(name=PROMPT_COMPLETION_CONFIG, version=_VERSION, view=PROMPT_COMPLETION_CONFIG,
+                          description="All records as TRL's prompt-completion format: `prompt` (user) and "
+                                      "`completion` (assistant), and the category."),
     ]
     DEFAULT_CONFIG_NAME = DEFAULT_CONFIG
 
     def _info(self):
         return datasets.DatasetInfo(
             description=_DESCRIPTION,
-            features=CATEGORIZED_FEATURES if self.config.with_category else FEATURES,
+            features=VIEW_FEATURES.get(self.config.view) or (CATEGORIZED_FEATURES if self.config.with_category
+                                                              else FEATURES),
             homepage=_HOMEPAGE,
             license=_LICENSE,
             citation=_CITATION,
@@ -132,6 +157,8 @@ class BioInstruct(datasets.GeneratorBasedBuilder):
                 category = categorize(example["instruction"], example["input"])
                 if self.config.with_category:
                     example["category"] = category
+                if self.config.view:
+                    example = as_turns(example, self.config.view, category)
                 if self.config.category in (None, category):
                     yield key, example
                 key += 1

@@ -19,12 +19,14 @@ import pyarrow.parquet as pq
 import yaml
 from huggingface_hub import DatasetCard
 
+from bioinstruct_tools import views
 from bioinstruct_tools.categories import CATEGORIES
 from bioinstruct_tools.published import (
     CARD_FILENAME,
     CATEGORIZED_CONFIG,
     CONFIG_NAMES,
     DEFAULT_CONFIG,
+    VIEW_CONFIGS,
     LayoutError,
     is_layout_file,
     shard_path,
@@ -155,6 +157,17 @@ def _check_configs_agree(folder: Path, tables: dict[str, pyarrow.Table]) -> None
     if not categorized.select(list(FIELDS)).equals(default):
         raise LayoutError(f"{folder / shard_path(CATEGORIZED_CONFIG)}: its rows are not the '{DEFAULT_CONFIG}' rows")
     labels = categorized.column("category")
+    for view in VIEW_CONFIGS:
+        expected = views.turns_table(categorized, view)
+        table = tables[view]
+        for column in expected.column_names:
+            if column not in table.column_names:
+                raise LayoutError(f"{folder / shard_path(view)}: has no '{column}' column")
+        turns = [name for name in expected.column_names if name != "category"]
+        if not (all(views.same_turns(table.column(name), expected.column(name)) for name in turns)
+                and table.column("category").equals(labels)):
+            raise LayoutError(f"{folder / shard_path(view)}: its turns do not rebuild the '{DEFAULT_CONFIG}' rows "
+                              f"(user: the instruction, a blank line and the input; assistant: the output)")
     for number, category in enumerate(CATEGORIES):
         expected = default.filter(pc.equal(labels, number))
         if tables[category] is None:

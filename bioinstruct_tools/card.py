@@ -140,7 +140,20 @@ def read_infos(path: Path) -> DatasetInfosDict:
 
 
 def infos_json(infos: DatasetInfosDict) -> str:
-    return json.dumps({name: asdict(info) for name, info in infos.items()}, indent=2, ensure_ascii=False) + "\n"
+    """The infos as `datasets` 3.6 and 5.x both read them (the loading script reads this file on 3.6)."""
+    return json.dumps({name: _portable(asdict(info)) for name, info in infos.items()}, indent=2,
+                      ensure_ascii=False) + "\n"
+
+
+def _portable(value):
+    """5.x writes a list feature as `{"_type": "List", "feature": F}`, which 3.6 cannot read; both read `[F]`."""
+    if isinstance(value, dict):
+        if value.get("_type") == "List" and set(value) == {"_type", "feature"}:
+            return [_portable(value["feature"])]
+        return {key: _portable(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_portable(inner) for inner in value]
+    return value
 
 
 def measured_rows(infos: DatasetInfosDict, config_name: str) -> Optional[int]:

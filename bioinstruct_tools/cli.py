@@ -509,10 +509,10 @@ def cmd_build(args) -> int:
     print(f"validated {result.validation.path}: {plural(result.validation.rows, 'record')}, every gate passed "
           f"({'; '.join(f'{check.name} {check.status}' for check in result.validation.checks)})")
     print(f"built {result.out_dir} from {result.source}")
-    print(f"{'config':<12} {'rows':>8} {'share':>8} {'paper':>8}")
+    print(f"{'config':<17} {'rows':>8} {'share':>8} {'paper':>8}")
     for row in table:
         flag = "  empty: no record of this category; no config (the card says so)" if row["empty"] else ""
-        print(f"{row['config']:<12} {row['rows']:>8,} {row['share']:>8.1%} {row['paper_share']:>8.1%}{flag}")
+        print(f"{row['config']:<17} {row['rows']:>8,} {row['share']:>8.1%} {row['paper_share']:>8.1%}{flag}")
     if args.record:
         print("recorded the upstream checksum and sizes in the package's dataset_infos.json and its copy")
     return EXIT_OK

@@ -31,7 +31,7 @@ from datasets.table import InMemoryTable
 from datasets.utils.file_utils import cached_path
 
 import bioinstruct
-from bioinstruct_tools import __version__, card, checks, paths
+from bioinstruct_tools import __version__, card, checks, paths, views
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
 from bioinstruct_tools.records import FIELDS
 from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap, check_source_path
@@ -234,7 +234,10 @@ def _build_configs(source_path: Path, cache_dir: Path, folder: Path,
                                         if name != "category"})
     measured = DatasetInfosDict()
     for config in bioinstruct.BioInstruct.BUILDER_CONFIGS:
-        if config.with_category:
+        if config.view:
+            dataset = datasets.Dataset(InMemoryTable(views.turns_table(table, config.view)),
+                                       info=datasets.DatasetInfo(features=bioinstruct.VIEW_FEATURES[config.view]))
+        elif config.with_category:
             dataset = categorized
         else:
             rows = table if config.category is None else table.filter(

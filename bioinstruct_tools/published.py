@@ -11,10 +11,23 @@ from bioinstruct_tools.categories import CATEGORIES
 
 DATASET_NAME = "bioinstruct"
 
-# The configs: the full set, one subset per category, and the full set with its category.
+# The configs: the full set, one subset per category, the full set with its category, and the full set as
+# chat turns in TRL's two formats (conversational `messages`; `prompt`/`completion`), with its category.
 DEFAULT_CONFIG = "default"
 CATEGORIZED_CONFIG = "categorized"
-CONFIG_NAMES = (DEFAULT_CONFIG, *CATEGORIES, CATEGORIZED_CONFIG)
+CHAT_CONFIG = "chat"
+PROMPT_COMPLETION_CONFIG = "prompt_completion"
+VIEW_CONFIGS = (CHAT_CONFIG, PROMPT_COMPLETION_CONFIG)
+CONFIG_NAMES = (DEFAULT_CONFIG, *CATEGORIES, CATEGORIZED_CONFIG, *VIEW_CONFIGS)
+PROMPT_SEPARATOR = "\n\n"  # between instruction and input in the user turn of the chat views
+
+
+def user_turn(instruction: str, input: str) -> str:
+    """The user's message of the chat views: the instruction, then a blank line and the input if there is one.
+
+    The join most Alpaca-style trainers use; it keeps the instruction first.
+    """
+    return instruction + PROMPT_SEPARATOR + input if input else instruction
 
 # The upstream file, pinned to the Hub repo's newest commit (2024-06-06). Its checksum is recorded by the
 # first build on the real file (`bioinstruct build --record`), never written by hand.

@@ -11,14 +11,23 @@ TOOLS=.venv-tools
 [ -x "$TOOLS/bin/uv" ] || { "$PYTHON" -m venv "$TOOLS" && "$TOOLS/bin/pip" install --quiet --disable-pip-version-check uv; }
 UV="$PWD/$TOOLS/bin/uv"
 
-run_suite() {  # venv folder, datasets requirement, pytest selection
+setup_venv() {  # venv folder, datasets requirement
   local venv="$1" requirement="$2"
-  shift 2
   [ -x "$venv/bin/python" ] || "$UV" venv --quiet --seed --python "$(command -v "$PYTHON")" "$venv"
   VIRTUAL_ENV="$PWD/$venv" "$UV" pip install --quiet --compile-bytecode -e '.[test]' "$requirement"
+}
+
+run_suite() {  # venv folder, pytest selection
+  local venv="$1"
+  shift
   echo "== $("$venv/bin/python" -c 'import datasets; print("datasets", datasets.__version__)') =="
   "$venv/bin/python" -m pytest -q -p no:cacheprovider -n 2 "$@"
 }
 
-run_suite .venv "datasets>=5,<6"
-run_suite .venv-ds3 "datasets==3.6.*" -m "uses_datasets and not wheel"
+setup_venv .venv "datasets>=5,<6"
+# TRL's own data utilities check the chat views (tests/test_views.py). TRL needs torch only to train, so it
+# goes in without its dependencies, beside the few its data utilities import: no torch, a few MB.
+VIRTUAL_ENV="$PWD/.venv" "$UV" pip install --quiet --no-deps trl transformers tokenizers safetensors regex jinja2 markupsafe
+BIOINSTRUCT_REQUIRE_TRL=1 run_suite .venv  # there, the TRL test must run, not skip
+setup_venv .venv-ds3 "datasets==3.6.*"
+run_suite .venv-ds3 -m "uses_datasets and not wheel"

@@ -1,12 +1,18 @@
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
-import datasets
-import pytest
+# datasets 3.6 copies the loading script and its dataset_infos.json into a modules cache, keyed by the
+# script alone: a copy made before the infos changed would be read again. Each test run gets its own.
+os.environ.setdefault("HF_MODULES_CACHE", tempfile.mkdtemp(prefix="bioinstruct-hf-modules-"))
 
-import bioinstruct
-from bioinstruct_tools import checks, export
+import datasets  # noqa: E402
+import pytest  # noqa: E402
+
+import bioinstruct  # noqa: E402
+from bioinstruct_tools import checks, export  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "sample.jsonl"

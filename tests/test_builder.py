@@ -31,12 +31,14 @@ pytestmark = pytest.mark.uses_datasets
 
 
 def expected_features(config_name):
+    if config_name in bioinstruct.VIEW_FEATURES:
+        return bioinstruct.VIEW_FEATURES[config_name]
     return bioinstruct.CATEGORIZED_FEATURES if config_name == "categorized" else bioinstruct.FEATURES
 
 
 def test_configs_are_generated_from_the_category_list():
     names = [config.name for config in bioinstruct.BioInstruct.BUILDER_CONFIGS]
-    assert names == ["default", *CATEGORIES, "categorized"] == list(published.CONFIG_NAMES)
+    assert names == ["default", *CATEGORIES, "categorized", "chat", "prompt_completion"] == list(published.CONFIG_NAMES)
     assert bioinstruct.BioInstruct.DEFAULT_CONFIG_NAME == "default"
     assert list(bioinstruct.FEATURES) == ["instruction", "input", "output"]
 

@@ -85,7 +85,8 @@ def test_record_text_stays_inside_fenced_json(hostile_builds, variant):
     text = (hostile_builds / variant / "README.md").read_text(encoding="utf-8")
     loaded = DatasetCard(text)
     assert loaded.data.license == ("cc-by-4.0" if variant == "described" else "unknown")  # the YAML is ours alone
-    assert [c["config_name"] for c in loaded.data.configs] == ["default", "extraction", "generation", "qa", "categorized"]
+    assert [c["config_name"] for c in loaded.data.configs] == ["default", "extraction", "generation", "qa", "categorized",
+                                                               "chat", "prompt_completion"]
     instances = text.split("<!-- bioinstruct:instances -->\n", 1)[1].split("\n<!-- /bioinstruct:instances -->", 1)[0]
     outside = text.replace(instances, "")
     for planted in ("<script>", "](javascript:", "onerror", "999,999", "license: apache-2.0"):

@@ -54,7 +54,7 @@ def test_card_rows_equal_parquet_rows(built):
         rows = pq.ParquetFile(built / "data" / name / published.SHARD_NAME).metadata.num_rows
         assert infos[name]["splits"][0]["num_examples"] == rows
     assert [config["config_name"] for config in card.data["configs"]] == list(published.CONFIG_NAMES)
-    assert [config.get("default", False) for config in card.data["configs"]] == [True] + [False] * 5
+    assert [config.get("default", False) for config in card.data["configs"]] == [True] + [False] * 7
     assert card.data["size_categories"] == ["n<1K"]
     saved = json.loads((built / "dataset_infos.json").read_text())
     assert saved["qa"]["splits"]["train"]["num_examples"] == infos["qa"]["splits"][0]["num_examples"]
@@ -147,17 +147,17 @@ def test_a_category_without_records_has_no_config_and_the_card_says_so(tmp_path,
     out = tmp_path / "out"
     assert main(["build", "--source", str(source), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "extraction          0     0.0%    33.8%  empty: no record of this category; no config" in printed
+    assert "extraction               0     0.0%    33.8%  empty: no record of this category; no config" in printed
     card = DatasetCard.load(out / "README.md")
     listed = [config["config_name"] for config in card.data["configs"]]
-    assert listed == ["default", "generation", "qa", "categorized"]
+    assert listed == ["default", "generation", "qa", "categorized", "chat", "prompt_completion"]
     assert [info["config_name"] for info in card.data["dataset_info"]] == listed
     assert not (out / "data" / "extraction").exists() and not (out / "data" / "other").exists()
     assert "This copy has no extraction record: the `extraction` config is left out" in card.text
     assert "This copy has no other record" in card.text
     for name in listed:  # every config the card lists loads, not streaming
         loaded = datasets.load_dataset(str(out), name, split="train", cache_dir=str(tmp_path / "hf"))
-        assert loaded.num_rows == {"default": 2, "generation": 1, "qa": 1, "categorized": 2}[name]
+        assert loaded.num_rows == {"default": 2, "generation": 1, "qa": 1}.get(name, 2)
     assert main(["push", str(out), "--repo-id", "org/name", "--dry-run", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["empty_categories"] == ["extraction", "other"]
     assert main(["push", str(out), "--repo-id", "org/name", "--dry-run"]) == 0

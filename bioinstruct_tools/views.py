@@ -1,0 +1,50 @@
+"""The chat views (`chat`, `prompt_completion`) in Arrow: cut from the `categorized` rows, and checked against them.
+
+The loading script's `as_turns` defines the views one record at a time; `bioinstruct build` cuts them from
+the `categorized` table here, columnar, without running the script again (the tests compare the two row by
+row), and `read_built_folder` checks that every view row rebuilds its `default` row exactly.
+"""
+
+import numpy as np
+import pyarrow
+import pyarrow.compute as pc
+
+from bioinstruct_tools.published import CHAT_CONFIG, PROMPT_SEPARATOR
+from bioinstruct_tools.records import FIELDS
+
+def turns_table(categorized: pyarrow.Table, view: str) -> pyarrow.Table:
+    """A chat view cut from the `categorized` table in Arrow, as the script's `as_turns` defines it (tests
+    compare the two row by row): `messages`, or `prompt` and `completion`, and the category."""
+    instruction, given, output = (categorized.column(name).combine_chunks() for name in FIELDS)
+    user = pc.if_else(pc.equal(given, ""), instruction,
+                      pc.binary_join_element_wise(instruction, given, PROMPT_SEPARATOR))
+    rows = len(user)
+
+    def turns(*contents_by_role: tuple[str, pyarrow.Array]) -> pyarrow.Array:
+        """One list of turns a row: the (role, contents) pairs in order, interleaved row by row."""
+        roles = [role for role, _ in contents_by_role]
+        order = (np.arange(rows)[:, None] + rows * np.arange(len(roles))[None, :]).ravel()
+        contents = pyarrow.concat_arrays([content.cast(pyarrow.string()) for _, content in contents_by_role])
+        struct = pyarrow.StructArray.from_arrays(
+            [pyarrow.array(roles * rows, pyarrow.string()), contents.take(pyarrow.array(order))], names=["role", "content"])
+        return pyarrow.ListArray.from_arrays(pyarrow.array(np.arange(0, rows * len(roles) + 1, len(roles)),
+                                                           pyarrow.int32()), struct)
+
+    columns = ({"messages": turns(("user", user), ("assistant", output))} if view == CHAT_CONFIG
+               else {"prompt": turns(("user", user)), "completion": turns(("assistant", output))})
+    return pyarrow.table({**columns, "category": categorized.column("category")})
+
+
+
+def same_turns(actual, expected) -> bool:
+    """Whether two columns of turns hold the same roles and contents, row by row (the list type's field
+    name, `item` or `element`, may differ after a parquet round trip)."""
+    actual, expected = (column.combine_chunks() if isinstance(column, pyarrow.ChunkedArray) else column
+                        for column in (actual, expected))
+    if len(actual) != len(expected) or actual.null_count:
+        return False
+    if not pc.list_value_length(actual).equals(pc.list_value_length(expected)):
+        return False
+    flat_actual, flat_expected = pc.list_flatten(actual), pc.list_flatten(expected)
+    return all(flat_actual.field(name).cast(pyarrow.string()).equals(flat_expected.field(name))
+               for name in ("role", "content"))

@@ -33,12 +33,14 @@ if "MPLCONFIGDIR" not in os.environ and not os.access(os.path.expanduser("~"), o
 import matplotlib  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator, StrMethodFormatter  # noqa: E402
+from matplotlib.legend_handler import HandlerTuple  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, StrMethodFormatter  # noqa: E402
 
 from bioinstruct_tools import checks
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, task_verb
 from bioinstruct_tools.records import FIELDS, has_real_input
-from bioinstruct_tools.text import markdown_literal, rouge_tokens
+from bioinstruct_tools.text import markdown_literal, plural, rouge_tokens
 
 FIGURE_NAMES = ("categories", "lengths", "verbs", "inputs", "near_duplicates", "checks")
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 5.0, 100  # every figure is 900 x 500 pixels
@@ -57,6 +59,17 @@ _NOT_OBJECTS = frozenset(
     "should would will may might long many much likely out up".split())
 _WORD = re.compile(r"[a-z][a-z'-]*")
 THOUSANDS = StrMethodFormatter("{x:,.0f}")
+
+
+def _compact(value: float, _position=None) -> str:
+    """Axis labels that stay short at any scale: 950, 12K, 4.8M."""
+    for bound, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "K")):
+        if abs(value) >= bound:
+            return f"{value / bound:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+COMPACT = FuncFormatter(_compact)
 
 
 def task_object(instruction: str, verb: Optional[str]) -> Optional[str]:
@@ -151,16 +164,19 @@ def draw_categories(report: ReportNumbers) -> Figure:
     positions = np.arange(len(categories))
     measured = [100 * data[c]["share"] for c in categories]
     paper = [100 * data[c]["paper_share"] for c in categories]
-    bars = axes.bar(positions - 0.2, measured, 0.4, color=[COLORS[c] for c in categories], label="this data (rules)")
-    axes.bar(positions + 0.2, paper, 0.4, color="#BBBBBB", label="paper (GPT-4 labels)")
+    bars = axes.bar(positions - 0.2, measured, 0.4, color=[COLORS[c] for c in categories])
+    paper_bars = axes.bar(positions + 0.2, paper, 0.4, color="#BBBBBB")
     for bar, category in zip(bars, categories):
         axes.annotate(f"{data[category]['rows']:,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                       ha="center", va="bottom", fontsize=10, xytext=(0, 2), textcoords="offset points")
     axes.set_xticks(positions, categories)
     axes.set_ylabel("share of records (%)")
     axes.set_ylim(0, max(measured + paper) * 1.18 + 1)
-    axes.set_title(f"Category shares, {report.numbers['rows']:,} records (bar labels: records)")
-    axes.legend(frameon=False)
+    axes.set_title(f"Category shares, {plural(report.numbers['rows'], 'record')} (bar labels: records)")
+    # One swatch of every category colour for this data's bars, beside the paper's grey.
+    swatches = tuple(Patch(color=COLORS[c]) for c in categories)
+    axes.legend([swatches, paper_bars[0]], ["this data (rules)", "paper (GPT-4 labels)"],
+                handler_map={tuple: HandlerTuple(ndivide=None, pad=0)}, frameon=False)
     return figure
 
 
@@ -169,11 +185,22 @@ def draw_lengths(report: ReportNumbers) -> Figure:
     panels = figure.subplots(1, 3, sharey=False)
     categories = list(CATEGORIES)
     for axes, name in zip(panels, FIELDS):
-        values = [report.lengths[name][c] or [0] for c in categories]
-        boxes = axes.boxplot(values, patch_artist=True, showfliers=False, widths=0.6)
-        for patch, category in zip(boxes["boxes"], categories):
-            patch.set_facecolor(COLORS[category])
-            patch.set_alpha(0.75)
+        # A category with no record (or no input) gets no box, a flat one at 0 would read as "length 0".
+        present = [position for position, c in enumerate(categories, start=1) if report.lengths[name][c]]
+        if present:
+            boxes = axes.boxplot([report.lengths[name][categories[p - 1]] for p in present], positions=present,
+                                 patch_artist=True, showfliers=False, widths=0.6)
+            for patch, position in zip(boxes["boxes"], present):
+                patch.set_facecolor(COLORS[categories[position - 1]])
+                patch.set_alpha(0.75)
+        else:
+            axes.set_ylim(0, 1)
+            axes.set_yticks([])
+        for position, category in enumerate(categories, start=1):
+            if position not in present:
+                axes.text(position, 0.5, "none", transform=axes.get_xaxis_transform(), ha="center", va="center",
+                          fontsize=9, color="#777777", rotation=90)
+        axes.set_xlim(0.4, len(categories) + 0.6)
         axes.set_xticks(range(1, len(categories) + 1), ["extr.", "gen.", "qa", "other"])
         axes.set_title(name)
         axes.set_ylabel("length (rouge tokens)" if name == "instruction" else "")
@@ -186,21 +213,30 @@ def draw_verbs(report: ReportNumbers) -> Figure:
     verbs = report.numbers["verbs"][::-1]  # the most frequent on top
     shades = ["#2F4B7C", "#4C72B0", "#7FA3D1", "#B5CDE8"]
     widest = max((verb["records"] for verb in verbs), default=1)
+    # How many records one character of an 8-point label spans, the axes being about 80% of the figure wide
+    # and the x axis reaching 1.45 times the widest bar: a name is written inside its segment only if it fits.
+    records_per_character = 1.45 * widest * 5.8 / (0.8 * WIDTH_IN * DPI)
     for row, verb in enumerate(verbs):
-        left = 0
+        left, untold = 0, []
         for rank, item in enumerate(verb["objects"]):
             axes.barh(row, item["records"], left=left, color=shades[rank], height=0.75)
-            if item["records"] >= 0.09 * widest:
-                axes.text(left + item["records"] / 2, row, item["object"][:12], ha="center", va="center",
+            if item["records"] >= (len(item["object"]) + 1) * records_per_character:
+                axes.text(left + item["records"] / 2, row, item["object"], ha="center", va="center",
                           fontsize=8, color="white" if rank < 2 else "black")
+            else:  # too narrow to hold its name: named after the bar, in segment order
+                untold.append(item["object"])
             left += item["records"]
         rest = verb["records"] - left
         if rest > 0:
             axes.barh(row, rest, left=left, color="#DDDDDD", height=0.75)
+        if untold:
+            axes.text(verb["records"], row, "  " + ", ".join(untold), va="center", fontsize=7, color="#444444")
+    axes.set_xlim(0, widest * 1.45)  # room for the names after the bars
     axes.set_yticks(range(len(verbs)), [verb["verb"] for verb in verbs], fontsize=9)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.xaxis.set_major_formatter(THOUSANDS)
-    axes.set_xlabel("records (segments: the verb's 4 most frequent objects, then the rest in grey)")
+    axes.set_xlabel("records (segments: the verb's 4 most frequent objects, then the rest in grey;\n"
+                    "names too long for their segment follow the bar, in segment order)")
     axes.set_title(f"Top {len(verbs)} task verbs and their objects")
     return figure
 
@@ -229,17 +265,17 @@ def draw_near_duplicates(report: ReportNumbers) -> Figure:
     edges = HISTOGRAM_FROM + 0.01 * np.arange(len(counts))
     axes.bar(edges, counts, width=0.01, align="edge", color="#4C72B0", edgecolor="white", linewidth=0.3)
     axes.axvline(near["threshold"], color="#C44E52", linestyle="--",
-                 label=f"Self-Instruct's threshold {near['threshold']}: {near['pairs']:,} pairs above, "
-                       f"greedy filter drops {near['greedy_dropped']:,} records")
-    axes.set_xlim(HISTOGRAM_FROM, 1.01)
+                 label=f"Self-Instruct's threshold {near['threshold']}: {plural(near['pairs'], 'pair')} above, "
+                       f"greedy filter drops {plural(near['greedy_dropped'], 'record')}")
+    axes.set_xlim(HISTOGRAM_FROM, 1.02)  # the last bin, [1.00, 1.01): identical instructions, drawn whole
     axes.set_xlabel("ROUGE-L F of a pair of instructions")
     axes.set_ylabel("pairs per 0.01 bin")
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.yaxis.set_major_formatter(THOUSANDS)
-    axes.set_ylim(0, max(counts, default=0) * 1.25 + 1)  # room for the legend above the bars
-    axes.set_title(f"Near-duplicate instructions: {near['histogram']['pairs_above_from']:,} pairs above "
+    axes.set_ylim(0, max(counts, default=0) * 1.1 + 1)
+    axes.set_title(f"Near-duplicate instructions: {plural(near['histogram']['pairs_above_from'], 'pair')} above "
                    f"{HISTOGRAM_FROM}")
-    axes.legend(frameon=False, loc="upper right")
+    axes.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.16))  # below the axes: it crosses nothing
     return figure
 
 
@@ -253,10 +289,17 @@ def draw_checks(report: ReportNumbers) -> Figure:
             axes.annotate(f"{count:,}", (count, row), va="center", fontsize=9, xytext=(3, 0),
                           textcoords="offset points")
         axes.set_yticks(range(len(rows)), [label for label, _ in rows], fontsize=9)
-        axes.set_xlim(0, max(count for _, count in rows) * 1.15)
-        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.xaxis.set_major_formatter(THOUSANDS)
-        axes.set_xlabel("records (pairs, for near_duplicate)")
+        counts = [count for _, count in rows]
+        if max(counts) > 100 * min(counts):  # a 5,451-record bar must not vanish beside a 14.8 M-pair one
+            axes.set_xscale("log")
+            axes.set_xlim(0.8, max(counts) * 4)
+            axes.xaxis.set_major_locator(LogLocator(base=10, numticks=8))
+            axes.set_xlabel("records (pairs, for near_duplicate), log scale")
+        else:
+            axes.set_xlim(0, max(counts) * 1.15)
+            axes.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+            axes.set_xlabel("records (pairs, for near_duplicate)")
+        axes.xaxis.set_major_formatter(COMPACT)
     else:
         axes.text(0.5, 0.5, "no check found anything to report", ha="center", va="center",
                   transform=axes.transAxes)
@@ -290,7 +333,7 @@ def write_figures(report: ReportNumbers, folder: Path, formats=("png", "svg")) -
 def markdown(report: ReportNumbers, figure_folder: str) -> str:
     """report.md: each figure and the numbers behind it."""
     numbers = report.numbers
-    lines = [f"# BioInstruct report: {markdown_literal(numbers['file'])}", "", f"{numbers['rows']:,} records.", ""]
+    lines = [f"# BioInstruct report: {markdown_literal(numbers['file'])}", "", f"{plural(numbers['rows'], 'record')}.", ""]
     lines += [f"## {TITLES['categories']}", "", f"![{TITLES['categories']}]({figure_folder}/categories.png)", "",
               "| category | records | share | paper's share |", "|---|---:|---:|---:|"]
     lines += [f"| {c} | {v['rows']:,} | {v['share']:.1%} | {v['paper_share']:.1%} |"
@@ -312,8 +355,9 @@ def markdown(report: ReportNumbers, figure_folder: str) -> str:
     near = numbers["near_duplicates"]
     lines += ["", f"## {TITLES['near_duplicates']}", "",
               f"![{TITLES['near_duplicates']}]({figure_folder}/near_duplicates.png)", "",
-              f"{near['histogram']['pairs_above_from']:,} pairs above ROUGE-L {HISTOGRAM_FROM}; {near['pairs']:,} "
-              f"above {near['threshold']}; Self-Instruct's greedy filter drops {near['greedy_dropped']:,} records.",
+              f"{plural(near['histogram']['pairs_above_from'], 'pair')} above ROUGE-L {HISTOGRAM_FROM}; "
+              f"{near['pairs']:,} above {near['threshold']}; Self-Instruct's greedy filter drops "
+              f"{plural(near['greedy_dropped'], 'record')}.",
               "", f"## {TITLES['checks']}", "", f"![{TITLES['checks']}]({figure_folder}/checks.png)", "",
               "| check | reason | count |", "|---|---|---:|"]
     lines += [f"| {check} | {reason} | {count:,} |" for check, counts in numbers["checks"].items()

@@ -5,6 +5,7 @@ import struct
 import xml.etree.ElementTree as ElementTree
 
 import pytest
+from matplotlib.patches import Rectangle
 from conftest import SAMPLE, records, write_jsonl
 
 from bioinstruct_tools import report
@@ -92,3 +93,32 @@ def test_the_object_heuristic():
     assert report.task_object("Summarize the following discharge note.", "summarize") == "discharge"
     assert report.task_object("What are the side effects of metformin?", "what") == "side"
     assert report.task_object("List them.", "list") is None
+
+
+def _numbers_of(rows, tmp_path):
+    from bioinstruct_tools import checks
+
+    validation = checks.validate_file(str(write_jsonl(tmp_path / "rows.jsonl", rows)),
+                                      checks.ValidationOptions(histogram_from=report.HISTOGRAM_FROM))
+    return report.collect(validation)
+
+
+def test_figures_do_not_mislead_on_skewed_or_missing_data(tmp_path):
+    """The cases found on real files: a pair count a thousand times a record count, empty categories, every
+    pair at ROUGE-L 1.0."""
+    same = "Summarize the patient's symptoms and suggest next steps."
+    rows = [{"instruction": same, "input": "", "output": f"answer {i}"} for i in range(250)]
+    numbers = _numbers_of(rows, tmp_path)
+    checks_axes = report.draw_checks(numbers).axes[0]
+    assert checks_axes.get_xscale() == "log"  # 249 duplicates beside 31,125 pairs: both bars visible
+    lengths = report.draw_lengths(numbers)
+    for axes in lengths.axes:  # one category holds every record: the three others get no box, and say "none"
+        assert len(axes.patches) == 1 and [t.get_text() for t in axes.texts] == ["none"] * 3
+    near = report.draw_near_duplicates(numbers).axes[0]
+    assert near.get_xlim()[1] >= 1.01 + 0.005  # the bar of identical pairs, [1.00, 1.01), is drawn whole
+    legend = near.get_legend()
+    assert legend.get_bbox_to_anchor().transformed(near.transAxes.inverted()).y0 < 0  # below the axes
+    legend = report.draw_categories(numbers).axes[0].get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == ["this data (rules)", "paper (GPT-4 labels)"]
+    swatches = {tuple(patch.get_facecolor()) for patch in legend.findobj(Rectangle) if patch is not legend.legendPatch}
+    assert len(swatches - {(1.0, 1.0, 1.0, 0.0), (1.0, 1.0, 1.0, 1.0)}) >= 5  # the four category colours and grey

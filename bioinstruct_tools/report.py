@@ -4,9 +4,9 @@ Six figures, each from numbers that `report.json` holds too:
 
 1. `categories`: each category's share of the records, beside the paper's (GPT-4's labels);
 2. `lengths`: instruction, input and output lengths in rouge tokens per category, as box plots;
-3. `verbs`: the 20 most frequent task verbs (the categorizer's verb finder) and the 4 most frequent
-   objects of each, as stacked bars. The object is a heuristic, documented in `task_object`: the first
-   word after the verb that is not an article, pronoun, preposition or common modifier;
+3. `verbs`: the 20 most frequent task verbs and the 4 most frequent direct objects of each, as stacked
+   bars (`task_verbs.verb_and_object`: the root verb of an imperative and the head noun of its object;
+   question-form instructions are counted apart, in the title, never as verbs);
 4. `inputs`: the share of records with an input, per category;
 5. `near_duplicates`: ROUGE-L F of every pair above 0.5, as a histogram, with Self-Instruct's 0.7 line
    and the number its greedy filter drops;
@@ -19,12 +19,10 @@ random ids, so two reports of the same input are byte-identical.
 
 import json
 import os
-import re
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
 
 if "MPLCONFIGDIR" not in os.environ and not os.access(os.path.expanduser("~"), os.W_OK):
     # No writable home (a locked-down container): matplotlib would warn and make this folder itself.
@@ -38,7 +36,8 @@ from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, StrMethodFormatter  # noqa: E402
 
 from bioinstruct_tools import checks
-from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, task_verb
+from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
+from bioinstruct_tools.task_verbs import QUESTION, verb_and_object
 from bioinstruct_tools.records import FIELDS, has_real_input
 from bioinstruct_tools.text import markdown_literal, plural, rouge_tokens
 
@@ -49,15 +48,6 @@ TOP_VERBS, TOP_OBJECTS = 20, 4
 COLORS = {"extraction": "#4C72B0", "generation": "#55A868", "qa": "#C44E52", "other": "#8172B2"}
 _STYLE = {"font.size": 11, "axes.titlesize": 13, "axes.labelsize": 11, "svg.hashsalt": "bioinstruct",
           "svg.fonttype": "path", "figure.dpi": DPI}
-# Words skipped when looking for a task's object ("Summarize the following discharge note" -> "note"
-# would need a parser; the heuristic takes the first word that is none of these: "discharge").
-_NOT_OBJECTS = frozenset(
-    "a an the this that these those its their his her your my our any all each every some following given "
-    "provided above below attached main key most more short brief concise detailed possible potential common "
-    "relevant important specific different new of in on for to from with about and or as into at by is are "
-    "be it me us them you i we they what which who how why when where there here does do did can could "
-    "should would will may might long many much likely out up".split())
-_WORD = re.compile(r"[a-z][a-z'-]*")
 THOUSANDS = StrMethodFormatter("{x:,.0f}")
 
 
@@ -70,18 +60,6 @@ def _compact(value: float, _position=None) -> str:
 
 
 COMPACT = FuncFormatter(_compact)
-
-
-def task_object(instruction: str, verb: Optional[str]) -> Optional[str]:
-    """The first content word after the task verb, or None (see `_NOT_OBJECTS`)."""
-    if verb is None:
-        return None
-    words = _WORD.findall(" ".join(instruction.split()[:40]).lower())
-    try:
-        start = words.index(verb) + 1
-    except ValueError:
-        return None
-    return next((word for word in words[start:start + 8] if word not in _NOT_OBJECTS and len(word) > 1), None)
 
 
 @dataclass
@@ -100,16 +78,17 @@ def collect(validation: checks.Validation) -> ReportNumbers:
     category_check = validation[checks.CATEGORIES_CHECK]
     lengths = {name: {category: [] for category in CATEGORIES} for name in FIELDS}
     with_input = Counter()
-    verbs, objects = Counter(), {}
+    verbs, objects, questions = Counter(), {}, 0
     for record, category in zip(valid, categories):
         for name in FIELDS:
             lengths[name][category].append(len(rouge_tokens(record[name])))
         with_input[category] += has_real_input(record["input"])
-        verb = task_verb(record["instruction"])
-        if verb is not None:
+        verb, noun = verb_and_object(record["instruction"])
+        if verb == QUESTION:
+            questions += 1  # counted apart: a question word is not a task verb
+        elif verb is not None:
             verbs[verb] += 1
-            noun = task_object(record["instruction"], verb)
-            objects.setdefault(verb, Counter())[noun or "(none)"] += 1
+            objects.setdefault(verb, Counter())[noun or "(no object)"] += 1
     near = validation[checks.NEAR_DUPLICATES]
     histogram = near.kept.get("histogram")
     if histogram is None:
@@ -127,6 +106,7 @@ def collect(validation: checks.Validation) -> ReportNumbers:
         "verbs": [{"verb": verb, "records": count,
                    "objects": [{"object": noun, "records": n} for noun, n in objects[verb].most_common(TOP_OBJECTS)]}
                   for verb, count in verbs.most_common(TOP_VERBS)],
+        "questions": questions,  # instructions asking a question: no task verb, shown apart
         "inputs": {category: {"with_input": with_input[category],
                               "share": with_input[category] / rows[category] if rows[category] else 0.0}
                    for category in CATEGORIES},
@@ -237,7 +217,9 @@ def draw_verbs(report: ReportNumbers) -> Figure:
     axes.xaxis.set_major_formatter(THOUSANDS)
     axes.set_xlabel("records (segments: the verb's 4 most frequent objects, then the rest in grey;\n"
                     "names too long for their segment follow the bar, in segment order)")
-    axes.set_title(f"Top {len(verbs)} task verbs and their objects")
+    questions = report.numbers["questions"]
+    axes.set_title(f"Top {len(verbs)} task verbs and their objects"
+                   + (f" ({plural(questions, 'question-form instruction')} not counted)" if questions else ""))
     return figure
 
 

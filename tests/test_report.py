@@ -6,9 +6,11 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 from matplotlib.patches import Rectangle
-from conftest import SAMPLE, records, write_jsonl
+from conftest import REPO, SAMPLE, records, write_jsonl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from bioinstruct_tools import report
+from bioinstruct_tools import report, task_verbs
 from bioinstruct_tools.categories import CATEGORIES
 from bioinstruct_tools.cli import main
 
@@ -89,10 +91,39 @@ def test_report_refuses_to_replace_a_folder_it_did_not_write(tmp_path, capsys):
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
 
 
-def test_the_object_heuristic():
-    assert report.task_object("Summarize the following discharge note.", "summarize") == "discharge"
-    assert report.task_object("What are the side effects of metformin?", "what") == "side"
-    assert report.task_object("List them.", "list") is None
+VERB_EVAL = [json.loads(line) for line in (REPO / "data" / "verb_eval.jsonl").read_text().splitlines()]
+
+
+def test_task_verbs_and_objects_on_the_labeled_instructions():
+    """50 instructions labeled (verb, object) for this package: the root verb of an imperative, the head noun
+    of its direct object, None for a clause or no object, "question" for a question. The rules were written
+    with these in view, so this holds the rules, it does not estimate their accuracy on new text."""
+    found = [task_verbs.verb_and_object(row["instruction"]) for row in VERB_EVAL]
+    verbs = sum(verb == row["verb"] for (verb, _), row in zip(found, VERB_EVAL))
+    objects = sum(noun == row["object"] for (_, noun), row in zip(found, VERB_EVAL))
+    assert len(VERB_EVAL) == 50 and verbs >= 49 and objects >= 48, (verbs, objects)
+    assert task_verbs.verb_and_object("List them.") == ("list", None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(st.sampled_from(list("abcdefghijklmnopqrstuvwxyz ?,.0123456789")), max_size=60)
+       | st.sampled_from([row["instruction"] for row in VERB_EVAL]))
+def test_no_question_word_is_a_verb_and_no_number_or_adverb_an_object(instruction):
+    verb, noun = task_verbs.verb_and_object(instruction)
+    assert verb not in task_verbs.QUESTION_WORDS
+    if noun is not None:
+        assert not noun[0].isdigit() and not noun.endswith("ly") and noun not in task_verbs.QUESTION_WORDS
+
+
+def test_a_question_heavy_file_lists_real_verbs(tmp_path):
+    questions = ["What are the side effects of metformin in older adults?", "How do I lower my cholesterol quickly?",
+                 "Is it safe to drink coffee with atrial fibrillation?", "Could my headache be a sign of a stroke?",
+                 "Do statins cause memory loss in elderly patients?", "Why does my knee swell after a long run?"]
+    rows = [{"instruction": text, "input": "", "output": "x"} for text in questions]
+    rows += [{"instruction": "Summarize the discharge note for the family.", "input": "", "output": "y"}]
+    numbers = _numbers_of(rows, tmp_path).numbers
+    assert [verb["verb"] for verb in numbers["verbs"]] == ["summarize"] and numbers["questions"] == 6
+    assert numbers["verbs"][0]["objects"] == [{"object": "note", "records": 1}]
 
 
 def _numbers_of(rows, tmp_path):

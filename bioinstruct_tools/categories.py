@@ -35,12 +35,13 @@ _GENERATION_VERBS = frozenset(
 )
 _QA_VERBS = frozenset(
     "answer explain describe discuss define clarify elucidate state tell solve diagnose interpret compare "
-    "contrast justify predict outline choose infer deduce reason conclude think draw".split()
+    "contrast justify predict outline choose infer deduce reason conclude think draw illustrate detail "
+    "shed".split()  # "shed light on"
 ) - _GENERATION_VERBS
 _OTHER_VERBS = frozenset(
     "classify categorize categorise determine decide assess evaluate rate rank sort order arrange grade score "
     "calculate compute estimate quantify count measure match pair triage prioritize prioritise verify check judge "
-    "label distinguish differentiate group cluster filter screen stratify".split()
+    "label distinguish differentiate group cluster filter screen stratify assign".split()
 )
 _QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how is are was were does do did can could should would will may "
@@ -66,6 +67,15 @@ _GERUNDS = {"writing": "write", "drafting": "draft", "composing": "compose", "de
             "explaining": "explain", "answering": "answer", "summarizing": "summarize", "asking": "ask"}
 _ROLE_TASK = re.compile(r"\b(?:and|then)\s+(?P<task>\w.*)|\b(?P<gerund>" + "|".join(_GERUNDS) + r")\b", re.I)
 _ROLE_SENTENCE = re.compile(r"^(?:you\s+are|you're|imagine|pretend|act\s+as|assume\s+the\s+role|as\s+an?\b)", re.I)
+# Phrasal verbs and idioms that state a task with another word ("Throw light on ..." is "explain").
+_PHRASAL_VERBS = tuple((re.compile(pattern, re.I), verb) for pattern, verb in (
+    (r"^let\s+me\s+know\b", "tell"), (r"^(?:throw|shed)\s+(?:some\s+)?light\s+on\b", "explain"),
+    (r"^brief\s+me\s+(?:on|about)\b", "explain"), (r"^walk\s+me\s+through\b", "explain"),
+    (r"^guide\s+me\s+(?:on|through|about)\b", "explain"), (r"^share\s+(?:your\s+)?(?:thoughts|views)\b", "discuss"),
+    (r"^make\s+a\s+comparison\b", "compare"), (r"^put\s+together\b", "compose"), (r"^note\s+down\b", "write"),
+    (r"^write\s+down\b", "list"), (r"^spell\s+out\b", "extract"), (r"^furnish\b", "provide"),
+    (r"^work\s+out\b", "calculate"), (r"^figure\s+out\b", "determine"),
+))
 _WORD = re.compile(r"[a-z][a-z'-]*")
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
@@ -89,7 +99,7 @@ _EXTRACTION_TARGET = re.compile(
     re.I,
 )
 _PLAIN_LANGUAGE = re.compile(
-    r"\b(?:simple|simpler|plain|lay|layman'?s?|laymen'?s?|everyday|non-?technical|non-?medical|patient-friendly|"
+    r"\b(?:simple(?!\s+(?:examples?|terms?\s+of))|simpler|plain|lay|layman'?s?|laymen'?s?|everyday|non-?technical|non-?medical|patient-friendly|"
     r"easy[- ]to[- ]understand|understandable|child-friendly|\b\w+-year-old\s+(?:would|could|can)\s+understand)\b|\bfor\s+an?\s+(?:layperson|child|"
     r"\d+-year-old|family|caregiver|general)\b|\bto\s+an?\s+(?:\w+\s+)?(?:patient|layperson|child|kid|family|\d+-year-old)\b"
     r"|\b(?:child|kid|teen|teenager|layperson)\s+(?:can|could|would)\s+understand\b",
@@ -133,11 +143,39 @@ _MEASURE_TARGET = re.compile(
     re.I,
 )
 _ASKS_FOR_QUESTIONS = re.compile(r"^\w+\s+(?:[\w-]+\s+){0,3}?questions\b", re.I)
+# Questions for someone to ask: writing them, even about a given text ("List questions you would ask ...").
+_QUESTIONS_TO_ASK = re.compile(r"\bquestions?\s+(?:to\s+ask|(?:that\s+)?(?:you|a\s+patient|the\s+patient|i|they|"
+                               r"parents?|families)\s+(?:would|should|could|might|can|may)\b|for\s+(?:the|your|a)\s+"
+                               r"(?:doctor|physician|surgeon|nurse|pharmacist))", re.I)
+# A patient's own message: first person, perhaps after a greeting ("Hello doctor, my son has ...").
+_PATIENT_VOICE = re.compile(
+    r"^(?:(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|doctor|doc|sir|madam|ma'am)\b[\s,.!]*)*"
+    r"(?:i|i'm|im|i've|i'd|i'll|my|me|we|we're|our|since\s+my|after\s+my)\b", re.I)
+# A plea that closes a patient's message ("... kindly advise", "please suggest something", "need help").
+_PLEA = re.compile(r"\b(?:advise|advice|suggest|guide|help|recommend)\b(?:\s+\w+){0,2}\W*$", re.I)
+# A message about one's health with no task verb: symptoms, results, medicines, ages ("28 F, missed period").
+_HEALTH_TALK = re.compile(
+    r"\b(?:pain|pains|ache|aches|aching|fever|cough\w*|rash|itch\w*|swell\w*|swollen|vomit\w*|nause\w*|headache|"
+    r"dizz\w*|bleed\w*|blood|bp|sugar|period|periods|pregnan\w*|tired|fatigue|sore|burning|numb\w*|tingl\w*|lump|"
+    r"diarrh\w*|constipat\w*|breath\w*|sleep\w*|anxi\w*|depress\w*|results?|diagnosed|diabetic|mg|tablets?|pills?|"
+    r"shot|injection|symptoms?|yrs?|years?\s+old|months?\s+old|\d+\s*[mf])\b", re.I)
+_HOW_WOULD_YOU_SAY = re.compile(r"\bhow\s+would\s+you\s+(?:respond|reply|say|word|phrase|tell|break|counsel|reassure|"
+                                r"talk)\b", re.I)
+_COMPARES = re.compile(r"^\w+\s+(?:between\b|(?:the\s+)?(?:main\s+|key\s+)?(?:differences?|similarities)\s+"
+                       r"(?:between|of)\b)", re.I)
+# What follows from a case, asked with "which" ("identify which vitamin is deficient"): question answering.
+_WHICH_FROM_CASE = re.compile(
+    r"^\w+\s+(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:disorder|disease|condition|diagnosis|organism|pathogen|"
+    r"vitamin|deficiency|cause|syndrome|enzyme|nerve|artery|hormone|electrolyte|infection|toxin)s?\b", re.I)
+# A plan, programme, leaflet or letter asked for by a describing verb ("Detail a diet plan"): writing it.
+_WRITTEN_PRODUCT = re.compile(
+    r"^\w+\s+(?:an?\s+|the\s+|your\s+)?(?:[\w'-]+\s+){0,3}?(?:plan|program|programme|schedule|regimen|"
+    r"routine|checklist|leaflet|handout|letter|email|message|poem|story)\b", re.I)
 _QUESTION_ANYWHERE = re.compile(r"\b(?:what|why|how|which|should\s+i|can\s+i|is\s+it|is\s+that|is\s+this)\b", re.I)
 # "Provide a ...", "Give an ...": the noun decides what is asked for.
 _REQUEST_VERBS = frozenset("provide give offer share".split())
 _REQUESTED_QA = re.compile(
-    r"\b(?:answer|explanation|definition|description|reason|rationale|justification|interpretation|diagnosis|"
+    r"\b(?:answer|explanation|definition|description|reason|rationale|justification|interpretation|diagnosis|overview|"
     r"differential|mechanism|cause|causes|dosage|dose)\b",
     re.I,
 )
@@ -178,6 +216,9 @@ def _task_verb(text: str) -> Optional[str]:
             if stripped == clause:
                 break
             clause = stripped
+        for phrase, verb in _PHRASAL_VERBS:
+            if phrase.match(clause):
+                return verb
         words = _WORD.findall(clause.lower())
         # The first word, or, after a stage-setting verb, a verb joined by "and", "then" or "to".
         for position, word in enumerate(words[:12]):
@@ -217,15 +258,34 @@ def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]
     given = bool(input) and has_real_input(input)
     has_source = given or bool(_REFERS_TO_SOURCE.search(text))
     source = "a given text" if has_source else "no text given"
+    if _PATIENT_VOICE.match(text) and (verb is None or _PLEA.search(text)):
+        return "qa", "a patient's own message (symptoms, a question or a plea for help)"
     if verb is None:  # patient voice and typos: a question anywhere is a question
         if "?" in text or _QUESTION_ANYWHERE.search(text):
             return "qa", "no task verb; a question"
+        if _HEALTH_TALK.search(text):
+            return "qa", "no task verb; a message about one's health (symptoms, results, medicines)"
+        if _ROLE_SENTENCE.match(text):
+            return "generation", "a role to play, no other task: a role-played text"
         return "other", "no task verb and no question"
     rest = text[text.lower().find(verb):] if verb in text.lower() else text
 
     if verb in _PLAIN_LANGUAGE_VERBS and _PLAIN_LANGUAGE.search(text):
         return "generation", f"'{verb}' in plain language or for a lay audience"
+    if _COMPARES.match(rest) and verb not in _QUESTION_WORDS:
+        return "qa", f"'{verb}' the differences between: a comparison"
+    if verb in ("elaborate", "expand") and re.match(r"^\w+\s+(?:up)?on\b", rest, re.I):
+        return "qa", f"'{verb} on': an explanation"
+    if verb in _QA_VERBS and _WRITTEN_PRODUCT.match(rest):
+        return "generation", f"'{verb}' a plan, leaflet or letter: writing it"
+    if verb in _EXTRACTION_VERBS | _GENERATION_VERBS and _QUESTIONS_TO_ASK.search(rest):
+        return "generation", f"'{verb}' questions for someone to ask: writing them"
+    if verb in ("identify", "determine", "name", "find", "state") and _WHICH_FROM_CASE.match(rest) \
+            and not _EXTRACTION_TARGET.search(rest):
+        return "qa", f"'{verb}' which condition, cause or deficiency: reasoning from a case"
     if verb in _QUESTION_WORDS:
+        if _HOW_WOULD_YOU_SAY.search(text):
+            return "generation", "'how would you respond': writing the reply"
         if has_source and _JUDGES_GIVEN_ITEM.match(rest):
             return "other", f"question '{verb}' judging a given item"
         if has_source and (_EXTRACTION_TARGET.search(text) or _ASKS_WHAT_TEXT_SAYS.search(text)) \

@@ -67,16 +67,25 @@ def test_every_result_is_a_category_and_deterministic():
     assert first == [categorize(row["instruction"], row["input"]) for row in rows]
 
 
-def test_labeled_file_has_1000_items_in_two_splits_and_the_rules_stay_above_their_floors():
+def test_labeled_file_has_1000_items_in_three_splits_and_the_rules_stay_above_their_floors():
     rows = [json.loads(line) for line in EVAL_FILE.read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 1000 and len({row["instruction"].lower() for row in rows}) == len(rows)
-    assert {row["split"] for row in rows} == {"dev", "test"} and {row["category"] for row in rows} == set(
+    assert {row["split"] for row in rows} == {"dev", "test", "test_new"} and {row["category"] for row in rows} == set(
         CATEGORIES)
-    for split, floor in (("dev", 0.98), ("test", 0.90)):  # floors under what bench/categorize_accuracy.py prints
+    # floors under what bench/categorize_accuracy.py prints
+    for split, floor, least in (("dev", 0.98, 100), ("test", 0.90, 100), ("test_new", 0.88, 40)):
         part = [row for row in rows if row["split"] == split]
-        assert sum(1 for row in part if row["input"]) > 100 and sum(1 for row in part if not row["input"]) > 100
+        assert sum(1 for row in part if row["input"]) > least and sum(1 for row in part if not row["input"]) > least
         correct = sum(categorize(row["instruction"], row["input"]) == row["category"] for row in part)
         assert correct / len(part) >= floor, split
+
+
+def test_patient_messages_are_questions_not_other():
+    """The guideline files a patient's message under qa, with or without a question mark (issue 21)."""
+    for message in ("I have had a cough for three weeks and now I am coughing up blood. please help",
+                    "my son is 2 and has a fever of 39.5 since last night", "Hello doctor, I am 45 with a tight chest "
+                    "when I walk uphill. kindly advise", "28 F, missed period, negative test, cramps"):
+        assert categorize(message) == "qa", message
 
 
 def test_every_category_comes_with_the_rule_that_decided_it():

@@ -75,7 +75,14 @@ _PHRASAL_VERBS = tuple((re.compile(pattern, re.I), verb) for pattern, verb in (
     (r"^make\s+a\s+comparison\b", "compare"), (r"^put\s+together\b", "compose"), (r"^note\s+down\b", "write"),
     (r"^write\s+down\b", "list"), (r"^spell\s+out\b", "extract"), (r"^furnish\b", "provide"),
     (r"^work\s+out\b", "calculate"), (r"^figure\s+out\b", "determine"),
+    (r"^say\s+(?:which|what)\b", "identify"), (r"^say\s+(?:whether|if)\b", "determine"),
+    (r"^(?:enlighten|educate|teach)\s+(?:me|us)\b", "explain"), (r"^go\s+over\b(?!.*\b(?:and|then)\b)", "explain"),
+    (r"^put\s+forward\b", "propose"), (r"^come\s+up\s+with\b", "generate"),
+    (r"^i\s+(?:want|would\s+like|need|wish)\s+to\s+(?:know|understand|learn)\b", "explain"),
+    (r"^i\s+(?:want|would\s+like|need)\s+(?:an?|the|some)\b", "provide"),
 ))
+_PHRASAL_AFTER_STAGE = tuple((re.compile(r"^\w+\b[^.;:]*?\b(?:and|then)\s+" + phrase.pattern.lstrip("^"), re.I), verb)
+                             for phrase, verb in _PHRASAL_VERBS)
 _WORD = re.compile(r"[a-z][a-z'-]*")
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
@@ -102,7 +109,9 @@ _PLAIN_LANGUAGE = re.compile(
     r"\b(?:simple(?!\s+(?:examples?|terms?\s+of))|simpler|plain|lay|layman'?s?|laymen'?s?|everyday|non-?technical|non-?medical|patient-friendly|"
     r"easy[- ]to[- ]understand|understandable|child-friendly|\b\w+-year-old\s+(?:would|could|can)\s+understand)\b|\bfor\s+an?\s+(?:layperson|child|"
     r"\d+-year-old|family|caregiver|general)\b|\bto\s+an?\s+(?:\w+\s+)?(?:patient|layperson|child|kid|family|\d+-year-old)\b"
-    r"|\b(?:child|kid|teen|teenager|layperson)\s+(?:can|could|would)\s+understand\b",
+    r"|\b(?:child|kid|teen|teenager|layperson)\s+(?:can|could|would)\s+understand\b"
+    r"|\bfor\s+my\s+(?:grand)?(?:mother|father|parents?|mum|mom|dad|child|children|son|daughter|kids?|family|wife|"
+    r"husband)\b",
     re.I,
 )
 _WHETHER = re.compile(r"^\w+\s+(?:\w+\s+){0,3}?(?:whether|if)\b|\b(?:true\s+or\s+false|yes\s+or\s+no)\b", re.I)
@@ -127,14 +136,22 @@ _ASKS_WHAT_TEXT_SAYS = re.compile(
     re.I,
 )
 # A judgement on a given item ("Is this injury prerenal or intrinsic?"): other.
-_JUDGES_GIVEN_ITEM = re.compile(r"^(?:is|are)\s+(?:this|these|the\s+following|each)\b", re.I)
+_JUDGES_GIVEN_ITEM = re.compile(r"^(?:is|are)\s+(?:this|these|the\s+following|each|the\s+(?:[\w-]+\s+){1,4}?(?:in|of|on)"
+                                r"\s+(?:this|these|the\s+following))\b", re.I)
 # What follows from a case: diagnosis, cause, culprit. Answering that is question answering.
 _DIAGNOSTIC = re.compile(
     r"\b(?:likely|probable|underlying)\s+(?:[\w-]+\s+){0,2}?(?:diagnosis|cause|condition|organism|pathogen|disease|"
     r"etiology|tumou?r|lesion|toxin|drug|medication|culprit)\b|\bwhat\s+(?:condition|disease|diagnosis)\b"
-    r"|\bwhat\s+(?:is\s+)?caus(?:ing|ed)\b",
+    r"|\bwhat\s+(?:is\s+)?caus(?:ing|ed)\b"
+    r"|\b(?:nerve|artery|vessel|organism|structure|enzyme|vitamin|gene|muscle|bone)\s+(?:that\s+)?(?:is|was)\s+"
+    r"most\s+likely\b",
     re.I,
 )
+# Choosing a treatment or a test for a case ("decide which antibiotic to prescribe"): question answering.
+_WHICH_TREATMENT = re.compile(r"^\w+\s+(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:antibiotics?|drugs?|medications?|"
+                              r"medicines?|treatments?|therapy|tests?|investigations?|imaging|management)\s+(?:to\s+"
+                              r"(?:prescribe|give|start|use|order|try|recommend)|should|would|is\s+(?:best|indicated|"
+                              r"appropriate|preferred))\b", re.I)
 _WHICH_RANKS = re.compile(r"\bwhich\s+(?:of\s+)?(?:the\s+)?[\w-]+\s+(?:is|are|has|have)\s+(?:at\s+)?(?:the\s+)?"
                           r"(?:highest|lowest|most|least|greatest|best|worst)\b", re.I)
 _MEASURE_TARGET = re.compile(
@@ -158,7 +175,8 @@ _HEALTH_TALK = re.compile(
     r"\b(?:pain|pains|ache|aches|aching|fever|cough\w*|rash|itch\w*|swell\w*|swollen|vomit\w*|nause\w*|headache|"
     r"dizz\w*|bleed\w*|blood|bp|sugar|period|periods|pregnan\w*|tired|fatigue|sore|burning|numb\w*|tingl\w*|lump|"
     r"diarrh\w*|constipat\w*|breath\w*|sleep\w*|anxi\w*|depress\w*|results?|diagnosed|diabetic|mg|tablets?|pills?|"
-    r"shot|injection|symptoms?|yrs?|years?\s+old|months?\s+old|\d+\s*[mf])\b", re.I)
+    r"shot|injection|symptoms?|yrs?|years?\s+old|months?\s+old|\d+\s*[mf]|feeling|mood|bit|bitten|bite|wound|"
+    r"injur\w*|thirst\w*|pee\w*|urinat\w*|hurts?|heel|stomach|chest|throat|skin)\b", re.I)
 _HOW_WOULD_YOU_SAY = re.compile(r"\bhow\s+would\s+you\s+(?:respond|reply|say|word|phrase|tell|break|counsel|reassure|"
                                 r"talk)\b", re.I)
 _COMPARES = re.compile(r"^\w+\s+(?:between\b|(?:the\s+)?(?:main\s+|key\s+)?(?:differences?|similarities)\s+"
@@ -175,7 +193,8 @@ _QUESTION_ANYWHERE = re.compile(r"\b(?:what|why|how|which|should\s+i|can\s+i|is\
 # "Provide a ...", "Give an ...": the noun decides what is asked for.
 _REQUEST_VERBS = frozenset("provide give offer share".split())
 _REQUESTED_QA = re.compile(
-    r"\b(?:answer|explanation|definition|description|reason|rationale|justification|interpretation|diagnosis|overview|"
+    r"\b(?:answer|explanation|definition|description|reason|rationale|justification|interpretation|diagnos[ie]s|overview|"
+    r"opinion|views|thoughts|"
     r"differential|mechanism|cause|causes|dosage|dose)\b",
     re.I,
 )
@@ -216,10 +235,14 @@ def _task_verb(text: str) -> Optional[str]:
             if stripped == clause:
                 break
             clause = stripped
+        words = _WORD.findall(clause.lower())
         for phrase, verb in _PHRASAL_VERBS:
             if phrase.match(clause):
                 return verb
-        words = _WORD.findall(clause.lower())
+        if words and words[0] in _STAGE_VERBS:  # "Read the note and say which ...": after the stage is set
+            for phrase, verb in _PHRASAL_AFTER_STAGE:
+                if phrase.match(clause):
+                    return verb
         # The first word, or, after a stage-setting verb, a verb joined by "and", "then" or "to".
         for position, word in enumerate(words[:12]):
             if word in _STAGE_VERBS:
@@ -229,6 +252,18 @@ def _task_verb(text: str) -> Optional[str]:
             if word in _TASK_WORDS:
                 return word
     return None
+
+
+def _rest_from(text: str, verb: str) -> str:
+    """The instruction from its task verb on; a phrasal verb ("work out") reads as the verb it stands for."""
+    lowered = text.lower()
+    if verb in lowered:
+        return text[lowered.find(verb):]
+    for phrase, stands_for in _PHRASAL_VERBS:
+        found = re.search(r"\b" + phrase.pattern.lstrip("^"), text, re.I) if stands_for == verb else None
+        if found:
+            return f"{verb} {text[found.start():]}"
+    return text
 
 
 def task_verb(instruction: str) -> Optional[str]:
@@ -268,7 +303,7 @@ def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]
         if _ROLE_SENTENCE.match(text):
             return "generation", "a role to play, no other task: a role-played text"
         return "other", "no task verb and no question"
-    rest = text[text.lower().find(verb):] if verb in text.lower() else text
+    rest = _rest_from(text, verb)
 
     if verb in _PLAIN_LANGUAGE_VERBS and _PLAIN_LANGUAGE.search(text):
         return "generation", f"'{verb}' in plain language or for a lay audience"
@@ -308,6 +343,8 @@ def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]
     if verb in ("identify", "determine", "decide", "detect", "find", "name", "assess", "evaluate", "select") \
             and _DIAGNOSTIC.search(rest):
         return "qa", f"'{verb}' the likely diagnosis or cause"
+    if verb in ("decide", "determine", "choose", "select", "identify") and _WHICH_TREATMENT.match(rest):
+        return "qa", f"'{verb}' which treatment or test: a question about the case"
     if verb in ("identify", "determine", "decide") and _WHICH_RANKS.search(rest):
         return "other", f"'{verb}' which ranks highest or lowest"
     if verb in ("determine", "assess", "evaluate", "estimate") and _MEASURE_TARGET.match(rest):

@@ -13,8 +13,7 @@ from bioinstruct_tools import sources
 from bioinstruct_tools.records import UnreadableFileError
 from bioinstruct_tools.sources import SourceRecord
 
-MAX_FIELD_CHARACTERS = sources.MAX_FIELD_CHARACTERS  # one benchmark text larger than this is corruption
-MAX_ITEM_CHARACTERS = 5 * MAX_FIELD_CHARACTERS  # a JSON item's whole text: a few fields of that size
+MAX_ITEM_CHARACTERS = 5 * sources.MAX_FIELD_CHARACTERS  # a JSON item's whole text: a few fields of that size
 
 
 class BenchmarkError(ValueError):

@@ -32,6 +32,7 @@ from bioinstruct_tools.published import (
     shard_path,
 )
 from bioinstruct_tools.records import FIELDS
+from bioinstruct_tools.text import one_line
 
 
 @dataclass
@@ -133,7 +134,7 @@ def _card_rows(folder: Path) -> dict[str, int]:
             rows[info.get("config_name", DEFAULT_CONFIG)] = total
         return rows
     except (ValueError, TypeError, KeyError, AttributeError, yaml.YAMLError, UnicodeDecodeError) as e:
-        raise LayoutError(f"{path}: not a card written by `bioinstruct build` ({_one_line(e)})") from None
+        raise LayoutError(f"{path}: not a card written by `bioinstruct build` ({one_line(e)})") from None
 
 
 def _read_shard(path: Path) -> pyarrow.Table:
@@ -145,7 +146,7 @@ def _read_shard(path: Path) -> pyarrow.Table:
                 table.column(column).validate(full=True)
         return table
     except (pyarrow.ArrowException, OSError, UnicodeDecodeError) as e:
-        raise LayoutError(f"{path}: not a readable parquet file ({_one_line(e)})") from None
+        raise LayoutError(f"{path}: not a readable parquet file ({one_line(e)})") from None
 
 
 def _check_configs_agree(folder: Path, tables: dict[str, pyarrow.Table]) -> None:
@@ -178,7 +179,3 @@ def _check_configs_agree(folder: Path, tables: dict[str, pyarrow.Table]) -> None
         elif not tables[category].select(list(FIELDS)).equals(expected):
             raise LayoutError(f"{folder / shard_path(category)}: its rows are not the '{DEFAULT_CONFIG}' rows of "
                               f"category '{category}'")
-
-
-def _one_line(error: BaseException) -> str:
-    return f"{type(error).__name__}: {' '.join(str(error).split())[:300]}"

@@ -177,6 +177,9 @@ def listed_configs(infos: DatasetInfosDict) -> list[str]:
     return [name for name in CONFIG_NAMES if name not in CATEGORIES or measured_rows(infos, name) != 0]
 
 
+COPY_NAME = "Instruction records in BioInstruct's format"  # a copy's pretty_name when its maintainer gives none
+
+
 def card_data(infos: DatasetInfosDict, description: Optional[SourceDescription] = None) -> DatasetCardData:
     """The card's YAML: Hub metadata, `configs:` pointing at the parquet folders, `dataset_info:`."""
     rows = measured_rows(infos, DEFAULT_CONFIG) or PUBLISHED_SIZE
@@ -201,9 +204,6 @@ def _hub_metadata(description: Optional[SourceDescription]) -> dict:
     meta = description.meta or CardMeta()
     return {"license": meta.license or "unknown", "pretty_name": meta.pretty_name or COPY_NAME,
             "task_categories": ["text-generation"], "tags": ["instruction-finetuning"]}
-
-
-COPY_NAME = "Instruction records in BioInstruct's format"
 
 
 def sizes_table(infos: DatasetInfosDict) -> str:

@@ -28,6 +28,7 @@ from bioinstruct_tools.built_folder import BuiltFolder
 from bioinstruct_tools.paths import CHECKOUT_ROOT
 from bioinstruct_tools.published import is_layout_file
 from bioinstruct_tools.redaction import redact_tokens
+from bioinstruct_tools.text import one_line
 
 # What the Hub client raises when the Hub cannot be reached or answers with an error. Its HTTP errors
 # derive from its transport's base error (requests' in 0.x, httpx's in 1.x, httpx2's in 2.x), whose
@@ -149,5 +150,4 @@ def push(plan: PushPlan, create_pr: bool = False, api: Optional[HfApi] = None) -
 
 
 def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return redact_tokens(f"{type(error).__name__}: {text[:300]}")
+    return redact_tokens(one_line(error))  # a Hub error may quote the request, token included

@@ -16,10 +16,11 @@ import os
 import re
 import stat
 from pathlib import Path
-from typing import Iterator, NamedTuple, Optional, Sequence
+from typing import Iterator, NamedTuple, Optional
 
 from bioinstruct_tools.published import CARD_FILENAME, DEFAULT_CONFIG, shard_path
 from bioinstruct_tools.records import FIELDS, UnreadableFileError, read_json_records
+from bioinstruct_tools.text import one_line
 
 FORMATS = ("a JSON array, JSON Lines, a JSON object keyed by id, CSV, parquet, a built folder, a save_to_disk "
            "folder or a datasets folder")
@@ -96,10 +97,6 @@ class FieldMap(NamedTuple):
             if old is None:
                 mapped[new] = ""
         return mapped
-
-    def source_of(self, field: str) -> Optional[str]:
-        """The source key a record field is read from (itself when not mapped)."""
-        return dict(self.renames).get(field, field)
 
     def __str__(self) -> str:
         return ",".join(f"{new}={old or ''}" for new, old in self.renames)
@@ -227,7 +224,7 @@ def _parquet_rows(path: str, shown: str):
             for row in batch.to_pylist():
                 yield None, None, row
     except (pyarrow.ArrowException, OSError, UnicodeDecodeError) as e:
-        raise UnreadableFileError(shown, f"cannot be read as PARQUET ({_one_line(e)})", reason="unreadable") from None
+        raise UnreadableFileError(shown, f"cannot be read as PARQUET ({one_line(e)})", reason="unreadable") from None
 
 
 def _csv_rows(path: str, shown: str):
@@ -245,7 +242,7 @@ def _csv_rows(path: str, shown: str):
             for row in reader:
                 yield reader.line_num, None, dict(zip(header, row))
     except (csv.Error, UnicodeDecodeError) as e:
-        raise UnreadableFileError(shown, f"cannot be read as CSV ({_one_line(e)})", reason="invalid_csv") from None
+        raise UnreadableFileError(shown, f"cannot be read as CSV ({one_line(e)})", reason="invalid_csv") from None
 
 
 def _folder_rows(path: str, split: str, shown: str, max_record_chars: Optional[int]):
@@ -270,7 +267,7 @@ def _arrow_rows(path: str):
                 for row in batch.to_pylist():
                     yield None, None, row
     except (pyarrow.ArrowException, OSError) as e:
-        raise UnreadableFileError(path, f"cannot be read as a save_to_disk shard ({_one_line(e)})",
+        raise UnreadableFileError(path, f"cannot be read as a save_to_disk shard ({one_line(e)})",
                                   reason="unreadable") from None
 
 
@@ -283,7 +280,7 @@ def split_names(path: str) -> list[str]:
                 raise ValueError("'splits' is not a list of names")
             return names
     except (OSError, ValueError, KeyError, TypeError) as e:
-        raise UnreadableFileError(path, f"cannot be read as a save_to_disk folder ({_one_line(e)})",
+        raise UnreadableFileError(path, f"cannot be read as a save_to_disk folder ({one_line(e)})",
                                   reason="unreadable") from None
     if os.path.exists(os.path.join(path, "state.json")):
         return ["train"]  # one saved Dataset: its split is whatever it was; there is only one
@@ -336,17 +333,3 @@ def _arrow_files(folder: str) -> list[str]:
         raise UnreadableFileError(folder, "no .arrow file; expected a folder written by save_to_disk",
                                   reason="empty_file")
     return [os.path.join(folder, name) for name in files]
-
-
-def _one_line(error: BaseException) -> str:
-    return f"{type(error).__name__}: {' '.join(str(error).split())[:200]}"
-
-
-def field_names(rows: Sequence[dict], limit: int = 20) -> str:
-    """The keys the first rows hold, for an error that says what a source does have."""
-    seen: dict[str, None] = {}
-    for row in rows[:100]:
-        for name in row:
-            seen.setdefault(str(name), None)
-    names = list(seen)
-    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")

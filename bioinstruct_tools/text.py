@@ -57,6 +57,11 @@ def markdown_literal(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", html_safe)
 
 
+def one_line(error: BaseException, limit: int = 300) -> str:
+    """An exception as one short line, for messages that name a file: `ValueError: what it said`."""
+    return f"{type(error).__name__}: {' '.join(str(error).split())[:limit]}"
+
+
 def plural(count: int, word: str, plural_form: Optional[str] = None) -> str:
     """`1 record`, `2,000 records`: a count with thousands separators and the word agreeing with it."""
     return f"{count:,} {word if count == 1 else plural_form or word + 's'}"

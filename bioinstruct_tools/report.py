@@ -165,10 +165,12 @@ def draw_lengths(report: ReportNumbers) -> Figure:
     panels = figure.subplots(1, 3, sharey=False)
     categories = list(CATEGORIES)
     for axes, name in zip(panels, FIELDS):
-        # A category with no record (or no input) gets no box, a flat one at 0 would read as "length 0".
-        present = [position for position, c in enumerate(categories, start=1) if report.lengths[name][c]]
+        # Inputs are drawn for the records that have one: an empty input has no length, and boxes flat at 0
+        # would read as "length 0". A category with nothing to draw gets no box and says "none".
+        drawn = {c: [n for n in report.lengths[name][c] if n or name != "input"] for c in categories}
+        present = [position for position, c in enumerate(categories, start=1) if drawn[c]]
         if present:
-            boxes = axes.boxplot([report.lengths[name][categories[p - 1]] for p in present], positions=present,
+            boxes = axes.boxplot([drawn[categories[p - 1]] for p in present], positions=present,
                                  patch_artist=True, showfliers=False, widths=0.6)
             for patch, position in zip(boxes["boxes"], present):
                 patch.set_facecolor(COLORS[categories[position - 1]])
@@ -182,7 +184,7 @@ def draw_lengths(report: ReportNumbers) -> Figure:
                           fontsize=9, color="#777777", rotation=90)
         axes.set_xlim(0.4, len(categories) + 0.6)
         axes.set_xticks(range(1, len(categories) + 1), ["extr.", "gen.", "qa", "other"])
-        axes.set_title(name)
+        axes.set_title("input (records that have one)" if name == "input" else name)
         axes.set_ylabel("length (rouge tokens)" if name == "instruction" else "")
     figure.suptitle("Lengths per category (boxes: quartiles; whiskers: 1.5 IQR; outliers not drawn)")
     return figure

@@ -143,8 +143,11 @@ def test_figures_do_not_mislead_on_skewed_or_missing_data(tmp_path):
     checks_axes = report.draw_checks(numbers).axes[0]
     assert checks_axes.get_xscale() == "log"  # 249 duplicates beside 31,125 pairs: both bars visible
     lengths = report.draw_lengths(numbers)
-    for axes in lengths.axes:  # one category holds every record: the three others get no box, and say "none"
+    instruction, given, output = lengths.axes
+    for axes in (instruction, output):  # one category holds every record: the three others get no box, say "none"
         assert len(axes.patches) == 1 and [t.get_text() for t in axes.texts] == ["none"] * 3
+    # no record has an input: no box flat at 0 on a -0.04..0.04 axis, but "none" for every category
+    assert len(given.patches) == 0 and [t.get_text() for t in given.texts] == ["none"] * 4 and not given.get_yticks().size
     near = report.draw_near_duplicates(numbers).axes[0]
     assert near.get_xlim()[1] >= 1.01 + 0.005  # the bar of identical pairs, [1.00, 1.01), is drawn whole
     legend = near.get_legend()

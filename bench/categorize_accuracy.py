@@ -1,6 +1,6 @@
 """Accuracy of the category rules (`bioinstruct_tools/categories.py`) on the labeled file: dev and test splits, confusion matrices.
 
-    python bench/categorize_accuracy.py [--file data/category_eval.jsonl] [--misses]
+    python bench/categorize_accuracy.py [--file data/category_eval.jsonl] [--misses] [--vs REV]
 
 The labels in data/category_eval.jsonl were written for this project by following the labelling
 guideline in README.md (Categories); they are not GPT-4's labels. Each item is in the `dev` split (rules
@@ -8,13 +8,17 @@ may be tuned on it), the `test` split (written before an earlier rule change and
 or the `test_new` split: 100 instructions in styles the first labels lacked (patient messages without a
 question, forum posts, polite imperatives, role-play, long multi-sentence instructions, tasks with a given
 case), written before the rules were changed for those styles and never read for misses. `--misses`
-prints the dev misses only.
+prints the dev misses only. `--vs REV` prints every split again under the rules of a git revision (the
+old rules beside the new), and each split says how many patient messages (the items labeled with that
+style) the rules put in `other`.
 """
 
 import argparse
 import json
 import statistics
+import subprocess
 import time
+import types
 from collections import Counter
 from pathlib import Path
 
@@ -22,10 +26,13 @@ from bioinstruct_tools.categories import CATEGORIES, categorize, categorize_with
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jsonl"
 SPLITS = ("dev", "test", "test_new")
+MESSAGE_STYLES = ("patient",)  # the `style` of labeled items written as a patient's message
+REPOSITORY = Path(__file__).resolve().parent.parent
 PASSES = 5
 
 
 def report(name: str, rows: list[dict], predicted: list[str]) -> None:
+    messages = [guess for row, guess in zip(rows, predicted) if row.get("style") in MESSAGE_STYLES]
     confusion = Counter((row["category"], guess) for row, guess in zip(rows, predicted))
     correct = sum(count for (gold, guess), count in confusion.items() if gold == guess)
     with_input = sum(1 for row in rows if row["input"].strip())
@@ -38,12 +45,25 @@ def report(name: str, rows: list[dict], predicted: list[str]) -> None:
         total = sum(confusion[(gold, guess)] for guess in labels)
         print(f"{gold:<12}" + "".join(f"{confusion[(gold, guess)]:>12}" for guess in labels)
               + f"{confusion[(gold, gold)] / total if total else 0:>9.1%}")
+    if messages:
+        in_other = messages.count("other")
+        print(f"patient messages in other: {in_other / len(messages):.1%} ({in_other}/{len(messages)})")
+
+
+def rules_at(revision: str) -> types.ModuleType:
+    """The category rules as they were at a git revision, loaded beside today's."""
+    source = subprocess.run(["git", "show", f"{revision}:bioinstruct_tools/categories.py"], cwd=REPOSITORY,
+                            capture_output=True, text=True, check=True).stdout
+    module = types.ModuleType(f"categories_at_{revision}")
+    exec(compile(source, f"{revision}:categories.py", "exec"), module.__dict__)
+    return module
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--file", default=str(DEFAULT_FILE))
     parser.add_argument("--misses", action="store_true", help="print every misclassified dev instruction")
+    parser.add_argument("--vs", metavar="REV", help="also print each split under the rules of this git revision")
     args = parser.parse_args()
 
     rows = [json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -56,9 +76,14 @@ def main() -> None:
     per_instruction = statistics.median(timings) / len(rows) * 1e6
     print(f"{args.file}: {len(rows)} labeled instructions; categorize: {per_instruction:.1f} us each "
           f"(median of {PASSES} passes)")
+    runs = [("", predicted)]
+    if args.vs:
+        old = rules_at(args.vs)
+        runs.insert(0, (f" (rules at {args.vs})", [old.categorize(row["instruction"], row["input"]) for row in rows]))
     for split in SPLITS:
         chosen = [i for i, row in enumerate(rows) if row.get("split", "dev") == split]
-        report(split, [rows[i] for i in chosen], [predicted[i] for i in chosen])
+        for label, guesses in runs:
+            report(split + label, [rows[i] for i in chosen], [guesses[i] for i in chosen])
     if args.misses:
         print("\ndev misses (label -> predicted):")
         for row, guess in zip(rows, predicted):

@@ -23,7 +23,8 @@ CATEGORY_DESCRIPTIONS = {
 _EXTRACTION_VERBS = frozenset(
     "extract identify list find highlight locate detect recognize recognise spot pick pull annotate tag mark "
     "underline enumerate retrieve isolate capture mention point flag circle code map normalize normalise link "
-    "name select gather collect track note".split()
+    "name select gather collect track note quote cite excerpt harvest mine scan search parse index catalog catalogue "
+    "inventory copy segment".split()
 )
 _GENERATION_VERBS = frozenset(
     "summarize summarise write generate compose draft create rewrite rephrase paraphrase simplify translate "
@@ -31,21 +32,25 @@ _GENERATION_VERBS = frozenset(
     "shorten condense reformulate restate continue complete fill turn adapt tailor personalize personalise "
     "brainstorm propose suggest recommend plan craft make respond reply reword modify change improve polish "
     "correct fix document narrate educate counsel advise instruct compile present phrase frame format organize "
-    "organise structure provide give offer share convert prescribe role-play roleplay".split()
+    "organise structure provide give offer share convert prescribe role-play roleplay devise invent author pen jot script "
+    "caption title recast rework retell abridge synthesize synthesise simulate reassure comfort notify remind "
+    "invite thank apologize apologise congratulate persuade convince motivate encourage greet welcome".split()
 )
 _QA_VERBS = frozenset(
     "answer explain describe discuss define clarify elucidate state tell solve diagnose interpret compare "
     "contrast justify predict outline choose infer deduce reason conclude think draw illustrate detail "
-    "shed".split()  # "shed light on"
+    "shed recount characterize characterise expound talk reflect weigh hypothesize hypothesise speculate argue "
+    "debate defend prove demonstrate relate trace investigate explore recall emphasize emphasise".split()  # "shed light on"
 ) - _GENERATION_VERBS
 _OTHER_VERBS = frozenset(
     "classify categorize categorise determine decide assess evaluate rate rank sort order arrange grade score "
-    "calculate compute estimate quantify count measure match pair triage prioritize prioritise verify check judge "
-    "label distinguish differentiate group cluster filter screen stratify assign".split()
+    "calculate compute estimate quantify count tally measure match pair triage prioritize prioritise verify check judge "
+    "label distinguish differentiate group cluster filter screen stratify assign sum tabulate shortlist approve reject "
+    "validate audit appraise standardize standardise round".split()
 )
 _QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how is are was were does do did can could should would will may "
-    "might has have must whats what's how's who's where's wht wat waht whta hw".split()
+    "might has have must whether whats what's how's who's where's wht wat waht whta hw".split()
 )
 _TASK_WORDS = _QUESTION_WORDS | _EXTRACTION_VERBS | _GENERATION_VERBS | _QA_VERBS | _OTHER_VERBS
 _PLAIN_LANGUAGE_VERBS = _GENERATION_VERBS | _QA_VERBS  # "Explain ... in simple terms" is generation
@@ -53,7 +58,8 @@ _PLAIN_LANGUAGE_VERBS = _GENERATION_VERBS | _QA_VERBS  # "Explain ... in simple 
 _STAGE_VERBS = frozenset("read review consider look examine analyze analyse study see go take use refer".split())
 
 _LEAD_IN = re.compile(
-    r"^(?:(?:please|kindly|now|next|then|also|finally|first|briefly|carefully|concisely)\b[\s,]*"
+    r"^(?:(?:edit|update|eta|ps|re|tl;?dr|original\s+post|background|context)\s*\d*\s*:\s*"  # a forum post's labels
+    r"|(?:please|kindly|now|next|then|also|finally|first|briefly|carefully|concisely)\b[\s,]*"
     r"|(?:can|could|would|will)\s+you\s+(?:please\s+)?"
     r"|(?:i\s+(?:want|need|would\s+like)\s+you\s+to|help\s+me(?:\s+to)?|your\s+task\s+is\s+to|the\s+task\s+is\s+to"
     r"|you\s+(?:will|should|must|need\s+to|are\s+asked\s+to|are\s+to)|let'?s|try\s+to|be\s+sure\s+to)\s+"
@@ -62,6 +68,7 @@ _LEAD_IN = re.compile(
     r"|here\s+is|below\s+is|without|following)\b[^,:;]{0,200}[,:;]\s*)",
     re.I,
 )
+_WOULD_YOU_MIND = re.compile(r"^(?:please\s+|kindly\s+)?(?:would|do)\s+you\s+mind\s+(?P<gerund>[a-z]+ing)\b", re.I)
 _AS_ROLE_LEAD_IN = re.compile(r"as\s+an?\b[^,]*,", re.I)
 _GERUNDS = {"writing": "write", "drafting": "draft", "composing": "compose", "describing": "describe",
             "explaining": "explain", "answering": "answer", "summarizing": "summarize", "asking": "ask"}
@@ -69,16 +76,27 @@ _ROLE_TASK = re.compile(r"\b(?:and|then)\s+(?P<task>\w.*)|\b(?P<gerund>" + "|".j
 _ROLE_SENTENCE = re.compile(r"^(?:you\s+are|you're|imagine|pretend|act\s+as|assume\s+the\s+role|as\s+an?\b)", re.I)
 # Phrasal verbs and idioms that state a task with another word ("Throw light on ..." is "explain").
 _PHRASAL_VERBS = tuple((re.compile(pattern, re.I), verb) for pattern, verb in (
-    (r"^let\s+me\s+know\b", "tell"), (r"^(?:throw|shed)\s+(?:some\s+)?light\s+on\b", "explain"),
+    (r"^let\s+me\s+know\b", "tell"), (r"^(?:throw|shed)\s+(?:some\s+)?light\s+(?:up)?on\b", "explain"),
     (r"^brief\s+me\s+(?:on|about)\b", "explain"), (r"^walk\s+me\s+through\b", "explain"),
     (r"^guide\s+me\s+(?:on|through|about)\b", "explain"), (r"^share\s+(?:your\s+)?(?:thoughts|views)\b", "discuss"),
-    (r"^make\s+a\s+comparison\b", "compare"), (r"^put\s+together\b", "compose"), (r"^note\s+down\b", "write"),
+    (r"^make\s+a\s+comparison\b", "compare"), (r"^put\s+together\b", "compose"), (r"^(?:note|jot)\s+down\b", "write"),
     (r"^write\s+down\b", "list"), (r"^spell\s+out\b", "extract"), (r"^furnish\b", "provide"),
     (r"^work\s+out\b", "calculate"), (r"^figure\s+out\b", "determine"),
-    (r"^say\s+(?:which|what)\b", "identify"), (r"^say\s+(?:whether|if)\b", "determine"),
+    (r"^(?:say|tell\s+(?:me|us))\s+which\b", "identify"), (r"^say\s+what\b", "identify"), (r"^say\s+(?:whether|if)\b", "determine"),
     (r"^(?:enlighten|educate|teach)\s+(?:me|us)\b", "explain"), (r"^go\s+over\b(?!.*\b(?:and|then)\b)", "explain"),
-    (r"^put\s+forward\b", "propose"), (r"^come\s+up\s+with\b", "generate"),
+    (r"^put\s+forward\b", "propose"),
+    (r"^(?:respond|reply)\s+to\s+(?:this|the|a|these|the\s+following)\s+(?:exam\s+|quiz\s+|test\s+)?questions?\b"
+     r"(?!\s+from\s+(?:an?|the|my|your)\s+(?:[\w'-]+\s+)?(?:parent|patient|mother|father|relative|carer|family|client)s?\b)",
+     "answer"),  # answering a lay person is writing them a reply: generation
+    (r"^(?:i\s+)?need\s+help\s+(?:with\s+)?(?:writing|drafting|composing|wording)\b", "write"), (r"^(?:fish|dig)\s+out\b", "extract"),
+    (r"^put\s+(?:[\w'-]+\s+){0,4}?in\s+(?:order|sequence|rank\s+order)\b", "order"),
+    # "Help a patient make sense of ...": advising someone, in words they follow
+    (r"^help\s+(?:an?|the|your|my|this)\s+(?:[\w'-]+\s+){0,2}?(?:understand|make\s+sense|learn|cope|prepare|decide)\b",
+     "advise"), (r"^come\s+up\s+with\b", "generate"),
     (r"^i\s+(?:want|would\s+like|need|wish)\s+to\s+(?:know|understand|learn)\b", "explain"),
+    # "(I) wanted to check whether ...", "Was wondering if ...": a question put as a statement
+    (r"^(?:i\s+)?(?:(?:wanted|want|would\s+like|need)\s+to\s+(?:check|ask|know|find\s+out|see)|(?:was|am|i'm)\s+"
+     r"wondering|wonder(?:ing)?)\s+(?:whether|if)\b", "whether"),
     (r"^i\s+(?:want|would\s+like|need)\s+(?:an?|the|some)\b", "provide"),
 ))
 _PHRASAL_AFTER_STAGE = tuple((re.compile(r"^\w+\b[^.;:]*?\b(?:and|then)\s+" + phrase.pattern.lstrip("^"), re.I), verb)
@@ -108,7 +126,9 @@ _EXTRACTION_TARGET = re.compile(
 _PLAIN_LANGUAGE = re.compile(
     r"\b(?:simple(?!\s+(?:examples?|terms?\s+of))|simpler|plain|lay|layman'?s?|laymen'?s?|everyday|non-?technical|non-?medical|patient-friendly|"
     r"easy[- ]to[- ]understand|understandable|child-friendly|\b\w+-year-old\s+(?:would|could|can)\s+understand)\b|\bfor\s+an?\s+(?:layperson|child|"
-    r"\d+-year-old|family|caregiver|general)\b|\bto\s+an?\s+(?:\w+\s+)?(?:patient|layperson|child|kid|family|\d+-year-old)\b"
+    r"\d+-year-old|family|caregiver|general)\b|\bin\s+words\s+(?:they|he|she|the\s+patient|a\s+patient)\s+(?:can|could|will|would)\s+understand\b"
+    r"|\bto\s+(?:an?|the|your)\s+(?:[\w'’]+\s+){0,2}?(?:patient|layperson|child|kid|family|parent|mother|father|relative|carer|caregiver|"
+    r"diabetic|smoker|woman|man|teenager|adolescent|client|spouse|husband|wife|friend|customer|public|\d+-year-old)\b(?!['’]s)"
     r"|\b(?:child|kid|teen|teenager|layperson)\s+(?:can|could|would)\s+understand\b"
     r"|\bfor\s+my\s+(?:grand)?(?:mother|father|parents?|mum|mom|dad|child|children|son|daughter|kids?|family|wife|"
     r"husband)\b",
@@ -129,8 +149,8 @@ _UNIT_CONVERSION = re.compile(
 # Asking what a given text says, not what follows from it: extraction, when the text is given.
 _ASKS_WHAT_TEXT_SAYS = re.compile(
     r"\b(?:according\s+to|based\s+on|from|in|per)\s+(?:the|this|these|her|his)\s+(?:[\w'-]+\s+){0,2}?(?:notes?|records?|"
-    r"chart|reports?|summary|passage|text|orders?|messages?|transcript|conversation|dialogue|abstract|letter|label|"
-    r"paperwork|documents?|forms?)\b"
+    r"chart|reports?|summary|passage|text|orders?|messages?|transcript|conversation|dialogue|abstract|letter|label|history|timeline|"
+    r"paperwork|documents?|forms?|list)\b"
     r"|\b(?:does|do|did)\s+the\s+(?:[\w'-]+\s+){0,2}?(?:note|record|report|summary|passage|text|radiologist|author|"
     r"message)\s+(?:say|mention|report|recommend|list|state|describe|document)",
     re.I,
@@ -176,7 +196,8 @@ _HEALTH_TALK = re.compile(
     r"dizz\w*|bleed\w*|blood|bp|sugar|period|periods|pregnan\w*|tired|fatigue|sore|burning|numb\w*|tingl\w*|lump|"
     r"diarrh\w*|constipat\w*|breath\w*|sleep\w*|anxi\w*|depress\w*|results?|diagnosed|diabetic|mg|tablets?|pills?|"
     r"shot|injection|symptoms?|yrs?|years?\s+old|months?\s+old|\d+\s*[mf]|feeling|mood|bit|bitten|bite|wound|"
-    r"injur\w*|thirst\w*|pee\w*|urinat\w*|hurts?|heel|stomach|chest|throat|skin)\b", re.I)
+    r"injur\w*|thirst\w*|pee\w*|urinat\w*|hurts?|heel|stomach|chest|throat|skin|ears?|eyes?|face|vision|ringing|"
+    r"droop\w*|chemo\w*|temperature|seizures?|faint\w*|cramps?|bruis\w*|weight|inr|dose|levels?|readings?)\b", re.I)
 _HOW_WOULD_YOU_SAY = re.compile(r"\bhow\s+would\s+you\s+(?:respond|reply|say|word|phrase|tell|break|counsel|reassure|"
                                 r"talk)\b", re.I)
 _COMPARES = re.compile(r"^\w+\s+(?:between\b|(?:the\s+)?(?:main\s+|key\s+)?(?:differences?|similarities)\s+"
@@ -193,7 +214,7 @@ _QUESTION_ANYWHERE = re.compile(r"\b(?:what|why|how|which|should\s+i|can\s+i|is\
 # "Provide a ...", "Give an ...": the noun decides what is asked for.
 _REQUEST_VERBS = frozenset("provide give offer share".split())
 _REQUESTED_QA = re.compile(
-    r"\b(?:answer|explanation|definition|description|reason|rationale|justification|interpretation|diagnos[ie]s|overview|"
+    r"\b(?:answer|account|explanation|definition|description|reason|rationale|justification|interpretation|diagnos[ie]s|overview|"
     r"opinion|views|thoughts|"
     r"differential|mechanism|cause|causes|dosage|dose)\b",
     re.I,
@@ -204,6 +225,17 @@ _REQUESTED_OTHER = re.compile(
 _REQUESTED_LIST = re.compile(r"^\w+\s+(?:me\s+)?(?:a|an|the)?\s*(?:\w+\s+)?(?:list|bulleted list|enumeration)\b", re.I)
 
 
+# With no known task verb, what is asked for decides (see `_by_content`).
+_ASKS_FOR_JUDGEMENT = re.compile(
+    r"\b(?:classif\w*|categori[sz]\w*|scores?|scoring|rating|rate|rank\w*|triage|sentiment|polarity|priority|"
+    r"true\s+or\s+false|yes\s+or\s+no|convert\w*|conversion)\b|\bin(?:to)?\s+(?:celsius|fahrenheit|kilograms|pounds|"
+    r"grams|milligrams|millilitres|milliliters|mmol/l|mg/dl)\b", re.I)
+_WRITTEN_TEXT = re.compile(
+    r"\b(?:plan|program|programme|schedule|regimen|routine|checklist|leaflet|handout|brochure|poster|letter|"
+    r"e-?mail|poem|story|script|essay|blog|slogan|dialogue|summary|vignette|quiz|menu|recipe)s?\b", re.I)
+_MIN_TOPIC_WORDS = 3
+_TRUE_OR_FALSE = re.compile(r"\b(?:true\s+or\s+false|correct\s+or\s+incorrect|right\s+or\s+wrong|fact\s+or\s+myth)\b",
+                            re.I)
 _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r" ?\n\s*")
 _MAX_LEAD_INS = 8  # stacked lead-ins stripped at most; real instructions stack two or three
@@ -220,9 +252,21 @@ def _normalize_whitespace(text: str) -> str:
     return _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
 
 
+def _base_form(gerund: str) -> str:
+    """"scoring" -> "score", "ranking" -> "rank", "mapping" -> "map": the task word a gerund stands for."""
+    stem = gerund[:-3]
+    for candidate in (stem, stem + "e", stem[:-1]):
+        if candidate in _TASK_WORDS:
+            return candidate
+    return gerund
+
+
 def _task_verb(text: str) -> Optional[str]:
     """The verb (or question word) that states the task: the first one found, clause by clause."""
     for clause in _CLAUSE_SPLIT.split(text):
+        polite = _WOULD_YOU_MIND.match(clause)  # "Would you mind scoring ...": the gerund is the task
+        if polite:
+            clause = _base_form(polite.group("gerund").lower()) + clause[polite.end():]
         if _ROLE_SENTENCE.match(clause) and not _AS_ROLE_LEAD_IN.match(clause):
             # "Act as a nurse and write ...": the task follows "and"; "Pretend you are a patient
             # writing a letter": it is a gerund. Otherwise the sentence only sets the stage.
@@ -266,6 +310,20 @@ def _rest_from(text: str, verb: str) -> str:
     return text
 
 
+def _by_content(text: str, has_source: bool, source: str) -> tuple[str, str]:
+    """An instruction whose task verb the rules do not know ("Talk about ...", "Devise ...", "Recount ..."):
+    what it asks for decides, and `other` needs a judgement, score or conversion to be asked for."""
+    if _ASKS_FOR_JUDGEMENT.search(text):
+        return "other", "no known task verb; asks for a class, score, rank or conversion"
+    if has_source and _EXTRACTION_TARGET.search(text):
+        return "extraction", "no known task verb; asks what a given text mentions"
+    if _WRITTEN_TEXT.search(text):
+        return "generation", "no known task verb; asks for a plan, letter or other text to write"
+    if len(_WORD.findall(text.lower())) < _MIN_TOPIC_WORDS:
+        return "other", "no task verb, no question and no topic"
+    return "qa", f"no known task verb; a topic to explain, {source}"
+
+
 def task_verb(instruction: str) -> Optional[str]:
     """The verb or question word that states the task ("extract", "summarize", "what"), as `categorize` reads it."""
     return _task_verb(_normalize_whitespace(instruction))
@@ -298,19 +356,19 @@ def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]
     if verb is None:  # patient voice and typos: a question anywhere is a question
         if "?" in text or _QUESTION_ANYWHERE.search(text):
             return "qa", "no task verb; a question"
-        if _HEALTH_TALK.search(text):
-            return "qa", "no task verb; a message about one's health (symptoms, results, medicines)"
         if _ROLE_SENTENCE.match(text):
             return "generation", "a role to play, no other task: a role-played text"
-        return "other", "no task verb and no question"
+        if _HEALTH_TALK.search(text):
+            return "qa", "no task verb; a message about one's health (symptoms, results, medicines)"
+        return _by_content(text, has_source, source)
     rest = _rest_from(text, verb)
 
     if verb in _PLAIN_LANGUAGE_VERBS and _PLAIN_LANGUAGE.search(text):
         return "generation", f"'{verb}' in plain language or for a lay audience"
     if _COMPARES.match(rest) and verb not in _QUESTION_WORDS:
         return "qa", f"'{verb}' the differences between: a comparison"
-    if verb in ("elaborate", "expand") and re.match(r"^\w+\s+(?:up)?on\b", rest, re.I):
-        return "qa", f"'{verb} on': an explanation"
+    if verb in ("elaborate", "expand") and (not has_source or re.match(r"^\w+\s+(?:up)?on\b", rest, re.I)):
+        return "qa", f"'{verb}' on a topic, no text to expand: an explanation"
     if verb in _QA_VERBS and _WRITTEN_PRODUCT.match(rest):
         return "generation", f"'{verb}' a plan, leaflet or letter: writing it"
     if verb in _EXTRACTION_VERBS | _GENERATION_VERBS and _QUESTIONS_TO_ASK.search(rest):
@@ -358,6 +416,8 @@ def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]
             return "other", f"'{verb}' whether, or the type, stage or class"
         if verb in ("determine", "identify", "detect"):
             return ("extraction" if has_source else "qa"), f"'{verb}', {source}"
+    if verb in ("tell", "state", "say", "indicate", "answer") and _TRUE_OR_FALSE.search(rest):
+        return "other", f"'{verb}' whether statements are true or false: a judgement"
     if verb in ("select", "pick", "choose") and re.search(r"\b(?:correct|best|right|most\s+appropriate|option|answer)\b", rest, re.I):
         return "qa", f"'{verb}' the correct option"
     if verb in _EXTRACTION_VERBS:

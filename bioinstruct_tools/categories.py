@@ -24,7 +24,7 @@ _EXTRACTION_VERBS = frozenset(
     "extract identify list find highlight locate detect recognize recognise spot pick pull annotate tag mark "
     "underline enumerate retrieve isolate capture mention point flag circle code map normalize normalise link "
     "name select gather collect track note quote cite excerpt harvest mine scan search parse index catalog catalogue "
-    "inventory copy segment".split()
+    "inventory copy segment return pinpoint".split()
 )
 _GENERATION_VERBS = frozenset(
     "summarize summarise write generate compose draft create rewrite rephrase paraphrase simplify translate "
@@ -33,7 +33,7 @@ _GENERATION_VERBS = frozenset(
     "brainstorm propose suggest recommend plan craft make respond reply reword modify change improve polish "
     "correct fix document narrate educate counsel advise instruct compile present phrase frame format organize "
     "organise structure provide give offer share convert prescribe role-play roleplay devise invent author pen jot script "
-    "caption title recast rework retell abridge synthesize synthesise simulate reassure comfort notify remind "
+    "caption title recast rework restructure reorganize reorganise retell abridge synthesize synthesise simulate reassure comfort notify remind "
     "invite thank apologize apologise congratulate persuade convince motivate encourage greet welcome".split()
 )
 _QA_VERBS = frozenset(
@@ -61,6 +61,8 @@ _LEAD_IN = re.compile(
     r"^(?:(?:edit|update|eta|ps|re|tl;?dr|original\s+post|background|context)\s*\d*\s*:\s*"  # a forum post's labels
     r"|(?:please|kindly|now|next|then|also|finally|first|briefly|carefully|concisely)\b[\s,]*"
     r"|(?:can|could|would|will)\s+you\s+(?:please\s+)?"
+    r"|(?:i\s+would|i'd|it\s+would\s+be)\s+(?:appreciate\s+it|be\s+grateful|grateful|great|helpful)\s+if\s+you\s+"
+    r"(?:could|would|can)\s+"
     r"|(?:i\s+(?:want|need|would\s+like)\s+you\s+to|help\s+me(?:\s+to)?|your\s+task\s+is\s+to|the\s+task\s+is\s+to"
     r"|you\s+(?:will|should|must|need\s+to|are\s+asked\s+to|are\s+to)|let'?s|try\s+to|be\s+sure\s+to)\s+"
     r"|(?:given|based\s+on|using|from|in|for|according\s+to|considering|with|upon|after|before|by|referring\s+to"
@@ -76,13 +78,13 @@ _ROLE_TASK = re.compile(r"\b(?:and|then)\s+(?P<task>\w.*)|\b(?P<gerund>" + "|".j
 _ROLE_SENTENCE = re.compile(r"^(?:you\s+are|you're|imagine|pretend|act\s+as|assume\s+the\s+role|as\s+an?\b)", re.I)
 # Phrasal verbs and idioms that state a task with another word ("Throw light on ..." is "explain").
 _PHRASAL_VERBS = tuple((re.compile(pattern, re.I), verb) for pattern, verb in (
-    (r"^let\s+me\s+know\b", "tell"), (r"^(?:throw|shed)\s+(?:some\s+)?light\s+(?:up)?on\b", "explain"),
+    (r"^let\s+(?:me|us)\s+know\b(?!\s+which\b)", "tell"), (r"^(?:throw|shed)\s+(?:some\s+)?light\s+(?:up)?on\b", "explain"),
     (r"^brief\s+me\s+(?:on|about)\b", "explain"), (r"^walk\s+me\s+through\b", "explain"),
     (r"^guide\s+me\s+(?:on|through|about)\b", "explain"), (r"^share\s+(?:your\s+)?(?:thoughts|views)\b", "discuss"),
     (r"^make\s+a\s+comparison\b", "compare"), (r"^put\s+together\b", "compose"), (r"^(?:note|jot)\s+down\b", "write"),
     (r"^write\s+down\b", "list"), (r"^spell\s+out\b", "extract"), (r"^furnish\b", "provide"),
     (r"^work\s+out\b", "calculate"), (r"^figure\s+out\b", "determine"),
-    (r"^(?:say|tell\s+(?:me|us))\s+which\b", "identify"), (r"^say\s+what\b", "identify"), (r"^say\s+(?:whether|if)\b", "determine"),
+    (r"^(?:say|tell\s+(?:me|us)|let\s+(?:me|us)\s+know)\s+which\b", "identify"), (r"^say\s+what\b", "identify"), (r"^say\s+(?:whether|if)\b", "determine"),
     (r"^(?:enlighten|educate|teach)\s+(?:me|us)\b", "explain"), (r"^go\s+over\b(?!.*\b(?:and|then)\b)", "explain"),
     (r"^put\s+forward\b", "propose"),
     (r"^(?:respond|reply)\s+to\s+(?:this|the|a|these|the\s+following)\s+(?:exam\s+|quiz\s+|test\s+)?questions?\b"
@@ -131,7 +133,7 @@ _PLAIN_LANGUAGE = re.compile(
     r"diabetic|smoker|woman|man|teenager|adolescent|client|spouse|husband|wife|friend|customer|public|\d+-year-old)\b(?!['’]s)"
     r"|\b(?:child|kid|teen|teenager|layperson)\s+(?:can|could|would)\s+understand\b"
     r"|\bfor\s+my\s+(?:grand)?(?:mother|father|parents?|mum|mom|dad|child|children|son|daughter|kids?|family|wife|"
-    r"husband)\b",
+    r"husband)\b(?!['’]s)",
     re.I,
 )
 _WHETHER = re.compile(r"^\w+\s+(?:\w+\s+){0,3}?(?:whether|if)\b|\b(?:true\s+or\s+false|yes\s+or\s+no)\b", re.I)
@@ -234,6 +236,19 @@ _WRITTEN_TEXT = re.compile(
     r"\b(?:plan|program|programme|schedule|regimen|routine|checklist|leaflet|handout|brochure|poster|letter|"
     r"e-?mail|poem|story|script|essay|blog|slogan|dialogue|summary|vignette|quiz|menu|recipe)s?\b", re.I)
 _MIN_TOPIC_WORDS = 3
+# "What score does this newborn get?", "What is the stage of this tumour?": a judgement on a given item.
+_ASKS_SCORE = re.compile(r"^(?:what|which)\s+(?:is\s+(?:the|its|this|their)\s+)?(?:[\w-]+\s+)?(?:score|grade|class|stage|"
+                         r"category|priority|triage\s+(?:category|level|colou?r))\b", re.I)
+# Words that are nouns before "of" at the start of a clause ("List of my meds", "Summary of the trial").
+_NOUNS_BEFORE_OF = frozenset("list summary outline review copy record note report sample index inventory catalog "
+                             "catalogue plan draft sketch map tally score description".split())
+# Asking about one's own health in the imperative ("Evaluate my symptoms", "Suggest what I should eat"):
+# a patient's question. Writing verbs stay generation ("Write a letter for my employer").
+_OWN_HEALTH = re.compile(r"^\w+[\s,]+(?:[\w'’-]+\s+){0,8}?(?:my|i|i'm|i've|myself|our)\b", re.I)
+_ADVICE_VERBS = frozenset("check evaluate assess determine rate judge recommend suggest advise explain tell identify "
+                          "compare interpret diagnose estimate predict decide".split())
+_WHICH_QUALIFIES = re.compile(r"\bwhich\s+(?:of\s+)?(?:these\s+|the\s+)?(?:[\w-]+\s+){0,2}?(?:is|are)\s+(?:eligible|"
+                              r"suitable|fit|contraindicated|at\s+(?:the\s+)?(?:highest|greatest|lowest)\s+risk)\b", re.I)
 _TRUE_OR_FALSE = re.compile(r"\b(?:true\s+or\s+false|correct\s+or\s+incorrect|right\s+or\s+wrong|fact\s+or\s+myth)\b",
                             re.I)
 _SPACES = re.compile(r"[^\S\n]+")
@@ -287,6 +302,8 @@ def _task_verb(text: str) -> Optional[str]:
             for phrase, verb in _PHRASAL_AFTER_STAGE:
                 if phrase.match(clause):
                     return verb
+        if len(words) > 1 and words[1] == "of" and words[0] in _NOUNS_BEFORE_OF:
+            continue  # "List of my meds below.": a heading, not a task
         # The first word, or, after a stage-setting verb, a verb joined by "and", "then" or "to".
         for position, word in enumerate(words[:12]):
             if word in _STAGE_VERBS:
@@ -365,6 +382,8 @@ def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]
 
     if verb in _PLAIN_LANGUAGE_VERBS and _PLAIN_LANGUAGE.search(text):
         return "generation", f"'{verb}' in plain language or for a lay audience"
+    if (verb in _ADVICE_VERBS or verb in _REQUEST_VERBS and not _WRITTEN_TEXT.search(rest)) and _OWN_HEALTH.match(rest):
+        return "qa", f"'{verb}' about the writer's own health: a patient's question"
     if _COMPARES.match(rest) and verb not in _QUESTION_WORDS:
         return "qa", f"'{verb}' the differences between: a comparison"
     if verb in ("elaborate", "expand") and (not has_source or re.match(r"^\w+\s+(?:up)?on\b", rest, re.I)):
@@ -379,7 +398,7 @@ def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]
     if verb in _QUESTION_WORDS:
         if _HOW_WOULD_YOU_SAY.search(text):
             return "generation", "'how would you respond': writing the reply"
-        if has_source and _JUDGES_GIVEN_ITEM.match(rest):
+        if has_source and (_JUDGES_GIVEN_ITEM.match(rest) or _ASKS_SCORE.match(rest)):
             return "other", f"question '{verb}' judging a given item"
         if has_source and (_EXTRACTION_TARGET.search(text) or _ASKS_WHAT_TEXT_SAYS.search(text)) \
                 and not _DIAGNOSTIC.search(text):
@@ -403,6 +422,8 @@ def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]
         return "qa", f"'{verb}' the likely diagnosis or cause"
     if verb in ("decide", "determine", "choose", "select", "identify") and _WHICH_TREATMENT.match(rest):
         return "qa", f"'{verb}' which treatment or test: a question about the case"
+    if verb in ("identify", "determine", "decide", "select") and has_source and _WHICH_QUALIFIES.search(rest):
+        return "other", f"'{verb}' which of the given items qualifies: a judgement"
     if verb in ("identify", "determine", "decide") and _WHICH_RANKS.search(rest):
         return "other", f"'{verb}' which ranks highest or lowest"
     if verb in ("determine", "assess", "evaluate", "estimate") and _MEASURE_TARGET.match(rest):

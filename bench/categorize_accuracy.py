@@ -7,7 +7,9 @@ guideline in README.md (Categories); they are not GPT-4's labels. Each item is i
 may be tuned on it), the `test` split (written before an earlier rule change and never read for misses),
 or the `test_new` split: 100 instructions in styles the first labels lacked (patient messages without a
 question, forum posts, polite imperatives, role-play, long multi-sentence instructions, tasks with a given
-case), written before the rules were changed for those styles and never read for misses. `--misses`
+case), written before the rules were changed for those styles and never read for misses, or the
+`test_dec` split: 100 more in those styles and patient messages, each labeled with its `style`, written
+after two rounds of rules for those styles and before the next, and never read for misses. `--misses`
 prints the dev misses only. `--vs REV` prints every split again under the rules of a git revision (the
 old rules beside the new), and each split says how many patient messages (the items labeled with that
 style) the rules put in `other`.
@@ -25,7 +27,7 @@ from pathlib import Path
 from bioinstruct_tools.categories import CATEGORIES, categorize, categorize_with_reason
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jsonl"
-SPLITS = ("dev", "test", "test_new")
+SPLITS = ("dev", "test", "test_new", "test_dec")
 MESSAGE_STYLES = ("patient",)  # the `style` of labeled items written as a patient's message
 REPOSITORY = Path(__file__).resolve().parent.parent
 PASSES = 5

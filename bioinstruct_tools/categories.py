@@ -8,6 +8,7 @@ import functools
 import re
 from typing import Optional
 
+from bioinstruct_tools import category_model
 from bioinstruct_tools.records import has_real_input
 
 # The paper's four categories (assigned there by GPT-4) and their published shares of the full set.
@@ -360,9 +361,24 @@ def categorize(instruction: str, input: str = "") -> str:
 def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]:
     """`categorize`, with the rule that decided it, for auditing a subset (`bioinstruct categorize`).
 
+    The rules decide, unless the word model (`category_model.py`) disagrees with at least
+    `OVERRULE_AT` confidence; the reason then names both and the model's strongest words.
     Remembered: a build categorizes each record in its validation, and the loading script then asks
     again for the same texts; the second time costs a dictionary look-up, not the rules.
     """
+    category, reason = rule_category(instruction, input)
+    model = category_model.predict(instruction, input)
+    if model.category != category and model.probability >= category_model.OVERRULE_AT \
+            and model.known_words >= category_model.MIN_KNOWN_WORDS:
+        words = ", ".join(f"'{word}'" for word in category_model.evidence(instruction, input, model.category,
+                                                                            category))
+        return model.category, (f"the word model overrules '{category}' ({reason}): {model.category} at "
+                                f"{model.probability:.0%}, from {words}")
+    return category, reason
+
+
+def rule_category(instruction: str, input: str = "") -> tuple[str, str]:
+    """The category the rules alone give, and the rule that decided it (README.md, Categories)."""
     text = _normalize_whitespace(instruction)
     verb = _task_verb(text)
     given = bool(input) and has_real_input(input)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bioinstruct_tools.categories import CATEGORIES, categorize, categorize_with_reason
+from bioinstruct_tools.categories import CATEGORIES, categorize, categorize_with_reason, rule_category
 
 EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jsonl"
 
@@ -53,7 +53,21 @@ EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jso
     ],
 )
 def test_documented_rules(instruction, input, expected):
-    assert categorize(instruction, input) == expected
+    assert rule_category(instruction, input)[0] == expected
+
+
+def test_categorize_is_the_rules_unless_the_word_model_overrules_them():
+    rows = [json.loads(line) for line in EVAL_FILE.read_text(encoding="utf-8").splitlines()]
+    overruled = 0
+    for row in rows:
+        category, reason = categorize_with_reason(row["instruction"], row["input"])
+        by_rules = rule_category(row["instruction"], row["input"])
+        if reason.startswith("the word model overrules"):
+            overruled += 1
+            assert category != by_rules[0] and f"overrules '{by_rules[0]}' ({by_rules[1]})" in reason
+        else:
+            assert (category, reason) == by_rules
+    assert 0 < overruled < len(rows) // 10
 
 
 def test_empty_input_placeholder_counts_as_no_input():
@@ -67,13 +81,14 @@ def test_every_result_is_a_category_and_deterministic():
     assert first == [categorize(row["instruction"], row["input"]) for row in rows]
 
 
-def test_labeled_file_has_1000_items_in_three_splits_and_the_rules_stay_above_their_floors():
+def test_labeled_file_has_1000_items_in_four_splits_and_the_categories_stay_above_their_floors():
     rows = [json.loads(line) for line in EVAL_FILE.read_text(encoding="utf-8").splitlines()]
     assert len(rows) >= 1000 and len({row["instruction"].lower() for row in rows}) == len(rows)
-    assert {row["split"] for row in rows} == {"dev", "test", "test_new"} and {row["category"] for row in rows} == set(
+    assert {row["split"] for row in rows} == {"dev", "test", "test_new", "test_dec"} and {row["category"] for row in rows} == set(
         CATEGORIES)
     # floors under what bench/categorize_accuracy.py prints
-    for split, floor, least in (("dev", 0.98, 100), ("test", 0.90, 100), ("test_new", 0.88, 40)):
+    for split, floor, least in (("dev", 0.98, 100), ("test", 0.90, 100), ("test_new", 0.88, 40),
+                                ("test_dec", 0.88, 40)):
         part = [row for row in rows if row["split"] == split]
         assert sum(1 for row in part if row["input"]) > least and sum(1 for row in part if not row["input"]) > least
         correct = sum(categorize(row["instruction"], row["input"]) == row["category"] for row in part)

@@ -1,0 +1,111 @@
+"""The word model: a small logistic regression over an instruction's words that may overrule the rules.
+
+The category rules (`categories.py`) read the task verb; on text phrased unlike anything they were
+written for they fall back on defaults. Trained on the same labels (the `dev` split of
+data/category_eval.jsonl, never a test split), a bag-of-words model generalises differently, and where
+it is confident and disagrees, it decides: `categorize` then says so, with the words that weighed most.
+
+- deterministic and offline: the weights ship as `resources/category_model.json`; predicting is a sum
+  of weights in a fixed (sorted) order and one softmax, in plain Python;
+- reproducible: `python scripts/train_category_model.py` retrains it from the labeled file (full-batch
+  gradient descent from zero, no randomness) and tests/test_category_model.py holds the shipped
+  weights to a retraining.
+"""
+
+import functools
+import json
+import math
+import re
+from importlib import resources
+from typing import NamedTuple
+
+CATEGORIES = ("extraction", "generation", "qa", "other")  # the order of the weight columns
+OVERRULE_AT = 0.7  # chosen on fresh dev batches (docs/internals.md, Categories, has the figures)
+MIN_KNOWN_WORDS = 2  # below this the model speaks from its prior ("Hmm." is 87% qa): it may not overrule
+TRAINING = {"l2": 1.0, "epochs": 1000, "learning_rate": 0.5}
+MODEL_FILE = "category_model.json"
+_WORD = re.compile(r"[a-z][a-z'-]*|\?")
+_FIRST_PERSON = frozenset(("i", "my", "i'm", "i've", "me", "we", "our"))
+_OPENING_WORDS = 3
+
+
+class Prediction(NamedTuple):
+    category: str
+    probability: float
+    known_words: int  # how many of the instruction's words and word pairs the model has weights for
+
+
+def features(instruction: str, input: str) -> list[str]:
+    """Words, adjacent word pairs, the opening words marked as such, and whether an input is given."""
+    words = _WORD.findall(instruction.lower())
+    found = set(words)
+    found.update(f"{first} {second}" for first, second in zip(words, words[1:]))
+    found.update(f"^{word}" for word in words[:_OPENING_WORDS])
+    found.add("<input>" if input.strip() else "<no input>")
+    if _FIRST_PERSON.intersection(words):
+        found.add("<first person>")
+    return sorted(found)  # a fixed order: the sums below must not depend on hash seeds
+
+
+@functools.cache
+def _model() -> tuple[dict[str, list[float]], list[float]]:
+    data = json.loads(resources.files("bioinstruct_tools").joinpath("resources", MODEL_FILE).read_text("utf-8"))
+    return data["weights"], data["bias"]
+
+
+def predict(instruction: str, input: str = "", model: dict | None = None) -> Prediction:
+    """The model's category for an instruction; `model` is a `train` result (the shipped weights by default)."""
+    weights, bias = (model["weights"], model["bias"]) if model else _model()
+    known = [feature for feature in features(instruction, input) if feature in weights]
+    rows = [weights[feature] for feature in known]
+    # column by column, in the sorted order of the features: the same sum on every run
+    scores = [start + sum(column) for column, start in zip(zip(*rows), bias)] if rows else list(bias)
+    top = max(range(len(CATEGORIES)), key=scores.__getitem__)
+    total = sum(math.exp(score - scores[top]) for score in scores)
+    words = sum(1 for feature in known if not feature.startswith("<"))
+    return Prediction(CATEGORIES[top], 1.0 / total, words)
+
+
+def evidence(instruction: str, input: str, category: str, over: str, model: dict | None = None) -> tuple[str, ...]:
+    """The three words or word pairs of an instruction that weigh most for `category` over `over`."""
+    weights = model["weights"] if model else _model()[0]
+    toward, away = CATEGORIES.index(category), CATEGORIES.index(over)
+    words = [feature for feature in features(instruction, input) if feature in weights and not feature.startswith("<")]
+    return tuple(sorted(words, key=lambda feature: weights[feature][away] - weights[feature][toward])[:3])
+
+
+def train(rows: list[dict]) -> dict:
+    """Weights fitted to labeled rows ({instruction, input, category}); numpy only here, at training time.
+
+    The feature matrix is binary and sparse: it is kept as (row, column) index pairs, and products are
+    sums taken in index order with `np.add.at`, so a retraining gives the same weights on any machine.
+    """
+    import numpy as np
+
+    row_features = [features(row["instruction"], row["input"]) for row in rows]
+    vocabulary = sorted({feature for found in row_features for feature in found})
+    column = {feature: index for index, feature in enumerate(vocabulary)}
+    row_index = np.array([index for index, found in enumerate(row_features) for _ in found])
+    column_index = np.array([column[feature] for found in row_features for feature in found])
+    labels = np.eye(len(CATEGORIES))[[CATEGORIES.index(row["category"]) for row in rows]]
+    weights = np.zeros((len(vocabulary), len(CATEGORIES)))
+    bias = np.zeros(len(CATEGORIES))
+    for _ in range(TRAINING["epochs"]):
+        scores = np.tile(bias, (len(rows), 1))
+        np.add.at(scores, row_index, weights[column_index])
+        scores -= scores.max(axis=1, keepdims=True)
+        probabilities = np.exp(scores)
+        probabilities /= probabilities.sum(axis=1, keepdims=True)
+        error = probabilities - labels
+        gradient = TRAINING["l2"] * weights
+        np.add.at(gradient, column_index, error[row_index])
+        weights -= TRAINING["learning_rate"] * gradient / len(rows)
+        bias -= TRAINING["learning_rate"] * error.mean(axis=0)
+    kept = {feature: [round(float(value), 3) for value in weights[index]] for index, feature in enumerate(vocabulary)}
+    return {
+        "trained_on": f"{len(rows)} labeled instructions (the dev split of data/category_eval.jsonl)",
+        "training": TRAINING,
+        "bias": [round(float(value), 3) for value in bias],
+        # a feature whose weights all round to zero changes no prediction
+        "weights": {feature: values for feature, values in kept.items() if any(values)},
+    }

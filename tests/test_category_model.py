@@ -1,0 +1,60 @@
+"""The word model that may overrule the category rules: reproducible, deterministic, trained on dev only."""
+
+import json
+import os
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+from bioinstruct_tools import category_model
+from bioinstruct_tools.categories import categorize_with_reason, rule_category
+
+EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jsonl"
+
+
+def labeled_rows() -> list[dict]:
+    return [json.loads(line) for line in EVAL_FILE.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_shipped_weights_are_a_retraining_on_the_dev_split_alone():
+    shipped = json.loads(resources.files("bioinstruct_tools").joinpath("resources", "category_model.json").read_text())
+    dev = [row for row in labeled_rows() if row["split"] == "dev"]
+    retrained = category_model.train(dev)
+    assert retrained["trained_on"] == shipped["trained_on"] == f"{len(dev)} labeled instructions (the dev split " \
+                                                                "of data/category_eval.jsonl)"
+    assert retrained["weights"].keys() == shipped["weights"].keys() and retrained["bias"] == shipped["bias"]
+    assert retrained["weights"] == shipped["weights"]
+
+
+def test_predictions_do_not_depend_on_the_hash_seed():
+    script = ("import json,sys; from bioinstruct_tools.category_model import predict; "
+              "rows=[json.loads(l) for l in open(sys.argv[1])][::7]; "
+              "print(json.dumps([list(predict(r['instruction'], r['input'])) for r in rows]))")
+    outputs = {subprocess.run([sys.executable, "-c", script, str(EVAL_FILE)], capture_output=True, text=True,
+                              check=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(outputs) == 1
+
+
+def test_the_model_may_not_overrule_from_its_prior_alone():
+    prediction = category_model.predict("Hmm.")
+    assert prediction.known_words == 0
+    assert categorize_with_reason("Hmm.") == rule_category("Hmm.") == ("other", "no task verb, no question and no topic")
+
+
+def test_an_overruled_rule_is_named_with_the_words_that_outweighed_it():
+    instruction = "Evaluate these symptoms of mine please: sore throat and fever"
+    assert rule_category(instruction)[0] == "other"
+    prediction = category_model.predict(instruction)
+    assert prediction.category == "qa" and prediction.probability >= category_model.OVERRULE_AT
+    category, reason = categorize_with_reason(instruction)
+    words = category_model.evidence(instruction, "", "qa", "other")
+    assert category == "qa" and len(words) == 3
+    assert reason == (f"the word model overrules 'other' ({rule_category(instruction)[1]}): qa at "
+                      f"{prediction.probability:.0%}, from " + ", ".join(f"'{word}'" for word in words))
+
+
+def test_features_are_words_pairs_openings_and_the_input_flag():
+    assert category_model.features("List my meds?", " ") == sorted(
+        ["list", "my", "meds", "?", "list my", "my meds", "meds ?", "^list", "^my", "^meds", "<no input>",
+         "<first person>"])

@@ -20,7 +20,7 @@ from importlib import resources
 from typing import NamedTuple
 
 CATEGORIES = ("extraction", "generation", "qa", "other")  # the order of the weight columns
-OVERRULE_AT = 0.7  # chosen on fresh dev batches (docs/internals.md, Categories, has the figures)
+OVERRULE_AT = 0.7  # chosen on fresh dev batches: python bench/category_model_threshold.py
 MIN_KNOWN_WORDS = 2  # below this the model speaks from its prior ("Hmm." is 87% qa): it may not overrule
 TRAINING = {"l2": 1.0, "epochs": 1000, "learning_rate": 0.5}
 MODEL_FILE = "category_model.json"

@@ -673,8 +673,8 @@ def make_parser() -> argparse.ArgumentParser:
 
     categorize = commands.add_parser(
         "categorize", help="the category of an instruction, with the rule that decided it",
-        description="Print the category the rules assign (extraction, generation, qa, other) and the rule that "
-                    "fired, for one instruction or for every record of a file (CSV, or JSON Lines with --json).")
+        description="Print the category (extraction, generation, qa, other) and the rule that fired, or the "
+                    "word model's overruling with its words, for one instruction or for every record of a file (CSV, or JSON Lines with --json).")
     categorize.add_argument("text", nargs="?", metavar="TEXT", help="an instruction")
     categorize.add_argument("--input", metavar="TEXT", help="the instruction's input, if any (with TEXT)")
     categorize.add_argument("--file", metavar="FILE", help=f"the records: {FORMATS}")

@@ -46,6 +46,7 @@ WIDTH_IN, HEIGHT_IN, DPI = 9.0, 5.0, 100  # every figure is 900 x 500 pixels
 HISTOGRAM_FROM = 0.5  # pairs above this score are drawn
 TOP_VERBS, TOP_OBJECTS = 20, 4
 COLORS = {"extraction": "#4C72B0", "generation": "#55A868", "qa": "#C44E52", "other": "#8172B2"}
+NO_RECORDS = "no records"  # what an empty category shows in place of a zero
 _STYLE = {"font.size": 11, "axes.titlesize": 13, "axes.labelsize": 11, "svg.hashsalt": "bioinstruct",
           "svg.fonttype": "path", "figure.dpi": DPI}
 THOUSANDS = StrMethodFormatter("{x:,.0f}")
@@ -147,15 +148,17 @@ def draw_categories(report: ReportNumbers) -> Figure:
     bars = axes.bar(positions - 0.2, measured, 0.4, color=[COLORS[c] for c in categories])
     paper_bars = axes.bar(positions + 0.2, paper, 0.4, color="#BBBBBB")
     for bar, category in zip(bars, categories):
-        axes.annotate(f"{data[category]['rows']:,}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                      ha="center", va="bottom", fontsize=10, xytext=(0, 2), textcoords="offset points")
+        rows = data[category]["rows"]
+        axes.annotate(f"{rows:,}" if rows else NO_RECORDS, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                      ha="center", va="bottom", fontsize=10 if rows else 9, xytext=(0, 2), textcoords="offset points",
+                      color="black" if rows else "#777777")
     axes.set_xticks(positions, categories)
     axes.set_ylabel("share of records (%)")
     axes.set_ylim(0, max(measured + paper) * 1.18 + 1)
     axes.set_title(f"Category shares, {plural(report.numbers['rows'], 'record')} (bar labels: records)")
     # One swatch of every category colour for this data's bars, beside the paper's grey.
     swatches = tuple(Patch(color=COLORS[c]) for c in categories)
-    axes.legend([swatches, paper_bars[0]], ["this data (rules)", "paper (GPT-4 labels)"],
+    axes.legend([swatches, paper_bars[0]], ["this data (rules + word model)", "paper (GPT-4 labels)"],
                 handler_map={tuple: HandlerTuple(ndivide=None, pad=0)}, frameon=False)
     return figure
 
@@ -166,7 +169,7 @@ def draw_lengths(report: ReportNumbers) -> Figure:
     categories = list(CATEGORIES)
     for axes, name in zip(panels, FIELDS):
         # Inputs are drawn for the records that have one: an empty input has no length, and boxes flat at 0
-        # would read as "length 0". A category with nothing to draw gets no box and says "none".
+        # would read as "length 0". A category with nothing to draw gets no box and says "no records".
         drawn = {c: [n for n in report.lengths[name][c] if n or name != "input"] for c in categories}
         present = [position for position, c in enumerate(categories, start=1) if drawn[c]]
         if present:
@@ -180,7 +183,7 @@ def draw_lengths(report: ReportNumbers) -> Figure:
             axes.set_yticks([])
         for position, category in enumerate(categories, start=1):
             if position not in present:
-                axes.text(position, 0.5, "none", transform=axes.get_xaxis_transform(), ha="center", va="center",
+                axes.text(position, 0.5, NO_RECORDS, transform=axes.get_xaxis_transform(), ha="center", va="center",
                           fontsize=9, color="#777777", rotation=90)
         axes.set_xlim(0.4, len(categories) + 0.6)
         axes.set_xticks(range(1, len(categories) + 1), ["extr.", "gen.", "qa", "other"])
@@ -220,7 +223,7 @@ def draw_verbs(report: ReportNumbers) -> Figure:
     axes.set_xlabel("records (segments: the verb's 4 most frequent objects, then the rest in grey;\n"
                     "names too long for their segment follow the bar, in segment order)")
     questions = report.numbers["questions"]
-    axes.set_title(f"Top {len(verbs)} task verbs and their objects"
+    axes.set_title((f"Top {len(verbs)} task verbs and their objects" if len(verbs) > 1 else "The task verb and its objects")
                    + (f" ({plural(questions, 'question-form instruction')} not counted)" if questions else ""))
     return figure
 
@@ -233,9 +236,10 @@ def draw_inputs(report: ReportNumbers) -> Figure:
     bars = axes.bar(categories, shares, color=[COLORS[c] for c in categories], width=0.6)
     for bar, category in zip(bars, categories):
         rows = report.numbers["categories"][category]["rows"]
-        axes.annotate(f"{data[category]['with_input']:,} of {rows:,}",
+        axes.annotate(f"{data[category]['with_input']:,} of {rows:,}" if rows else NO_RECORDS,
                       (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom",
-                      fontsize=10, xytext=(0, 2), textcoords="offset points")
+                      fontsize=10 if rows else 9, xytext=(0, 2), textcoords="offset points",
+                      color="black" if rows else "#777777")
     axes.set_ylim(0, 110)
     axes.set_ylabel("records with a non-empty input (%)")
     axes.set_title("Records with an input, per category")
@@ -276,11 +280,11 @@ def draw_checks(report: ReportNumbers) -> Figure:
         counts = [count for _, count in rows]
         if max(counts) > 100 * min(counts):  # a 5,451-record bar must not vanish beside a 14.8 M-pair one
             axes.set_xscale("log")
-            axes.set_xlim(0.8, max(counts) * 4)
+            axes.set_xlim(0.8, max(counts) * 15)  # a decade past the longest bar: room for its count
             axes.xaxis.set_major_locator(LogLocator(base=10, numticks=8))
             axes.set_xlabel("records (pairs, for near_duplicate), log scale")
         else:
-            axes.set_xlim(0, max(counts) * 1.15)
+            axes.set_xlim(0, max(counts) * 1.2)
             axes.xaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
             axes.set_xlabel("records (pairs, for near_duplicate)")
         axes.xaxis.set_major_formatter(COMPACT)

@@ -144,15 +144,24 @@ def test_figures_do_not_mislead_on_skewed_or_missing_data(tmp_path):
     assert checks_axes.get_xscale() == "log"  # 249 duplicates beside 31,125 pairs: both bars visible
     lengths = report.draw_lengths(numbers)
     instruction, given, output = lengths.axes
-    for axes in (instruction, output):  # one category holds every record: the three others get no box, say "none"
-        assert len(axes.patches) == 1 and [t.get_text() for t in axes.texts] == ["none"] * 3
-    # no record has an input: no box flat at 0 on a -0.04..0.04 axis, but "none" for every category
-    assert len(given.patches) == 0 and [t.get_text() for t in given.texts] == ["none"] * 4 and not given.get_yticks().size
+    for axes in (instruction, output):  # one category holds every record: the three others get no box
+        assert len(axes.patches) == 1 and [t.get_text() for t in axes.texts] == ["no records"] * 3
+    # no record has an input: no box flat at 0 on a -0.04..0.04 axis, but "no records" for every category
+    assert len(given.patches) == 0 and [t.get_text() for t in given.texts] == ["no records"] * 4
+    assert not given.get_yticks().size
+    # the empty categories say so in the share and input figures too, instead of "0" and "0 of 0"
+    empty = [category for category in CATEGORIES if not numbers.numbers["categories"][category]["rows"]]
+    assert len(empty) == 3
+    for draw in (report.draw_categories, report.draw_inputs):
+        labels = [text.get_text() for text in draw(numbers).axes[0].texts]
+        assert labels.count("no records") == 3 and not any(label in ("0", "0 of 0") for label in labels)
+    verbs = report.draw_verbs(numbers).axes[0]
+    assert verbs.get_title() == "The task verb and its objects"  # one verb: not "Top 1 task verbs"
     near = report.draw_near_duplicates(numbers).axes[0]
     assert near.get_xlim()[1] >= 1.01 + 0.005  # the bar of identical pairs, [1.00, 1.01), is drawn whole
     legend = near.get_legend()
     assert legend.get_bbox_to_anchor().transformed(near.transAxes.inverted()).y0 < 0  # below the axes
     legend = report.draw_categories(numbers).axes[0].get_legend()
-    assert [text.get_text() for text in legend.get_texts()] == ["this data (rules)", "paper (GPT-4 labels)"]
+    assert [text.get_text() for text in legend.get_texts()] == ["this data (rules + word model)", "paper (GPT-4 labels)"]
     swatches = {tuple(patch.get_facecolor()) for patch in legend.findobj(Rectangle) if patch is not legend.legendPatch}
     assert len(swatches - {(1.0, 1.0, 1.0, 0.0), (1.0, 1.0, 1.0, 1.0)}) >= 5  # the four category colours and grey

@@ -209,10 +209,11 @@ _COMPARES = re.compile(r"^\w+\s+(?:between\b|(?:the\s+)?(?:main\s+|key\s+)?(?:di
 _WHICH_FROM_CASE = re.compile(
     r"^\w+\s+(?:which|what)\s+(?:[\w-]+\s+){0,2}?(?:disorder|disease|condition|diagnosis|organism|pathogen|"
     r"vitamin|deficiency|cause|syndrome|enzyme|nerve|artery|hormone|electrolyte|infection|toxin)s?\b", re.I)
+# Texts one writes: what a plan, leaflet or letter is asked for with is a writing task.
+_WRITTEN_NOUNS = "plan|program|programme|schedule|regimen|routine|checklist|leaflet|handout|letter|poem|story"
 # A plan, programme, leaflet or letter asked for by a describing verb ("Detail a diet plan"): writing it.
 _WRITTEN_PRODUCT = re.compile(
-    r"^\w+\s+(?:an?\s+|the\s+|your\s+)?(?:[\w'-]+\s+){0,3}?(?:plan|program|programme|schedule|regimen|"
-    r"routine|checklist|leaflet|handout|letter|email|message|poem|story)\b", re.I)
+    rf"^\w+\s+(?:an?\s+|the\s+|your\s+)?(?:[\w'-]+\s+){{0,3}}?(?:{_WRITTEN_NOUNS}|email|message)\b", re.I)
 _QUESTION_ANYWHERE = re.compile(r"\b(?:what|why|how|which|should\s+i|can\s+i|is\s+it|is\s+that|is\s+this)\b", re.I)
 # "Provide a ...", "Give an ...": the noun decides what is asked for.
 _REQUEST_VERBS = frozenset("provide give offer share".split())
@@ -234,9 +235,10 @@ _ASKS_FOR_JUDGEMENT = re.compile(
     r"true\s+or\s+false|yes\s+or\s+no|convert\w*|conversion)\b|\bin(?:to)?\s+(?:celsius|fahrenheit|kilograms|pounds|"
     r"grams|milligrams|millilitres|milliliters|mmol/l|mg/dl)\b", re.I)
 _WRITTEN_TEXT = re.compile(
-    r"\b(?:plan|program|programme|schedule|regimen|routine|checklist|leaflet|handout|brochure|poster|letter|"
-    r"e-?mail|poem|story|script|essay|blog|slogan|dialogue|summary|vignette|quiz|menu|recipe)s?\b", re.I)
+    rf"\b(?:{_WRITTEN_NOUNS}|brochure|poster|e-?mail|script|essay|blog|slogan|dialogue|summary|vignette|quiz|menu|"
+    r"recipe)s?\b", re.I)
 _MIN_TOPIC_WORDS = 3
+
 # "What score does this newborn get?", "What is the stage of this tumour?": a judgement on a given item.
 _ASKS_SCORE = re.compile(r"^(?:what|which)\s+(?:is\s+(?:the|its|this|their)\s+)?(?:[\w-]+\s+)?(?:score|grade|class|stage|"
                          r"category|priority|triage\s+(?:category|level|colou?r))\b", re.I)
@@ -248,10 +250,13 @@ _NOUNS_BEFORE_OF = frozenset("list summary outline review copy record note repor
 _OWN_HEALTH = re.compile(r"^\w+[\s,]+(?:[\w'’-]+\s+){0,8}?(?:my|i|i'm|i've|myself|our)\b", re.I)
 _ADVICE_VERBS = frozenset("check evaluate assess determine rate judge recommend suggest advise explain tell identify "
                           "compare interpret diagnose estimate predict decide".split())
+# "Which of these patients is eligible ...": a judgement on given items.
 _WHICH_QUALIFIES = re.compile(r"\bwhich\s+(?:of\s+)?(?:these\s+|the\s+)?(?:[\w-]+\s+){0,2}?(?:is|are)\s+(?:eligible|"
                               r"suitable|fit|contraindicated|at\s+(?:the\s+)?(?:highest|greatest|lowest)\s+risk)\b", re.I)
+# "Tell me whether each statement is true or false": a judgement.
 _TRUE_OR_FALSE = re.compile(r"\b(?:true\s+or\s+false|correct\s+or\s+incorrect|right\s+or\s+wrong|fact\s+or\s+myth)\b",
                             re.I)
+
 _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r" ?\n\s*")
 _MAX_LEAD_INS = 8  # stacked lead-ins stripped at most; real instructions stack two or three

@@ -138,6 +138,13 @@ def _figure() -> tuple[Figure, "matplotlib.axes.Axes"]:
     return figure, figure.add_subplot()
 
 
+def _label_bar(axes, bar, label: str | None) -> None:
+    """Write a bar's figure above it; a category with no record says so in grey instead of a zero."""
+    axes.annotate(label or NO_RECORDS, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center",
+                  va="bottom", fontsize=10 if label else 9, color="black" if label else "#777777", xytext=(0, 2),
+                  textcoords="offset points")
+
+
 def draw_categories(report: ReportNumbers) -> Figure:
     figure, axes = _figure()
     categories = list(CATEGORIES)
@@ -149,9 +156,7 @@ def draw_categories(report: ReportNumbers) -> Figure:
     paper_bars = axes.bar(positions + 0.2, paper, 0.4, color="#BBBBBB")
     for bar, category in zip(bars, categories):
         rows = data[category]["rows"]
-        axes.annotate(f"{rows:,}" if rows else NO_RECORDS, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                      ha="center", va="bottom", fontsize=10 if rows else 9, xytext=(0, 2), textcoords="offset points",
-                      color="black" if rows else "#777777")
+        _label_bar(axes, bar, f"{rows:,}" if rows else None)
     axes.set_xticks(positions, categories)
     axes.set_ylabel("share of records (%)")
     axes.set_ylim(0, max(measured + paper) * 1.18 + 1)
@@ -236,10 +241,7 @@ def draw_inputs(report: ReportNumbers) -> Figure:
     bars = axes.bar(categories, shares, color=[COLORS[c] for c in categories], width=0.6)
     for bar, category in zip(bars, categories):
         rows = report.numbers["categories"][category]["rows"]
-        axes.annotate(f"{data[category]['with_input']:,} of {rows:,}" if rows else NO_RECORDS,
-                      (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom",
-                      fontsize=10 if rows else 9, xytext=(0, 2), textcoords="offset points",
-                      color="black" if rows else "#777777")
+        _label_bar(axes, bar, f"{data[category]['with_input']:,} of {rows:,}" if rows else None)
     axes.set_ylim(0, 110)
     axes.set_ylabel("records with a non-empty input (%)")
     axes.set_title("Records with an input, per category")

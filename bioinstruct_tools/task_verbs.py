@@ -37,6 +37,9 @@ _BOUNDARIES = frozenset(
     "across through per via without among against than like and or but nor so that which who whom whose what "
     "whether if how why when where while because since until unless below above given including according".split())
 _NUMBER_WORDS = frozenset("one two three four five six seven eight nine ten twenty hundred first second third".split())
+# A longer token is not an English word ("immunohistochemically" has 21 letters). Found trying a 3 MB
+# instruction: taken for a verb, it became a tick label that matplotlib could not render.
+_LONGEST_WORD = 30
 _TOKEN = re.compile(r"[a-z][a-z'’-]*|\d[\d.,/%-]*|[^\sa-z\d]")
 
 
@@ -64,7 +67,8 @@ def _plain_imperative(tokens: list[str], instruction: str) -> Optional[str]:
         return None
     first = words[0]
     following = words[1] if len(words) > 1 else ""
-    if not first.isalpha() or first in QUESTION_WORDS or first in _NOT_IMPERATIVES or following == ",":
+    if not first.isalpha() or len(first) > _LONGEST_WORD or first in QUESTION_WORDS or first in _NOT_IMPERATIVES \
+            or following == ",":
         return None
     if first.endswith(("ed", "ing", "s")) and not first.endswith("ss"):  # "Patient reports ...", "Having ..."
         return None
@@ -81,7 +85,7 @@ def _head_noun(words: list[str]) -> Optional[str]:
         phrase.append(word)
     for word in reversed(phrase):
         if word in _DETERMINERS or word in _PRONOUNS or word in _NUMBER_WORDS or word in QUESTION_WORDS \
-                or word[0].isdigit():
+                or word[0].isdigit() or len(word) > _LONGEST_WORD:
             continue
         if word.endswith("ly") or (word.endswith(("ed", "ing")) and len(phrase) > 1 and word is phrase[-1]):
             continue

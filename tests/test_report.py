@@ -73,6 +73,19 @@ def test_small_files_and_empty_categories_report_without_error(rows, tmp_path):
     assert png_size(tmp_path / "r" / "figures" / "lengths.png") == (900, 500)
 
 
+def test_a_three_megabyte_word_is_neither_a_verb_nor_an_object(tmp_path):
+    """Found trying a hostile file: a 3 MB instruction was taken for a verb and drawn as a tick label,
+    which matplotlib cannot render (a traceback, no report)."""
+    long_word = "x" * 3_000_000
+    rows = records(3) + [{"instruction": long_word, "input": "", "output": "y"},
+                         {"instruction": f"Extract the {long_word} from the note.", "input": "n", "output": "z"}]
+    source = write_jsonl(tmp_path / "hostile.jsonl", rows)
+    assert main(["report", str(source), "--out", str(tmp_path / "r")]) == 0
+    verbs = json.loads((tmp_path / "r" / "report.json").read_text())["verbs"]
+    assert all(len(verb["verb"]) < 40 and all(len(o["object"]) < 40 for o in verb["objects"]) for verb in verbs)
+    assert png_size(tmp_path / "r" / "figures" / "verbs.png") == (900, 500)
+
+
 def test_a_built_folder_reports_like_its_source(tmp_path, sample_report):
     assert main(["build", "--source", str(SAMPLE), "--out", str(tmp_path / "b")]) == 0
     assert main(["report", str(tmp_path / "b"), "--out", str(tmp_path / "r")]) == 0

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from bioinstruct_tools.category_model import MIN_KNOWN_WORDS, predict, train
+from bioinstruct_tools.category_model import overrules, predict, train
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from categorize_accuracy import DEFAULT_FILE, rules_at  # noqa: E402
@@ -40,8 +40,7 @@ def main() -> None:
             counts["rules"] += by_rules == row["category"]
             counts["model"] += guess.category == row["category"]
             for threshold in THRESHOLDS:
-                overrules = guess.probability >= threshold and guess.known_words >= MIN_KNOWN_WORDS
-                final = guess.category if overrules else by_rules
+                final = guess.category if overrules(guess, by_rules, threshold) else by_rules
                 counts[threshold] += final == row["category"]
                 if threshold == 0.7:
                     fixed += final == row["category"] != by_rules

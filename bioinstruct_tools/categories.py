@@ -373,8 +373,7 @@ def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]
     """
     category, reason = rule_category(instruction, input)
     model = category_model.predict(instruction, input)
-    if model.category != category and model.probability >= category_model.OVERRULE_AT \
-            and model.known_words >= category_model.MIN_KNOWN_WORDS:
+    if category_model.overrules(model, category):
         words = ", ".join(f"'{word}'" for word in category_model.evidence(instruction, input, model.category,
                                                                             category))
         return model.category, (f"the word model overrules '{category}' ({reason}): {model.category} at "

@@ -21,7 +21,6 @@ from typing import NamedTuple
 
 CATEGORIES = ("extraction", "generation", "qa", "other")  # the order of the weight columns
 OVERRULE_AT = 0.7  # chosen on fresh dev batches: python bench/category_model_threshold.py
-MIN_KNOWN_WORDS = 2  # below this the model speaks from its prior ("Hmm." is 87% qa): it may not overrule
 TRAINING = {"l2": 1.0, "epochs": 1000, "learning_rate": 0.5}
 MODEL_FILE = "category_model.json"
 _WORD = re.compile(r"[a-z][a-z'-]*|\?")
@@ -32,7 +31,9 @@ _OPENING_WORDS = 3
 class Prediction(NamedTuple):
     category: str
     probability: float
-    known_words: int  # how many of the instruction's words and word pairs the model has weights for
+    # Each category's score from the instruction's words alone, without the prior and the input flags: what
+    # the words themselves say ("Classify it." with no input is qa by its prior, other by its words).
+    word_scores: tuple[float, ...]
 
 
 def features(instruction: str, input: str) -> list[str]:
@@ -47,31 +48,48 @@ def features(instruction: str, input: str) -> list[str]:
     return sorted(found)  # a fixed order: the sums below must not depend on hash seeds
 
 
+def _is_word(feature: str) -> bool:
+    return not feature.startswith("<")  # "<input>", "<first person>": flags, not words
+
+
 @functools.cache
 def _model() -> tuple[dict[str, list[float]], list[float]]:
     data = json.loads(resources.files("bioinstruct_tools").joinpath("resources", MODEL_FILE).read_text("utf-8"))
     return data["weights"], data["bias"]
 
 
+def _column_sums(rows: list[list[float]]) -> list[float]:
+    # column by column, in the sorted order of the features: the same sum on every run
+    return [sum(column) for column in zip(*rows)] if rows else [0.0] * len(CATEGORIES)
+
+
 def predict(instruction: str, input: str = "", model: dict | None = None) -> Prediction:
     """The model's category for an instruction; `model` is a `train` result (the shipped weights by default)."""
     weights, bias = (model["weights"], model["bias"]) if model else _model()
     known = [feature for feature in features(instruction, input) if feature in weights]
-    rows = [weights[feature] for feature in known]
-    # column by column, in the sorted order of the features: the same sum on every run
-    scores = [start + sum(column) for column, start in zip(zip(*rows), bias)] if rows else list(bias)
+    words = _column_sums([weights[feature] for feature in known if _is_word(feature)])
+    flags = _column_sums([weights[feature] for feature in known if not _is_word(feature)])
+    scores = [start + flag + word for start, flag, word in zip(bias, flags, words)]
     top = max(range(len(CATEGORIES)), key=scores.__getitem__)
     total = sum(math.exp(score - scores[top]) for score in scores)
-    words = sum(1 for feature in known if not feature.startswith("<"))
-    return Prediction(CATEGORIES[top], 1.0 / total, words)
+    return Prediction(CATEGORIES[top], 1.0 / total, tuple(words))
+
+
+def overrules(prediction: Prediction, rule: str, threshold: float = OVERRULE_AT) -> bool:
+    """Whether the model's prediction replaces the rules' category `rule`: it disagrees, it is confident,
+    and the instruction's words themselves favour it, not only its prior ("Hmm." is 87% qa with no word known)."""
+    toward, away = CATEGORIES.index(prediction.category), CATEGORIES.index(rule)
+    return (prediction.category != rule and prediction.probability >= threshold
+            and prediction.word_scores[toward] > prediction.word_scores[away])
 
 
 def evidence(instruction: str, input: str, category: str, over: str, model: dict | None = None) -> tuple[str, ...]:
-    """The three words or word pairs of an instruction that weigh most for `category` over `over`."""
+    """The (at most three) words or word pairs of an instruction that weigh most for `category` over `over`."""
     weights = model["weights"] if model else _model()[0]
     toward, away = CATEGORIES.index(category), CATEGORIES.index(over)
-    words = [feature for feature in features(instruction, input) if feature in weights and not feature.startswith("<")]
-    return tuple(sorted(words, key=lambda feature: weights[feature][away] - weights[feature][toward])[:3])
+    margin = {feature: weights[feature][toward] - weights[feature][away]
+              for feature in features(instruction, input) if feature in weights and _is_word(feature)}
+    return tuple(sorted((feature for feature in margin if margin[feature] > 0), key=lambda f: -margin[f])[:3])
 
 
 def train(rows: list[dict]) -> dict:

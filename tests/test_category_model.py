@@ -37,20 +37,30 @@ def test_predictions_do_not_depend_on_the_hash_seed():
 
 
 def test_the_model_may_not_overrule_from_its_prior_alone():
-    prediction = category_model.predict("Hmm.")
-    assert prediction.known_words == 0
+    prediction = category_model.predict("Hmm.")  # no word known: the prior and the no-input flag speak
+    assert prediction.probability >= category_model.OVERRULE_AT and prediction.word_scores == (0.0,) * 4
+    assert not category_model.overrules(prediction, "other")
     assert categorize_with_reason("Hmm.") == rule_category("Hmm.") == ("other", "no task verb, no question and no topic")
+    # Found trying short imperatives: "Classify it." is qa by the prior of instructions without an input,
+    # but its words favour other. The rules keep it.
+    prediction = category_model.predict("Classify it.")
+    assert prediction.category == "qa" and prediction.probability >= category_model.OVERRULE_AT
+    assert prediction.word_scores[3] > prediction.word_scores[2]
+    assert categorize_with_reason("Classify it.") == rule_category("Classify it.")
+    assert categorize_with_reason("Translate it.")[0] == "generation"
 
 
 def test_an_overruled_rule_is_named_with_the_words_that_outweighed_it():
-    instruction = "Evaluate these symptoms of mine please: sore throat and fever"
-    assert rule_category(instruction)[0] == "other"
-    prediction = category_model.predict(instruction)
-    assert prediction.category == "qa" and prediction.probability >= category_model.OVERRULE_AT
-    category, reason = categorize_with_reason(instruction)
-    words = category_model.evidence(instruction, "", "qa", "other")
-    assert category == "qa" and len(words) == 3
-    assert reason == (f"the word model overrules 'other' ({rule_category(instruction)[1]}): qa at "
+    instruction = ("Here are a patient's vital signs over 24 hours. Describe the trend in each and state whether "
+                   "it is improving.")
+    given = next(row["input"] for row in labeled_rows() if row["instruction"] == instruction)
+    assert rule_category(instruction, given)[0] == "qa"
+    prediction = category_model.predict(instruction, given)
+    assert category_model.overrules(prediction, "qa") and prediction.category == "extraction"
+    category, reason = categorize_with_reason(instruction, given)
+    words = category_model.evidence(instruction, given, "extraction", "qa")
+    assert category == "extraction" and len(words) == 3
+    assert reason == (f"the word model overrules 'qa' ({rule_category(instruction, given)[1]}): extraction at "
                       f"{prediction.probability:.0%}, from " + ", ".join(f"'{word}'" for word in words))
 
 

@@ -85,7 +85,7 @@ def _head_noun(words: list[str]) -> Optional[str]:
         phrase.append(word)
     for word in reversed(phrase):
         if word in _DETERMINERS or word in _PRONOUNS or word in _NUMBER_WORDS or word in QUESTION_WORDS \
-                or word[0].isdigit() or len(word) > _LONGEST_WORD:
+                or word[0].isdigit() or len(word) > _LONGEST_WORD or word in _POLITE:  # "my rash please"
             continue
         if word.endswith("ly") or (word.endswith(("ed", "ing")) and len(phrase) > 1 and word is phrase[-1]):
             continue

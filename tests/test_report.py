@@ -126,6 +126,11 @@ def test_no_question_word_is_a_verb_and_no_number_or_adverb_an_object(instructio
     assert verb not in task_verbs.QUESTION_WORDS
     if noun is not None:
         assert not noun[0].isdigit() and not noun.endswith("ly") and noun not in task_verbs.QUESTION_WORDS
+        assert noun not in ("please", "kindly")
+
+
+def test_a_closing_please_is_not_the_object():
+    assert task_verbs.verb_and_object("Evaluate my rash please, it itches") == ("evaluate", "rash")
 
 
 def test_a_question_heavy_file_lists_real_verbs(tmp_path):

@@ -66,13 +66,16 @@ def _column_sums(rows: list[list[float]]) -> list[float]:
 def predict(instruction: str, input: str = "", model: dict | None = None) -> Prediction:
     """The model's category for an instruction; `model` is a `train` result (the shipped weights by default)."""
     weights, bias = (model["weights"], model["bias"]) if model else _model()
-    known = [feature for feature in features(instruction, input) if feature in weights]
-    words = _column_sums([weights[feature] for feature in known if _is_word(feature)])
-    flags = _column_sums([weights[feature] for feature in known if not _is_word(feature)])
-    scores = [start + flag + word for start, flag, word in zip(bias, flags, words)]
+    words, flags = [], []
+    for feature in features(instruction, input):
+        row = weights.get(feature)
+        if row is not None:
+            (words if _is_word(feature) else flags).append(row)
+    word_scores = _column_sums(words)
+    scores = [start + flag + word for start, flag, word in zip(bias, _column_sums(flags), word_scores)]
     top = max(range(len(CATEGORIES)), key=scores.__getitem__)
     total = sum(math.exp(score - scores[top]) for score in scores)
-    return Prediction(CATEGORIES[top], 1.0 / total, tuple(words))
+    return Prediction(CATEGORIES[top], 1.0 / total, tuple(word_scores))
 
 
 def overrules(prediction: Prediction, rule: str, threshold: float = OVERRULE_AT) -> bool:

@@ -10,13 +10,14 @@ from dataclasses import dataclass
 from typing import Iterator, Optional, Sequence
 
 from bioinstruct_tools import sources
+from bioinstruct_tools.errors import Refused
 from bioinstruct_tools.records import UnreadableFileError
 from bioinstruct_tools.sources import SourceRecord
 
 MAX_ITEM_CHARACTERS = 5 * sources.MAX_FIELD_CHARACTERS  # a JSON item's whole text: a few fields of that size
 
 
-class BenchmarkError(ValueError):
+class BenchmarkError(ValueError, Refused):
     """A benchmark cannot be read, holds no items, or has none of the fields asked for; the message names it."""
 
 

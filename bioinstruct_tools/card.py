@@ -1,53 +1,43 @@
-"""The dataset card of a build and `dataset_infos.json`, generated from the builder and the build's measurements.
+"""The dataset card of a build: its YAML header and the generated blocks of its prose.
 
-The card's prose is a template shipped with the package (`resources/card.md`); its YAML header and the
-blocks between `<!-- bioinstruct:NAME -->` markers are generated here, into every build. Measured
-figures (rows, bytes, the upstream checksum) exist only after a build on a real file: a build writes
-them into its output folder, and `bioinstruct build --record` (upstream file only, from a checkout)
-records them in `resources/dataset_infos.json`, the package's one record of the upstream file. The
-checkout's root `dataset_infos.json` is a copy of it for the loading script on datasets 3.6, which
-reads it beside the script; `bioinstruct card` rewrites the copy and `card --check` fails on drift.
+The card's prose is a template shipped with the package: BioInstruct's own card (`resources/card.md`)
+for a build of the upstream file, and the copy card (`resources/copy_card.md`) for any other, which
+states what the build measured and what the maintainer's `--card-meta` file says, and none of
+BioInstruct's claims. Blocks between `<!-- bioinstruct:NAME -->` markers are generated here; every
+block says something, "not checked" included, and never stays empty.
 """
 
 import json
 import re
-import tempfile
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import datasets
-import yaml
 from datasets.info import DatasetInfosDict
-from datasets.utils.metadata import MetadataConfigs
-from datasets.utils.py_utils import asdict
 from huggingface_hub import DatasetCardData
 
-import bioinstruct
+from bioinstruct_tools.card_meta import CardMeta
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
-from bioinstruct_tools.paths import CHECKOUT_ROOT
-from bioinstruct_tools.text import markdown_literal
+from bioinstruct_tools.infos import listed_configs, measured_rows
+from bioinstruct_tools.text import markdown_literal, markdown_prose
 from bioinstruct_tools.published import (
     CONFIG_NAMES,
-    DATASET_NAME,
     DEFAULT_CONFIG,
-    INFOS_FILENAME,
     PUBLISHED_SIZE,
     UPSTREAM_FILENAME,
     UPSTREAM_URL,
-    parquet_pattern,
+    card_configs,
 )
 
 RESOURCES = Path(__file__).resolve().parent / "resources"
 TEMPLATE_PATH = RESOURCES / "card.md"  # the published BioInstruct's card, for a build of the upstream file
 COPY_TEMPLATE_PATH = RESOURCES / "copy_card.md"  # any other copy's card: measured facts and what --card-meta states
-RECORDED_INFOS_PATH = RESOURCES / INFOS_FILENAME  # the upstream file's recorded measurements (none until --record)
 
 # Generated blocks of the card's body, between `<!-- bioinstruct:NAME -->` and `<!-- /bioinstruct:NAME -->`.
 SIZES_BLOCK, PROVENANCE_BLOCK, CONTAMINATION_BLOCK, FIGURES_BLOCK = "sizes", "provenance", "contamination", "figures"
 INSTANCES_BLOCK = "instances"
 
-# Hub metadata that the builder does not carry.
+# Hub metadata of the published BioInstruct, which the builder does not carry.
 CARD_METADATA = {
     "license": "mit",
     "language": ["en"],
@@ -56,48 +46,7 @@ CARD_METADATA = {
     "tags": ["biology", "medical", "clinical", "healthcare", "instruction-finetuning", "self-instruct",
              "multi-task learning"],
 }
-# Fields of DatasetInfo that only a build measures.
-MEASURED_FIELDS = ("splits", "download_checksums", "download_size", "dataset_size")
 INSTANCE_CHARACTERS = 600  # a longer value is cut in the card's Data Instances
-_LICENSE_ID = re.compile(r"[a-z0-9][a-z0-9.+-]*")  # the Hub's license identifiers: mit, cc-by-4.0, other, unknown
-
-
-class CardMetaError(ValueError):
-    """A --card-meta file is not a mapping of the known keys to text; the message names the file."""
-
-
-@dataclass(frozen=True)
-class CardMeta:
-    """What a maintainer states about a copy (`build --card-meta META.yaml`); the card measures the rest."""
-
-    pretty_name: Optional[str] = None
-    license: Optional[str] = None  # a Hub license identifier
-    summary: Optional[str] = None  # what the copy is, in a paragraph or two
-    source: Optional[str] = None  # how it was made: generator model, date, seed tasks
-    personal_information: Optional[str] = None  # whether real people's data is in it, and how it was handled
-
-    @classmethod
-    def read(cls, path: str) -> "CardMeta":
-        try:
-            with open(path, encoding="utf-8") as f:
-                data = yaml.safe_load(f)
-        except FileNotFoundError:
-            raise CardMetaError(f"{path}: no such file") from None
-        except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
-            raise CardMetaError(f"{path}: not a readable YAML file ({' '.join(str(e).split())[:200]})") from None
-        known = [f.name for f in fields(cls)]
-        if not isinstance(data, dict):
-            raise CardMetaError(f"{path}: expected a YAML mapping of {', '.join(known)}")
-        unknown = sorted(str(key) for key in data if key not in known)
-        if unknown:
-            raise CardMetaError(f"{path}: unknown key {unknown[0]!r} (the keys are {', '.join(known)})")
-        for key, value in data.items():
-            if not isinstance(value, str) or not value.strip():
-                raise CardMetaError(f"{path}: {key} must be non-empty text")
-        if "license" in data and not _LICENSE_ID.fullmatch(data["license"]):
-            raise CardMetaError(f"{path}: license {data['license']!r} is not a Hub license identifier (mit, "
-                                "cc-by-4.0, apache-2.0, other, ...)")
-        return cls(**{key: value.strip() for key, value in data.items()})
 
 
 @dataclass
@@ -109,60 +58,6 @@ class SourceDescription:
     instances: dict[str, dict] = field(default_factory=dict)  # category -> its first record
 
 
-def builder_info(config_name: str) -> datasets.DatasetInfo:
-    """The config's DatasetInfo as the builder defines it, without any recorded measurement."""
-    with tempfile.TemporaryDirectory() as cache_dir:
-        builder = bioinstruct.BioInstruct(config_name=config_name, cache_dir=cache_dir)
-        info = builder._info()
-    info.builder_name = info.dataset_name = DATASET_NAME
-    info.config_name = config_name
-    info.version = builder.config.version
-    return info
-
-
-def config_infos(measured: Optional[DatasetInfosDict] = None) -> DatasetInfosDict:
-    """Every config's info from the builder, with the measured fields of `measured` where it has them."""
-    infos = DatasetInfosDict()
-    for name in CONFIG_NAMES:
-        info = builder_info(name)
-        if measured and name in measured:
-            for field_name in MEASURED_FIELDS:
-                setattr(info, field_name, getattr(measured[name], field_name))
-        infos[name] = info
-    return infos
-
-
-def read_infos(path: Path) -> DatasetInfosDict:
-    if not path.exists():
-        return DatasetInfosDict()
-    with open(path, encoding="utf-8") as f:
-        return DatasetInfosDict({name: datasets.DatasetInfo.from_dict(info) for name, info in json.load(f).items()})
-
-
-def infos_json(infos: DatasetInfosDict) -> str:
-    """The infos as `datasets` 3.6 and 5.x both read them (the loading script reads this file on 3.6)."""
-    return json.dumps({name: _portable(asdict(info)) for name, info in infos.items()}, indent=2,
-                      ensure_ascii=False) + "\n"
-
-
-def _portable(value):
-    """5.x writes a list feature as `{"_type": "List", "feature": F}`, which 3.6 cannot read; both read `[F]`."""
-    if isinstance(value, dict):
-        if value.get("_type") == "List" and set(value) == {"_type", "feature"}:
-            return [_portable(value["feature"])]
-        return {key: _portable(inner) for key, inner in value.items()}
-    if isinstance(value, list):
-        return [_portable(inner) for inner in value]
-    return value
-
-
-def measured_rows(infos: DatasetInfosDict, config_name: str) -> Optional[int]:
-    info = infos.get(config_name)
-    if info is None or not info.splits or "train" not in info.splits:
-        return None
-    return info.splits["train"].num_examples
-
-
 def size_category(rows: int) -> str:
     """The Hub's size_categories bucket for `rows`."""
     for bound, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000_000, "100K<n<1M"),
@@ -170,11 +65,6 @@ def size_category(rows: int) -> str:
         if rows < bound:
             return label
     return "10M<n<100M"
-
-
-def listed_configs(infos: DatasetInfosDict) -> list[str]:
-    """The configs a card lists: every one but an empty category's (`datasets` cannot load 0 rows)."""
-    return [name for name in CONFIG_NAMES if name not in CATEGORIES or measured_rows(infos, name) != 0]
 
 
 COPY_NAME = "Instruction records in BioInstruct's format"  # a copy's pretty_name when its maintainer gives none
@@ -185,25 +75,22 @@ def card_data(infos: DatasetInfosDict, description: Optional[SourceDescription] 
     rows = measured_rows(infos, DEFAULT_CONFIG) or PUBLISHED_SIZE
     data = DatasetCardData(**_hub_metadata(description), size_categories=[size_category(rows)])
     listed = listed_configs(infos)
-    MetadataConfigs({
-        name: {"data_files": [{"split": "train", "path": parquet_pattern(name)}],
-               **({"default": True} if name == DEFAULT_CONFIG else {})}
-        for name in listed
-    }).to_dataset_card_data(data)
-    # Keep the configs in the builder's order (MetadataConfigs sorts them by name).
-    order = {name: position for position, name in enumerate(CONFIG_NAMES)}
-    data["configs"] = sorted(data["configs"], key=lambda config: order[config["config_name"]])
+    data["configs"] = card_configs(listed)
     DatasetInfosDict({name: info for name, info in infos.items() if name in listed}).to_dataset_card_data(data)
+    order = {name: position for position, name in enumerate(CONFIG_NAMES)}  # the builder's order, not by name
     data["dataset_info"] = sorted(data["dataset_info"], key=lambda info: order[info["config_name"]])
     return data
 
 
 def _hub_metadata(description: Optional[SourceDescription]) -> dict:
+    """BioInstruct's metadata for the published file; for a copy, what its maintainer stated, and no more."""
     if description is None or description.published and description.meta is None:
         return dict(CARD_METADATA)
     meta = description.meta or CardMeta()
+    stated = {"language": meta.language, "tags": meta.tags, "task_categories": meta.task_categories,
+              "source_datasets": meta.source_datasets, "annotations_creators": meta.annotations_creators}
     return {"license": meta.license or "unknown", "pretty_name": meta.pretty_name or COPY_NAME,
-            "task_categories": ["text-generation"], "tags": ["instruction-finetuning"]}
+            **{key: list(value) for key, value in stated.items() if value}}
 
 
 def sizes_table(infos: DatasetInfosDict) -> str:
@@ -269,9 +156,7 @@ def instances_section(instances: dict[str, dict]) -> str:
     parts = []
     for category, record in instances.items():
         shown = {name: _cut(value) for name, value in record.items()}
-        text = json.dumps(shown, ensure_ascii=False, indent=2)
-        fence = "`" * max(3, _longest_run(text, "`") + 1)  # a fence longer than any run of backticks inside
-        parts.append(f"The first `{category}` record:\n\n{fence}json\n{text}\n{fence}")
+        parts.append(f"The first `{category}` record:\n\n" + _fenced(json.dumps(shown, ensure_ascii=False, indent=2), "json"))
     cut = (f"\n\n(Values longer than {INSTANCE_CHARACTERS} characters are cut, marked by an ellipsis.)"
            if any(len(value) > INSTANCE_CHARACTERS for record in instances.values() for value in record.values())
            else "")
@@ -288,27 +173,29 @@ def _longest_run(text: str, character: str) -> int:
 
 
 def prose(text: str) -> str:
-    """A maintainer's text as inert Markdown paragraphs: no HTML, link, heading or code of its own."""
-    return "\n\n".join(markdown_literal(paragraph) for paragraph in re.split(r"\n\s*\n", text) if paragraph.strip())
+    """A maintainer's text as Markdown paragraphs that read as written: only what would change the Markdown's
+    meaning (HTML, links, images, headings, lists, quotes, tables, code, the card's markers) is escaped."""
+    return "\n\n".join(markdown_prose(paragraph) for paragraph in re.split(r"\n\s*\n", text) if paragraph.strip())
 
 
 def contamination_note(check) -> str:
-    """The card's Contamination line from a build's `contamination` check; empty when the build ran none."""
+    """The card's Contamination line from a build's `contamination` check, or that none was run."""
     if check is None:
-        return ""
-    benchmarks = check.details["benchmarks"]
-    named = ", ".join(f"{markdown_literal(Path(name).name)} ({figures['items']:,} items: {figures['records']} records)"
-                      for name, figures in benchmarks.items())
+        return ("**Contamination: not checked.** The build was given no evaluation benchmark (`--against`), so no "
+                "overlap with one was looked for.")
+    found = check.findings
+    named = ", ".join(f"{markdown_literal(Path(name).name)} ({overlap.items:,} items: {overlap.records} records)"
+                      for name, overlap in found.benchmarks.items())
     overlapping = len({offender.index for offender in check.offenders})
     return (f"**Contamination.** The build checked every record against {named}, with "
-            f"{check.details['ngram']}-grams of the instruction, input and output (a field shorter than that: "
+            f"{found.ngram}-grams of the instruction, input and output (a field shorter than that: "
             f"the whole field): {overlapping} records overlap a benchmark item.")
 
 
 def figures_section(figures: dict[str, str]) -> str:
-    """The card's figures, `{file in the repo: title}`, drawn by the build from its data; empty for none."""
+    """The card's figures, `{file in the repo: title}`, drawn by the build from its data."""
     if not figures:
-        return ""
+        return "No figure was drawn for this build."
     images = "\n".join(f"![{title}]({path})" for path, title in figures.items())
     return ("### Figures\n\nDrawn by `bioinstruct report` from this build's data (numbers in the card above and "
             "in `bioinstruct validate --json`):\n\n" + images)
@@ -332,15 +219,17 @@ def render_card(infos: DatasetInfosDict, contamination=None, figures: Optional[d
         blocks[PROVENANCE_BLOCK] = provenance_note(infos)
     else:
         template = COPY_TEMPLATE_PATH
-        blocks.update(copy_blocks(infos, description.meta or CardMeta()))
+        blocks.update(copy_blocks(infos, description.meta))
     body = _fill_blocks(template.read_text(encoding="utf-8"), blocks)
     return f"---\n{card_data(infos, description).to_yaml()}\n---\n\n{body}"
 
 
-def copy_blocks(infos: DatasetInfosDict, meta: CardMeta) -> dict[str, str]:
+def copy_blocks(infos: DatasetInfosDict, meta: Optional[CardMeta]) -> dict[str, str]:
     """The copy card's statements: the maintainer's, where given; otherwise that nothing is known."""
     rows = measured_rows(infos, DEFAULT_CONFIG)
-    unstated = "not stated (the build had no `--card-meta` file)"
+    unstated = ("not stated (the build had no `--card-meta` file)" if meta is None else
+                "not stated in the build's `--card-meta` file")
+    meta = meta or CardMeta()
     return {
         "title": f"# Dataset Card for {markdown_literal(meta.pretty_name or COPY_NAME)}",
         "summary": prose(meta.summary) if meta.summary else (
@@ -352,42 +241,12 @@ def copy_blocks(infos: DatasetInfosDict, meta: CardMeta) -> dict[str, str]:
             f"Unknown: whether the records hold personal or health information about real people is {unstated}. "
             "Nothing in this card claims they do not; check the records before using or sharing them."),
         "license": f"`{meta.license}`." if meta.license else f"Unknown: the license is {unstated}.",
+        "citation": _fenced(meta.citation, "bibtex") if meta.citation else f"None: a citation is {unstated}.",
     }
 
 
-# ---------------------------------------------------------------------------------------------------
-# The checkout's files (maintainers only): the recorded infos and the script's copy of them
-# ---------------------------------------------------------------------------------------------------
+def _fenced(text: str, language: str) -> str:
+    fence = "`" * max(3, _longest_run(text, "`") + 1)  # a fence longer than any run of backticks inside
+    return f"{fence}{language}\n{text}\n{fence}"
 
 
-def _checkout_infos_path() -> Path:
-    if CHECKOUT_ROOT is None:
-        raise FileNotFoundError("`bioinstruct card` and `build --record` maintain a git checkout of the package; "
-                                "this is an installed copy")
-    return CHECKOUT_ROOT / INFOS_FILENAME
-
-
-def repo_files(recorded: Optional[DatasetInfosDict] = None) -> dict[Path, str]:
-    """What the recorded infos and the script's copy of them should hold."""
-    text = infos_json(config_infos(read_infos(RECORDED_INFOS_PATH) if recorded is None else recorded))
-    return {RECORDED_INFOS_PATH: text, _checkout_infos_path(): text}
-
-
-def stale_repo_files(recorded: Optional[DatasetInfosDict] = None) -> list[Path]:
-    """The checkout's generated files that differ from what the builder produces now."""
-    return [path for path, text in repo_files(recorded).items()
-            if not path.exists() or _semantic(path.read_text(encoding="utf-8")) != _semantic(text)]
-
-
-def _semantic(text: str):
-    """Compare infos as DatasetInfo objects: `datasets` 3.x and 5.x serialize the same features differently."""
-    return {name: datasets.DatasetInfo.from_dict(info) for name, info in json.loads(text).items()}
-
-
-def write_repo_files(recorded: Optional[DatasetInfosDict] = None) -> list[Path]:
-    written = []
-    for path, text in repo_files(recorded).items():
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-            written.append(path)
-    return written

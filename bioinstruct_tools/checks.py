@@ -15,7 +15,7 @@ import re
 import string
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -24,6 +24,7 @@ from bioinstruct_tools import contamination
 from bioinstruct_tools.benchmarks import Benchmark
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, categorize
 from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, load_kernels_in_background, scan_near_duplicates
+from bioinstruct_tools.published import expected_rows
 from bioinstruct_tools.records import EMPTY_WORDS, FIELDS, is_empty_input_placeholder, placeholder_core, schema_violations
 from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap, SourceRecord, read_source
 from bioinstruct_tools.text import normalized_text, plural
@@ -114,6 +115,69 @@ class Offender:
         return {key: getattr(self, key) for key in keys if getattr(self, key) is not None}
 
 
+# What a check found beyond its offenders, in fields: one type per check that has more to say. The report,
+# the card, `clean`, the rejects writer and `--json` read these fields, never a dict by string key.
+
+
+@dataclass
+class PlaceholderFindings:
+    empty_input_placeholders: int  # "<noinput>" and the like, read as no input
+    empty_inputs: int
+
+    def to_json(self) -> dict:
+        return {"empty_input_placeholders": self.empty_input_placeholders, "empty_inputs": self.empty_inputs}
+
+
+@dataclass
+class NearDuplicateFindings:
+    threshold: float
+    pairs: int  # every pair above the threshold, counted exactly (the offenders keep only the first)
+    greedy_dropped: list[int]  # record indices Self-Instruct's greedy filter drops, ascending
+    greedy_kept_partner: list[int]  # for each, the earliest kept record it repeats
+    histogram: Optional[np.ndarray] = None  # pair scores in bins of 0.01 from `histogram_from`; never printed
+
+    def to_json(self) -> dict:
+        return {"threshold": self.threshold, "pairs": self.pairs, "greedy_dropped": self.greedy_dropped,
+                "greedy_kept_partner": self.greedy_kept_partner}
+
+
+@dataclass
+class CategoryFindings:
+    labels: list[str]  # every schema-valid record's category, in order; never printed
+    rows: dict[str, int]
+    shares: dict[str, float]
+    paper_shares: dict[str, float]
+
+    def to_json(self) -> dict:
+        return {"rows": self.rows, "shares": self.shares, "paper_shares": self.paper_shares}
+
+
+@dataclass
+class BenchmarkOverlap:
+    """What one benchmark shares with the records."""
+
+    items: int
+    split: Optional[str]
+    records: int  # records that overlap it
+    by_field: dict[str, int]  # records per field that overlaps
+    boilerplate_ngrams: int  # n-grams ignored for being in more than `max_items` items
+    matches: list[dict]  # each overlapping field: index, line, id, field, ngrams, matched, fraction, whole_field, items
+
+    def to_json(self) -> dict:
+        return {"items": self.items, "split": self.split, "records": self.records, "by_field": self.by_field,
+                "boilerplate_ngrams": self.boilerplate_ngrams, "matches": self.matches}
+
+
+@dataclass
+class ContaminationFindings:
+    ngram: int
+    fields: tuple[str, ...]
+    benchmarks: dict[str, BenchmarkOverlap]  # by the benchmark's path
+
+    def to_json(self) -> dict:
+        return {"ngram": self.ngram, "benchmarks": {path: overlap.to_json() for path, overlap in self.benchmarks.items()}}
+
+
 @dataclass
 class CheckResult:
     name: str
@@ -123,14 +187,16 @@ class CheckResult:
     counts: dict[str, int] = field(default_factory=dict)
     offenders: list[Offender] = field(default_factory=list)
     seconds: float = 0.0
-    details: dict = field(default_factory=dict)  # printed by --json
+    findings: Optional[object] = None  # the check's own result type, when it has more to say than offenders
     skipped: bool = False  # nothing to look at: neither passed nor failed
-    kept: dict = field(default_factory=dict)  # per-record results for later stages, never printed
+    informational: bool = False  # never gates and never fails: it reports (the category shares)
 
     @property
     def status(self) -> str:
         if self.skipped:
             return "skip"
+        if self.informational:
+            return "info"
         if self.passed:
             return "pass"
         return "fail" if self.gating else "warn"
@@ -143,7 +209,7 @@ class CheckResult:
             "counts": self.counts,
             "seconds": round(self.seconds, 4),
             "offenders": [offender.to_json() for offender in self.offenders],
-            **self.details,
+            **(self.findings.to_json() if self.findings is not None else {}),
         }
 
 
@@ -160,10 +226,10 @@ def _located(record: Record, reason: str, detail: str, partner: Optional[Record]
                     partner=partner.index if partner is not None else None)
 
 
-def _result(name: str, gating: bool, offenders: list[Offender], summary: str, **details) -> CheckResult:
+def _result(name: str, gating: bool, offenders: list[Offender], summary: str, findings=None) -> CheckResult:
     counts = Counter(offender.reason for offender in offenders)
     return CheckResult(name=name, gating=gating, passed=not offenders, summary=summary,
-                       counts=dict(sorted(counts.items())), offenders=offenders, details=details)
+                       counts=dict(sorted(counts.items())), offenders=offenders, findings=findings)
 
 
 def _nothing_to_check(name: str, gating: bool, what: str) -> CheckResult:
@@ -285,7 +351,7 @@ class PlaceholdersCheck(Check):
         return _result(self.name, True, offenders,
                        f"{plural(len(offenders), 'placeholder output')}; "
                        f"{plural(input_placeholders, 'empty-input placeholder')}, {plural(empty_inputs, 'empty input')}",
-                       empty_input_placeholders=input_placeholders, empty_inputs=empty_inputs)
+                       PlaceholderFindings(input_placeholders, empty_inputs))
 
 
 def self_instruct_filter_findings(instruction: str) -> list[tuple[str, str]]:
@@ -360,12 +426,10 @@ class NearDuplicatesCheck(Check):
         partners = [records[scan.kept_partner[position]].index for position in scan.dropped]
         result = _result(self.name, self.gates(options), offenders,
                          f"{plural(scan.pairs, 'pair')} above ROUGE-L {threshold}; Self-Instruct's greedy filter "
-                         f"would drop {len(dropped):,}", threshold=threshold, pairs=scan.pairs, greedy_dropped=dropped,
-                         greedy_kept_partner=partners)
+                         f"would drop {len(dropped):,}",
+                         NearDuplicateFindings(threshold, scan.pairs, dropped, partners, scan.scores))
         result.counts = {"near_duplicate": scan.pairs} if scan.pairs else {}
         result.passed = scan.pairs == 0
-        if scan.scores is not None:
-            result.kept["histogram"] = scan.scores
         return result
 
 
@@ -383,9 +447,9 @@ class CategoriesCheck(Check):
         shares = {category: counts.get(category, 0) / len(labels) for category in CATEGORIES}
         summary = ", ".join(f"{category} {shares[category]:.1%} (paper {PAPER_SHARES[category]:.1%})"
                             for category in CATEGORIES)
-        result = _result(self.name, False, [], summary, rows={category: counts.get(category, 0) for category in CATEGORIES},
-                         shares=shares, paper_shares=dict(PAPER_SHARES))
-        result.kept["labels"] = labels
+        result = _result(self.name, False, [], summary, CategoryFindings(
+            labels, {category: counts.get(category, 0) for category in CATEGORIES}, shares, dict(PAPER_SHARES)))
+        result.informational = True  # the shares are information: no share is wrong
         return result
 
 
@@ -419,14 +483,14 @@ class ContaminationCheck(Check):
                                     "id": records[position].id, "field": match.field, "ngrams": match.windows,
                                     "matched": match.matched, "fraction": round(match.fraction, 4),
                                     "whole_field": match.whole_field, "items": match.item_ids})
-            per_benchmark[benchmark.path] = {"items": found.items, "split": benchmark.split,
-                                             "records": len(found.matches), "by_field": found.records_by_field(),
-                                             "boilerplate_ngrams": found.boilerplate, "matches": matches}
+            per_benchmark[benchmark.path] = BenchmarkOverlap(found.items, benchmark.split, len(found.matches),
+                                                             found.records_by_field(), found.boilerplate, matches)
         contaminated = len({offender.index for offender in offenders})
         summary = (f"{plural(contaminated, 'record')} overlap "
-                   + ", ".join(f"{name} ({figures['records']})" for name, figures in per_benchmark.items())
+                   + ", ".join(f"{name} ({overlap.records})" for name, overlap in per_benchmark.items())
                    + f" ({against.ngram}-grams of {', '.join(against.fields)})")
-        return _result(self.name, against.gating, offenders, summary, ngram=against.ngram, benchmarks=per_benchmark)
+        return _result(self.name, against.gating, offenders, summary,
+                       ContaminationFindings(against.ngram, against.fields, per_benchmark))
 
 
 def describe_match(match: "contamination.FieldMatch", ngram: int) -> str:
@@ -481,7 +545,8 @@ class Validation:
 
     def category_labels(self) -> list[str]:
         """The category of every schema-valid record, as the categories check assigned it."""
-        return self[CATEGORIES_CHECK].kept.get("labels", [])
+        findings = self[CATEGORIES_CHECK].findings
+        return findings.labels if findings is not None else []
 
     def to_json(self) -> dict:
         return {"file": self.path, "rows": self.rows, "passed": self.passed,
@@ -491,12 +556,23 @@ class Validation:
 def validate_file(path: str, options: ValidationOptions = ValidationOptions(), hooks: Optional[Hooks] = None,
                   checks: Sequence[Check] = CHECKS, display: Optional[str] = None,
                   field_map: FieldMap = NO_FIELD_MAP) -> Validation:
-    """Read `path`, any shape `sources` reads, and run the checks; raises `records.UnreadableFileError` if it
-    cannot be read."""
+    """Read `path`, any shape `sources` reads (a built folder only once its layout is checked), and run the
+    checks; raises `records.UnreadableFileError` if it cannot be read.
+
+    The size gate follows `published.expected_rows`: the upstream file (by URL or name) is expected to hold
+    the published size unless `options.expected_rows` says otherwise.
+    """
+    options = replace(options, expected_rows=expected_rows(options.expected_rows, source=display or path))
+    records = read_records(path, field_map, display)
+    with cyclic_gc_paused():
+        return validate(records, display or path, options, hooks, checks)
+
+
+def read_records(path: str, field_map: FieldMap = NO_FIELD_MAP, display: Optional[str] = None) -> list[Record]:
+    """Every record of `path`, any shape `sources` reads; the compiled kernels load meanwhile on another thread."""
     load_kernels_in_background()
     with cyclic_gc_paused():
-        records = list(read_source(path, field_map=field_map, display=display))
-        return validate(records, display or path, options, hooks, checks)
+        return list(read_source(path, field_map=field_map, display=display))
 
 
 @contextlib.contextmanager
@@ -549,11 +625,11 @@ def rejected_records(validation: Validation) -> list[dict]:
                     reason["kept_partner"] = offender.partner
                 reasons[offender.index].append(reason)
     near = validation.get(NEAR_DUPLICATES)
-    if near is not None and not near.skipped:
+    if near is not None and near.findings is not None:
         # each dropped record's earliest kept near-duplicate, the one the greedy filter met
-        for index, partner in zip(near.details["greedy_dropped"], near.details["greedy_kept_partner"]):
+        for index, partner in zip(near.findings.greedy_dropped, near.findings.greedy_kept_partner):
             reasons[index].append({"check": NEAR_DUPLICATES.name, "reason": "near_duplicate",
-                                   "detail": f"ROUGE-L above {near.details['threshold']} with record {partner}",
+                                   "detail": f"ROUGE-L above {near.findings.threshold} with record {partner}",
                                    "kept_partner": partner})
     by_index = {record.index: record for record in validation.records}
     return [{"index": index, "line": by_index[index].line, "id": by_index[index].id, "reasons": reasons[index],

@@ -1,71 +1,170 @@
 """`bioinstruct clean`: a raw file in, the records that pass out, every other record beside them with its reasons.
 
-Dropped: records that break the schema; exact duplicates (the first is kept); the later record of each
-near-duplicate pair, by Self-Instruct's greedy filter, as `validate` reports it; and, with benchmarks,
-records that leak one, exactly as `contamination` flags them. The same check units as `validate` decide,
-so the clean file passes `validate`'s schema, uniqueness, near-duplicate and contamination checks, and
-cleaning it again keeps every record (the greedy filter keeps no pair above the threshold).
+In two stages, so that every instruction keeps a representative:
+1. a record's own faults: it breaks the schema, its output is a placeholder, it leaks a benchmark;
+2. among the records left, repeats: an exact duplicate instruction (the first is kept), and the later
+   record of each near-duplicate pair by Self-Instruct's greedy filter.
+A record excluded in stage 1 is never the "kept partner" of one excluded in stage 2. The same check
+units as `validate` decide, so the clean file passes `validate`, and cleaning it again keeps every
+record. Every record lands, whole (its id included), in exactly one of the two files; a clean that
+would keep no record writes nothing and says why.
 """
 
-import json
-from collections import Counter
-from dataclasses import dataclass
+import os
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Optional
 
-from bioinstruct_tools import checks
+from bioinstruct_tools import checks, paths
+from bioinstruct_tools.errors import Failed
+from bioinstruct_tools.json_writer import write_json_array, write_json_lines
+from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap, row_id
+from bioinstruct_tools.text import plural
 
-CLEAN_CHECKS = (checks.SCHEMA, checks.UNIQUENESS, checks.NEAR_DUPLICATES, checks.CONTAMINATION)
+OWN_FAULT_CHECKS = (checks.SCHEMA, checks.PLACEHOLDERS, checks.CONTAMINATION)
+REPEAT_CHECKS = (checks.UNIQUENESS, checks.NEAR_DUPLICATES)
 # Reasons that are reported but keep the record: a normalised duplicate is a warning in `validate` too.
 KEPT_REASONS = {"normalized_duplicate_instruction"}
+MASS_EXCLUSION_SHARE = 0.5  # a reason that takes more than this share of the records is explained
+# What usually causes a mass exclusion, by reason.
+CAUSES = {
+    "duplicate_instruction": "the records share a few instructions, so the task is likely in another field (a "
+                             "question in `input`, as in ChatDoctor): read it with --field-map instruction=FIELD",
+    "near_duplicate": "the instructions are filled from a template; Self-Instruct keeps one per template",
+    "missing_field": "the file names its fields otherwise: map them with --field-map NEW=OLD",
+    "not_a_string": "a field holds numbers or lists, not text: map a text field with --field-map NEW=OLD",
+    "benchmark_overlap": "the records overlap the benchmark wholesale: is the benchmark built from this data?",
+    "placeholder_output": "the outputs were never generated (placeholders such as <nooutput>)",
+}
+
+
+class NothingKept(Failed):
+    """Every record would be excluded: nothing is written. `result` says why."""
+
+    def __init__(self, result: "CleanResult"):
+        self.result = result
+        reasons = ", ".join(f"{reason} {count:,}" for reason, count in result.reason_counts().items())
+        super().__init__(f"{result.source}: every one of its {plural(result.read, 'record')} would be excluded "
+                         f"({reasons}); nothing was written" + (f": {result.advice()}" if result.advice() else ""))
+
+
+@dataclass(frozen=True)
+class CleanOptions:
+    source: str
+    out: str  # JSON Lines, or a JSON array when the name ends in .json
+    excluded: Optional[str] = None  # default: `excluded_beside(out)`
+    overwrite: bool = False  # replace existing output files
+    field_map: FieldMap = NO_FIELD_MAP
+    validation: checks.ValidationOptions = field(default_factory=lambda: checks.ValidationOptions(keep_pairs=0))
+
+    @property
+    def excluded_path(self) -> str:
+        return self.excluded or excluded_beside(self.out)
 
 
 @dataclass
 class CleanResult:
-    validation: checks.Validation
+    source: str
+    read: int
     kept: list[checks.Record]
     excluded: list[dict]  # `validate --rejects` lines: index, line, id, reasons (with kept_partner), record
+    clean_path: Optional[str] = None
+    excluded_path: Optional[str] = None
 
     def reason_counts(self) -> dict[str, int]:
         """Excluded records per reason (a record with two reasons counts under both)."""
         counts = Counter(reason for row in self.excluded for reason in {r["reason"] for r in row["reasons"]})
         return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
-    def to_json(self, clean_path: str, excluded_path: str) -> dict:
-        return {"file": self.validation.path, "read": self.validation.rows, "kept": len(self.kept),
-                "excluded": len(self.excluded), "clean_file": clean_path, "excluded_file": excluded_path,
-                "reasons": self.reason_counts()}
+    def advice(self) -> Optional[str]:
+        """When one reason takes most records: which, how many, and what usually causes it."""
+        for reason, count in self.reason_counts().items():
+            if count > MASS_EXCLUSION_SHARE * self.read:
+                cause = CAUSES.get(reason, "")
+                return (f"{plural(count, 'record')} of {self.read:,} excluded as {reason}"
+                        + (f"; usually {cause}" if cause else ""))
+        return None
+
+    def to_json(self) -> dict:
+        return {"file": self.source, "read": self.read, "kept": len(self.kept), "excluded": len(self.excluded),
+                "clean_file": self.clean_path, "excluded_file": self.excluded_path,
+                "reasons": self.reason_counts(), "advice": self.advice()}
 
 
-def clean(validation: checks.Validation) -> CleanResult:
-    """Split a validation's records (run with CLEAN_CHECKS) into kept and excluded, in the source's order."""
-    excluded = []
+def excluded_beside(clean_path: str) -> str:
+    """`out/clean.jsonl` -> `out/clean.excluded.jsonl`: every record lands in one of the two files."""
+    stem, _ = os.path.splitext(clean_path)
+    return f"{stem}.excluded.jsonl"
+
+
+def clean_file(options: CleanOptions, hooks: Optional[checks.Hooks] = None) -> CleanResult:
+    """Read, split and write: the outputs are checked before any work (never an input, never a file that exists
+    without `overwrite`, never a link or a file inside the package), locked for the whole run, and appear
+    together only when both are complete. Raises `NothingKept` when no record would be kept."""
+    excluded_path = options.excluded_path
+    benchmarks = options.validation.contamination.benchmarks if options.validation.contamination else ()
+    inputs = [options.source, *(benchmark.path for benchmark in benchmarks)]
+    for output in (options.out, excluded_path):
+        paths.check_output_file(output, inputs=inputs, overwrite=options.overwrite)
+    if paths.same_file(options.out, excluded_path) or os.path.abspath(options.out) == os.path.abspath(excluded_path):
+        raise paths.UnsafeOutput(f"{options.out}: --out and --excluded name the same file")
+    with paths.output_files([Path(options.out), Path(excluded_path)], "bioinstruct clean") as (kept_file, excluded_file):
+        result = clean(checks.read_records(options.source, options.field_map), options.source, options.validation,
+                       hooks)
+        if not result.kept:
+            raise NothingKept(result)
+        rows = (record_with_id(record) for record in result.kept)
+        if options.out.lower().endswith(".json"):
+            write_json_array(kept_file, rows)
+        else:
+            write_json_lines(kept_file, rows)
+        write_json_lines(excluded_file, result.excluded)
+    result.clean_path, result.excluded_path = options.out, excluded_path
+    return result
+
+
+def clean(records: list[checks.Record], source: str, options: checks.ValidationOptions = checks.ValidationOptions(),
+          hooks: Optional[checks.Hooks] = None) -> CleanResult:
+    """Split records into kept and excluded, in the source's order: own faults first, then repeats among the rest."""
+    with checks.cyclic_gc_paused():
+        own = checks.validate(records, source, options, hooks, OWN_FAULT_CHECKS)
+        faulty = _excluded_reasons(own)
+        rest = [record for record in own.valid if record.index not in faulty]
+        repeats = _excluded_reasons(checks.validate(rest, source, options, hooks, REPEAT_CHECKS)) if rest else {}
+    reasons = {**faulty, **repeats}  # disjoint: stage 2 saw none of stage 1's
+    excluded = [{"index": record.index, "line": record.line, "id": record.id, "reasons": reasons[record.index],
+                 "record": record.data} for record in records if record.index in reasons]
+    kept = [record for record in records if record.index not in reasons]
+    return CleanResult(source=source, read=len(records), kept=kept, excluded=excluded)
+
+
+def _excluded_reasons(validation: checks.Validation) -> dict[int, list[dict]]:
+    reasons = defaultdict(list)
     for row in checks.rejected_records(validation):
-        row["reasons"] = [reason for reason in row["reasons"] if reason["reason"] not in KEPT_REASONS]
-        if row["reasons"]:
-            excluded.append(row)
-    dropped = {row["index"] for row in excluded}
-    kept = [record for record in validation.records if record.index not in dropped]
-    return CleanResult(validation=validation, kept=kept, excluded=excluded)
+        kept = [reason for reason in row["reasons"] if reason["reason"] not in KEPT_REASONS]
+        if kept:
+            reasons[row["index"]] = kept
+    return reasons
 
 
-def write_records(f, records: list[checks.Record], as_array: bool) -> None:
-    """The kept records as JSON Lines, or as a JSON array (one record per line) for a `.json` file."""
-    if as_array:
-        f.write("[\n" + ",\n".join(json.dumps(record.data, ensure_ascii=False) for record in records) + "\n]\n")
-        return
-    for record in records:
-        f.write(json.dumps(record.data, ensure_ascii=False) + "\n")
+def record_with_id(record: checks.Record) -> dict:
+    """The record as written to the clean file: whole, with its id as an `id` field when the id came from outside
+    its fields (a JSON object keyed by id), so that it is read back with the same id."""
+    if record.id is None or row_id(record.data) == record.id:
+        return record.data
+    if "id" in record.data:
+        return record.data  # its own `id` field stays as it is; the key was another
+    return {"id": record.id, **record.data}
 
 
-def write_excluded(f, excluded: list[dict]) -> None:
-    for row in excluded:
-        f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def summary_table(result: CleanResult, clean_path: str, excluded_path: Optional[str]) -> str:
-    lines = [f"{result.validation.path}: {result.validation.rows:,} records read",
-             f"  kept      {len(result.kept):>10,}  -> {clean_path}",
-             f"  excluded  {len(result.excluded):>10,}  -> {excluded_path}"]
+def summary_table(result: CleanResult) -> str:
+    lines = [f"{result.source}: {result.read:,} records read",
+             f"  kept      {len(result.kept):>10,}  -> {result.clean_path}",
+             f"  excluded  {len(result.excluded):>10,}  -> {result.excluded_path}"]
     for reason, count in result.reason_counts().items():
         lines.append(f"    {reason:<34} {count:>10,}")
+    advice = result.advice()
+    if advice:
+        lines.append(f"note: {advice}")
     return "\n".join(lines)

@@ -16,8 +16,6 @@ the `datasets` cache included, is written in staging and moved into place only w
 the validation gates passed (`paths.staged_folder`).
 """
 
-import hashlib
-import json
 import shutil
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -25,15 +23,22 @@ from typing import Callable, Optional
 
 import datasets
 import pyarrow.compute as pc
+from datasets.exceptions import DatasetGenerationError
 from datasets.info import DatasetInfosDict
 from datasets.splits import SplitDict, SplitInfo
 from datasets.table import InMemoryTable
 from datasets.utils.file_utils import cached_path
 
 import bioinstruct
-from bioinstruct_tools import __version__, card, checks, paths, views
+from bioinstruct_tools import __version__, card, checkout, checks, infos, paths, views
+from bioinstruct_tools.built_folder import manifest, sha256_of
+from bioinstruct_tools.card_meta import CardMeta
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
-from bioinstruct_tools.records import FIELDS
+from bioinstruct_tools.configs import features_of
+from bioinstruct_tools.errors import Failed, Refused, Unavailable
+from bioinstruct_tools.json_writer import write_json_lines
+from bioinstruct_tools.records import FIELDS, BioInstructInputError
+from bioinstruct_tools.text import one_line
 from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap, check_source_path
 from bioinstruct_tools.published import (
     ASSETS,
@@ -46,7 +51,6 @@ from bioinstruct_tools.published import (
     INFOS_FILENAME,
     UPSTREAM_FILENAME,
     UPSTREAM_URL,
-    expected_rows,
     shard_path,
 )
 
@@ -55,11 +59,15 @@ from bioinstruct_tools.published import (
 _STAGED_SOURCE = f"source/{UPSTREAM_FILENAME}"
 
 
-class BuildError(Exception):
+class BuildError(Unavailable):
     """A build stopped before writing anything; the message says why and what to do."""
 
 
-class GateFailed(BuildError):
+class OptionsRefused(ValueError, Refused):
+    """Build options that do not go together (`--record` with `--source`); nothing was done."""
+
+
+class GateFailed(Failed):
     """The source failed a validation gate; `validation` holds the offending records."""
 
     def __init__(self, validation: checks.Validation):
@@ -79,7 +87,7 @@ class BuildOptions:
     record: bool = False  # store the upstream file's measurements in the checkout
     validation: checks.ValidationOptions = field(default_factory=checks.ValidationOptions)
     field_map: FieldMap = NO_FIELD_MAP  # the source's keys, renamed to the record's fields
-    card_meta: Optional[card.CardMeta] = None  # what the maintainer states about a copy (--card-meta)
+    card_meta: Optional[CardMeta] = None  # what the maintainer states about a copy (--card-meta)
 
 
 @dataclass
@@ -113,14 +121,6 @@ def download_upstream() -> str:
                          "--source FILE") from None
 
 
-def sha256_of(path: str) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def build(options: BuildOptions, progress: Optional[Callable[[int], None]] = None,
           config_progress: Optional[Callable[[str], None]] = None) -> BuildResult:
     """Validate the source, then build every config into `options.out_dir`.
@@ -128,16 +128,19 @@ def build(options: BuildOptions, progress: Optional[Callable[[int], None]] = Non
     `progress` is called as validation advances; `config_progress` with each config's name once it is built.
     """
     upstream = options.source is None
-    if options.record and not upstream:
-        raise BuildError("--record stores the upstream file's checksum and sizes: build without --source")
+    if options.record:
+        if not upstream:
+            raise OptionsRefused("--record stores the upstream file's checksum and sizes: build without --source")
+        checkout.require_checkout("--record")
     benchmarks = options.validation.contamination.benchmarks if options.validation.contamination else ()
     inputs = [benchmark.path for benchmark in benchmarks] + ([] if upstream else [options.source])
     out = paths.check_output_dir(options.out_dir, inputs=inputs)  # before any download or validation
     source_path = download_upstream() if upstream else options.source
     shown_source = UPSTREAM_URL if upstream else options.source
-    validation_options = replace(options.validation, histogram_from=_histogram_from(),
-                                 expected_rows=expected_rows(options.validation.expected_rows, source=shown_source))
-    with paths.staged_folder(out, options.overwrite, BUILD_MARKER, "bioinstruct build", __version__) as staging:
+    validation_options = replace(options.validation, histogram_from=_histogram_from())
+    build_manifest: dict = {}  # filled once the layout is complete; the marker carries it
+    with paths.staged_folder(out, options.overwrite, BUILD_MARKER, "bioinstruct build", __version__,
+                             marker_fields=build_manifest) as staging:
         read_from, checksum = _stage_source(source_path, staging)
         validation = checks.validate_file(str(read_from), validation_options, checks.Hooks(progress=progress),
                                           display=shown_source, field_map=options.field_map)
@@ -150,14 +153,21 @@ def build(options: BuildOptions, progress: Optional[Callable[[int], None]] = Non
         source_name = UPSTREAM_URL if upstream else Path(options.source).name
         description = card.SourceDescription(published=upstream or _is_recorded_upstream(checksum),
                                              meta=options.card_meta, instances=_instances(validation))
-        infos = _write_layout(builder_input, staging, {source_name: checksum}, validation, description,
-                              config_progress)
+        try:
+            measured = _write_layout(builder_input, staging, {source_name: checksum}, validation, description,
+                                     config_progress)
+        except DatasetGenerationError as e:  # the loading script refused a record: say which, as the reader does
+            cause = e.__cause__ or e
+            if isinstance(cause, BioInstructInputError):
+                raise cause from None
+            raise BuildError(f"the loading script failed ({one_line(cause)})") from None
         shutil.rmtree(builder_input.parent)
         shutil.rmtree(staging / _RAW_COPY, ignore_errors=True)
+        build_manifest.update(manifest(staging))
     if options.record:
-        card.write_repo_files(recorded=infos)
-    rows = {name: card.measured_rows(infos, name) or 0 for name in CONFIG_NAMES}
-    return BuildResult(out_dir=out, source=shown_source, rows=rows, infos=infos, validation=validation)
+        checkout.write_repo_files(recorded=measured)
+    rows = {name: infos.measured_rows(measured, name) or 0 for name in CONFIG_NAMES}
+    return BuildResult(out_dir=out, source=shown_source, rows=rows, infos=measured, validation=validation)
 
 
 def _histogram_from() -> float:
@@ -182,7 +192,7 @@ def _stage_source(source_path: str, staging: Path) -> tuple[Path, Optional[dict]
 
 
 def _checksum(path: Path) -> dict:
-    return {"num_bytes": path.stat().st_size, "checksum": sha256_of(str(path))}
+    return {"num_bytes": path.stat().st_size, "checksum": sha256_of(path)}
 
 
 def _write_builder_input(validation: checks.Validation, staging: Path) -> Path:
@@ -190,8 +200,7 @@ def _write_builder_input(validation: checks.Validation, staging: Path) -> Path:
     path = staging / _STAGED_SOURCE
     path.parent.mkdir()
     with open(path, "w", encoding="utf-8", errors="backslashreplace") as f:
-        for record in validation.records:
-            f.write(json.dumps({name: record.data[name] for name in FIELDS}, ensure_ascii=False) + "\n")
+        write_json_lines(f, ({name: record.data[name] for name in FIELDS} for record in validation.records))
     return path
 
 
@@ -205,12 +214,12 @@ def _instances(validation: checks.Validation) -> dict[str, dict]:
 
 def _is_recorded_upstream(checksum: dict) -> bool:
     """A local file is the published one when its checksum is the one a build of the upstream recorded."""
-    recorded = card.read_infos(card.RECORDED_INFOS_PATH).get(DEFAULT_CONFIG)
+    recorded = infos.read_infos(infos.RECORDED_INFOS_PATH).get(DEFAULT_CONFIG)
     return bool(recorded and (recorded.download_checksums or {}).get(UPSTREAM_URL) == checksum)
 
 
 def _check_recorded_checksum(checksum: dict) -> None:
-    recorded = card.read_infos(card.RECORDED_INFOS_PATH).get(DEFAULT_CONFIG)
+    recorded = infos.read_infos(infos.RECORDED_INFOS_PATH).get(DEFAULT_CONFIG)
     expected = (recorded.download_checksums or {}).get(UPSTREAM_URL) if recorded else None
     if expected and expected != checksum:
         raise BuildError(f"{UPSTREAM_URL}: checksum {checksum} differs from the recorded {expected}")
@@ -230,20 +239,18 @@ def _build_configs(source_path: Path, cache_dir: Path, folder: Path,
     builder.download_and_prepare()
     categorized = builder.as_dataset(split="train")  # an empty split gives an empty Dataset
     table = categorized.data.table
-    plain_features = datasets.Features({name: feature for name, feature in categorized.features.items()
-                                        if name != "category"})
     measured = DatasetInfosDict()
     for config in bioinstruct.BioInstruct.BUILDER_CONFIGS:
         if config.view:
             dataset = datasets.Dataset(InMemoryTable(views.turns_table(table, config.view)),
-                                       info=datasets.DatasetInfo(features=bioinstruct.VIEW_FEATURES[config.view]))
+                                       info=datasets.DatasetInfo(features=features_of(config.name)))
         elif config.with_category:
             dataset = categorized
         else:
             rows = table if config.category is None else table.filter(
                 pc.equal(table.column("category"), CATEGORIES.index(config.category)))
             dataset = datasets.Dataset(InMemoryTable(rows.drop_columns(["category"])),
-                                       info=datasets.DatasetInfo(features=plain_features))
+                                       info=datasets.DatasetInfo(features=features_of(config.name)))
         size, downloaded = dataset.data.nbytes, 0
         if dataset.num_rows or config.category is None:  # an empty category gets no file: it could not load
             parquet_path = folder / shard_path(config.name)
@@ -281,12 +288,13 @@ def _write_layout(source_path: Path, staging: Path, checksums: dict, validation:
     shutil.rmtree(staging / ".cache")
     for info in measured.values():
         info.download_checksums = checksums
-    infos = card.config_infos(measured)
-    (staging / INFOS_FILENAME).write_text(card.infos_json(infos), encoding="utf-8")
+    copy = None if description.published and description.meta is None else description.meta or CardMeta()
+    config_infos = infos.config_infos(measured, copy=copy)
+    (staging / INFOS_FILENAME).write_text(infos.infos_json(config_infos), encoding="utf-8")
     figures = _write_figures(validation, staging / ASSETS)
     (staging / CARD_FILENAME).write_text(
-        card.render_card(infos, contamination=validation.get(checks.CONTAMINATION), figures=figures,
+        card.render_card(config_infos, contamination=validation.get(checks.CONTAMINATION), figures=figures,
                          description=description),
         encoding="utf-8")
-    return infos
+    return config_infos
 

@@ -17,12 +17,15 @@ agree. Figures are drawn with matplotlib's Agg backend (no display) and written 
 random ids, so two reports of the same input are byte-identical.
 """
 
+import functools
 import json
 import os
 import tempfile
+import warnings
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 if "MPLCONFIGDIR" not in os.environ and not os.access(os.path.expanduser("~"), os.W_OK):
     # No writable home (a locked-down container): matplotlib would warn and make this folder itself.
@@ -35,13 +38,15 @@ from matplotlib.legend_handler import HandlerTuple  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, StrMethodFormatter  # noqa: E402
 
-from bioinstruct_tools import checks
+from bioinstruct_tools import __version__, checks, paths
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
+from bioinstruct_tools.errors import Failed
+from bioinstruct_tools.published import FIGURE_NAMES, REPORT_MARKER
+from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap
 from bioinstruct_tools.task_verbs import QUESTION, verb_and_object
 from bioinstruct_tools.records import FIELDS, has_real_input
 from bioinstruct_tools.text import markdown_literal, plural, rouge_tokens
 
-FIGURE_NAMES = ("categories", "lengths", "verbs", "inputs", "near_duplicates", "checks")
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 5.0, 100  # every figure is 900 x 500 pixels
 HISTOGRAM_FROM = 0.5  # pairs above this score are drawn
 TOP_VERBS, TOP_OBJECTS = 20, 4
@@ -61,6 +66,43 @@ def _compact(value: float, _position=None) -> str:
 
 
 COMPACT = FuncFormatter(_compact)
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    source: str
+    out: str
+    overwrite: bool = False  # replace a folder an earlier report wrote (and nothing else)
+    field_map: FieldMap = NO_FIELD_MAP
+
+
+class NoValidRecord(Failed):
+    """The source holds no schema-valid record: there is nothing to draw."""
+
+
+@dataclass
+class WrittenReport:
+    out: Path
+    numbers: dict
+
+
+def report_file(options: ReportOptions, hooks: Optional[checks.Hooks] = None) -> WrittenReport:
+    """Validate the source and write its report folder: staged, marked, and moved into place only when complete
+    (never over an input, nor over a folder this command did not write)."""
+    out = paths.check_output_dir(options.out, inputs=[options.source])
+    written: dict = {}
+    with paths.staged_folder(out, options.overwrite, REPORT_MARKER, "bioinstruct report", __version__,
+                             marker_fields=written) as staging:
+        validation = checks.validate_file(options.source, checks.ValidationOptions(histogram_from=HISTOGRAM_FROM),
+                                          hooks, field_map=options.field_map)
+        if not validation.valid:
+            raise NoValidRecord(f"{options.source}: no schema-valid record to report on (run `bioinstruct validate "
+                                f"{options.source}`)")
+        report = collect(validation)
+        write_report(report, staging)
+        written["files"] = {path.relative_to(staging).as_posix(): None for path in sorted(staging.rglob("*"))
+                            if path.is_file()}
+    return WrittenReport(out=out, numbers=report.numbers)
 
 
 @dataclass
@@ -90,16 +132,17 @@ def collect(validation: checks.Validation) -> ReportNumbers:
         elif verb is not None:
             verbs[verb] += 1
             objects.setdefault(verb, Counter())[noun or "(no object)"] += 1
-    near = validation[checks.NEAR_DUPLICATES]
-    histogram = near.kept.get("histogram")
+    near = validation[checks.NEAR_DUPLICATES].findings
+    histogram = near.histogram
     if histogram is None:
         raise ValueError("the validation did not histogram near-duplicate scores (ValidationOptions.histogram_from)")
     bins = histogram[int(HISTOGRAM_FROM * 100):].tolist()
-    rows = category_check.details["rows"]
+    shares = category_check.findings
+    rows = shares.rows
     numbers = {
         "file": validation.path,
         "rows": validation.rows,
-        "categories": {category: {"rows": rows[category], "share": category_check.details["shares"][category],
+        "categories": {category: {"rows": rows[category], "share": shares.shares[category],
                                   "paper_share": PAPER_SHARES[category]}
                        for category in CATEGORIES},
         "lengths": {name: {category: _summary(values) for category, values in by_category.items()}
@@ -111,8 +154,8 @@ def collect(validation: checks.Validation) -> ReportNumbers:
         "inputs": {category: {"with_input": with_input[category],
                               "share": with_input[category] / rows[category] if rows[category] else 0.0}
                    for category in CATEGORIES},
-        "near_duplicates": {"threshold": near.details["threshold"], "pairs": near.details["pairs"],
-                            "greedy_dropped": len(near.details["greedy_dropped"]),
+        "near_duplicates": {"threshold": near.threshold, "pairs": near.pairs,
+                            "greedy_dropped": len(near.greedy_dropped),
                             "histogram": {"from": HISTOGRAM_FROM, "bin_width": 0.01, "pairs_per_bin": bins,
                                           "pairs_above_from": int(sum(bins))}},
         "checks": {check.name: check.counts for check in validation.checks if check.counts},
@@ -198,9 +241,31 @@ def draw_lengths(report: ReportNumbers) -> Figure:
     return figure
 
 
+MISSING_GLYPH = "?"  # drawn in place of a character the figure's font cannot draw (CJK, Hangul, emoji)
+
+
+@functools.cache
+def _font_characters() -> frozenset[int]:
+    """The code points matplotlib's default font can draw."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    return frozenset(FT2Font(font_manager.findfont(font_manager.FontProperties())).get_charmap())
+
+
+def drawable(text: str) -> str:
+    """`text` as the figure's font can draw it: each character it lacks becomes MISSING_GLYPH, as the figure says."""
+    if text.isascii():
+        return text
+    characters = _font_characters()
+    return "".join(character if ord(character) in characters or character.isspace() else MISSING_GLYPH
+                   for character in text)
+
+
 def draw_verbs(report: ReportNumbers) -> Figure:
     figure, axes = _figure()
     verbs = report.numbers["verbs"][::-1]  # the most frequent on top
+    replaced = False
     shades = ["#2F4B7C", "#4C72B0", "#7FA3D1", "#B5CDE8"]
     widest = max((verb["records"] for verb in verbs), default=1)
     # How many records one character of an 8-point label spans, the axes being about 80% of the figure wide
@@ -210,11 +275,13 @@ def draw_verbs(report: ReportNumbers) -> Figure:
         left, untold = 0, []
         for rank, item in enumerate(verb["objects"]):
             axes.barh(row, item["records"], left=left, color=shades[rank], height=0.75)
-            if item["records"] >= (len(item["object"]) + 1) * records_per_character:
-                axes.text(left + item["records"] / 2, row, item["object"], ha="center", va="center",
+            name = drawable(item["object"])
+            replaced |= name != item["object"]
+            if item["records"] >= (len(name) + 1) * records_per_character:
+                axes.text(left + item["records"] / 2, row, name, ha="center", va="center",
                           fontsize=8, color="white" if rank < 2 else "black")
             else:  # too narrow to hold its name: named after the bar, in segment order
-                untold.append(item["object"])
+                untold.append(name)
             left += item["records"]
         rest = verb["records"] - left
         if rest > 0:
@@ -222,11 +289,14 @@ def draw_verbs(report: ReportNumbers) -> Figure:
         if untold:
             axes.text(verb["records"], row, "  " + ", ".join(untold), va="center", fontsize=7, color="#444444")
     axes.set_xlim(0, widest * 1.45)  # room for the names after the bars
-    axes.set_yticks(range(len(verbs)), [verb["verb"] for verb in verbs], fontsize=9)
+    labels = [drawable(verb["verb"]) for verb in verbs]
+    replaced |= labels != [verb["verb"] for verb in verbs]
+    axes.set_yticks(range(len(verbs)), labels, fontsize=9)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.xaxis.set_major_formatter(THOUSANDS)
     axes.set_xlabel("records (segments: the verb's 4 most frequent objects, then the rest in grey;\n"
-                    "names too long for their segment follow the bar, in segment order)")
+                    "names too long for their segment follow the bar, in segment order"
+                    + (f"; '{MISSING_GLYPH}': a character the font cannot draw)" if replaced else ")"))
     questions = report.numbers["questions"]
     axes.set_title((f"Top {len(verbs)} task verbs and their objects" if len(verbs) > 1 else "The task verb and its objects")
                    + (f" ({plural(questions, 'question-form instruction')} not counted)" if questions else ""))
@@ -309,7 +379,10 @@ def write_figures(report: ReportNumbers, folder: Path, formats=("png", "svg")) -
     """Every figure in `folder`, byte-identical for the same numbers."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    with matplotlib.rc_context(_STYLE):
+    # Matplotlib's own warnings (a glyph missing, a tight layout) are not the user's to read: the figures say
+    # what they replaced.
+    with matplotlib.rc_context(_STYLE), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         for name in FIGURE_NAMES:
             figure = DRAW[name](report)
             for extension in formats:

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Iterator, NamedTuple, Optional
 
 from bioinstruct_tools.published import CARD_FILENAME, DEFAULT_CONFIG, shard_path
-from bioinstruct_tools.records import FIELDS, UnreadableFileError, read_json_records
+from bioinstruct_tools.json_reader import read_json_records
+from bioinstruct_tools.records import FIELDS, UnreadableFileError
 from bioinstruct_tools.text import one_line
 
 FORMATS = ("a JSON array, JSON Lines, a JSON object keyed by id, CSV, parquet, a built folder, a save_to_disk "
@@ -31,6 +32,14 @@ ID_FIELDS = ("id", "_id", "uid", "pubid", "pmid", "qid", "question_id", "example
 _BATCH_ROWS = 5_000
 _SPLIT_WORDS = ("train", "test", "validation", "valid", "dev", "eval")
 _DATA_SUFFIXES = (".json", ".jsonl", ".csv", ".parquet")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a split's folder name: no separator, no ".."
+
+
+class FieldMapError(UnreadableFileError):
+    """A `--field-map` that does not fit the file: it names a field the records lack, or would drop one."""
+
+    def __init__(self, path: str, detail: str):
+        super().__init__(path, detail, reason="field_map")
 
 
 class SourceRecord(NamedTuple):
@@ -77,6 +86,21 @@ class FieldMap(NamedTuple):
             raise ValueError(f"expected NEW=OLD,..., got {text!r}")
         return cls(tuple(renames))
 
+    def check(self, row: dict, shown: str) -> None:
+        """Refuse a map that names a field the first record lacks, or that would drop one of its fields: a
+        typo or a misunderstanding, said once with the record's fields, instead of every record excluded."""
+        fields = ", ".join(repr(key) for key in list(row)[:20]) or "no field"
+        for new, old in self.renames:
+            if old is not None and old not in row:
+                raise FieldMapError(shown, f"--field-map {new}={old}: record 0 has no field {old!r} (its fields: "
+                                    f"{fields})")
+        sources = {old for _, old in self.renames if old is not None}
+        for new, old in self.renames:
+            if new in row and new not in sources:
+                raise FieldMapError(shown, f"--field-map {new}={old or ''}: record 0 has its own {new!r} field, which "
+                                    f"this map would drop (its fields: {fields}); map it to a field, or use the "
+                                    "file as it is")
+
     def apply(self, row: dict) -> dict:
         """The row with its keys renamed, in the row's own order; a key the map replaces is dropped."""
         if not self.renames:
@@ -121,6 +145,8 @@ def read_source(path: str, field_map: FieldMap = NO_FIELD_MAP, split: Optional[s
     """
     shown = display or path
     for index, line, key, row in _rows(path, split, preferred_split, shown, max_record_chars):
+        if index == 0 and field_map.renames:
+            field_map.check(row, shown)
         yield SourceRecord(index, line, field_map.apply(row), key if key is not None else row_id(row))
 
 
@@ -152,6 +178,12 @@ def folder_split(path: str, split: Optional[str], preferred: str = "train") -> s
         return names[0]
     raise UnreadableFileError(path, f"has the splits {', '.join(names)} and none is {preferred!r}; choose one "
                               "with --split", reason="missing_split")
+
+
+def check_regular(path: str) -> None:
+    """Refuse a file inside a folder that is not a regular file, before opening it: a pipe would block."""
+    if check_source_path(path):
+        raise UnreadableFileError(path, "a folder where a file was expected", reason="not_a_regular_file")
 
 
 def check_source_path(path: str) -> bool:
@@ -188,8 +220,11 @@ def _rows(path: str, split: Optional[str], preferred: str, shown: str,
 
 def _shaped_rows(path, split, preferred, shown, max_record_chars):
     if check_source_path(path):
-        if split is None and is_built_folder(path):
-            rows = _parquet_rows(os.path.join(path, shard_path(DEFAULT_CONFIG)), shown)
+        if is_built_folder(path):
+            if split is not None:
+                raise UnreadableFileError(shown, f"a built folder has one split, its records; --split {split} does not "
+                                          "apply", reason="missing_split")
+            rows = _built_rows(path)
         else:
             rows = _folder_rows(path, folder_split(path, split, preferred), shown, max_record_chars)
     elif split is not None:
@@ -215,6 +250,17 @@ def _file_rows(path: str, shown: str, max_record_chars: Optional[int]):
                 raise
 
 
+def _built_rows(path: str):
+    """A built folder's `default` rows, once its layout is checked (`read_built_folder` refuses, in one line, a
+    folder that is not exactly what the build wrote): the shard is read once, there."""
+    from bioinstruct_tools.built_folder import read_built_folder  # pyarrow and the card reader, for folders only
+
+    table = read_built_folder(path).tables[DEFAULT_CONFIG].select(list(FIELDS))
+    for batch in table.to_batches(max_chunksize=_BATCH_ROWS):
+        for row in batch.to_pylist():
+            yield None, None, row
+
+
 def _parquet_rows(path: str, shown: str):
     import pyarrow
     import pyarrow.parquet as pq
@@ -231,24 +277,49 @@ def _csv_rows(path: str, shown: str):
     csv.field_size_limit(MAX_FIELD_CHARACTERS)
     try:
         with open(path, encoding="utf-8-sig", newline="") as f:
-            reader = csv.reader(f)
+            reader = csv.reader(f, strict=True)
             header = next(reader, None)
             if header is None:
                 return
-            repeated = sorted({name for name in header if header.count(name) > 1})
-            if repeated:
-                raise UnreadableFileError(shown, f"the header names the column {repeated[0]!r} twice", line=1,
-                                          reason="invalid_csv")
+            check_csv_header(header, shown)
+            start = reader.line_num + 1
             for row in reader:
-                yield reader.line_num, None, dict(zip(header, row))
+                if len(row) != len(header):
+                    if not row:
+                        start = reader.line_num + 1
+                        continue  # a blank line between rows holds no record
+                    raise UnreadableFileError(shown, f"a row of {len(row)} cells under a header of {len(header)} "
+                                              "columns (a cell holding a comma needs quotes)", line=start,
+                                              reason="invalid_csv")
+                yield start, None, dict(zip(header, row))
+                start = reader.line_num + 1
     except (csv.Error, UnicodeDecodeError) as e:
         raise UnreadableFileError(shown, f"cannot be read as CSV ({one_line(e)})", reason="invalid_csv") from None
+
+
+def check_csv_header(header: list[str], shown: str) -> None:
+    """A CSV header names each column once, and names it: checked in one pass (a header of 100,000 columns
+    takes a moment, not minutes)."""
+    if not header:
+        raise UnreadableFileError(shown, "the first line is empty; expected the header naming the columns", line=1,
+                                  reason="invalid_csv")
+    seen: set[str] = set()
+    for name in header:
+        if not name.strip():
+            raise UnreadableFileError(shown, "the header has an empty column name (is the first line the header?)",
+                                      line=1, reason="invalid_csv")
+        if name in seen:
+            raise UnreadableFileError(shown, f"the header names the column {name!r} twice", line=1,
+                                      reason="invalid_csv")
+        seen.add(name)
 
 
 def _folder_rows(path: str, split: str, shown: str, max_record_chars: Optional[int]):
     """A save_to_disk folder's arrow shards, or a datasets folder's data files of `split`."""
     if _is_saved_to_disk(path):
         folder = os.path.join(path, split) if os.path.exists(os.path.join(path, "dataset_dict.json")) else path
+        if not os.path.realpath(folder).startswith(os.path.realpath(path) + os.sep) and folder != path:
+            raise UnreadableFileError(path, f"its split {split!r} lies outside the folder", reason="unreadable")
         for arrow_file in _arrow_files(folder):
             yield from _arrow_rows(arrow_file)
         return
@@ -261,6 +332,7 @@ def _arrow_rows(path: str):
     """save_to_disk's shards are Arrow IPC streams: read a batch at a time, memory-mapped."""
     import pyarrow
 
+    check_regular(path)  # a pipe named like a shard would block the memory map forever
     try:
         with pyarrow.memory_map(path) as source:
             for batch in pyarrow.ipc.open_stream(source):
@@ -274,10 +346,12 @@ def _arrow_rows(path: str):
 def split_names(path: str) -> list[str]:
     try:
         if os.path.exists(os.path.join(path, "dataset_dict.json")):
+            check_regular(os.path.join(path, "dataset_dict.json"))
             with open(os.path.join(path, "dataset_dict.json"), encoding="utf-8") as f:
                 names = json.load(f)["splits"]
-            if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-                raise ValueError("'splits' is not a list of names")
+            if not isinstance(names, list) or not all(isinstance(name, str) and _PLAIN_NAME.fullmatch(name)
+                                                      for name in names):
+                raise ValueError("'splits' is not a list of plain names (a split is a folder inside this one)")
             return names
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise UnreadableFileError(path, f"cannot be read as a save_to_disk folder ({one_line(e)})",

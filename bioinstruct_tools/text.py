@@ -25,6 +25,27 @@ def _format_characters() -> dict[int, None]:
     return {code: None for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"}
 
 
+# Characters that render as nothing though they are neither white space nor format characters: the Hangul and
+# Braille fillers, the combining grapheme joiner, Khmer's inherent vowels and the variation selectors.
+_INVISIBLE_FILLERS = ("\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0"
+                      + "".join(map(chr, range(0x180B, 0x1810))) + "".join(map(chr, range(0xFE00, 0xFE10)))
+                      + "".join(map(chr, range(0xE0100, 0xE01F0))))
+
+
+@functools.cache
+def _invisible_characters() -> dict[int, None]:
+    """A `str.translate` table deleting every character that shows nothing: format characters and the fillers."""
+    return {**_format_characters(), **{ord(character): None for character in _INVISIBLE_FILLERS}}
+
+
+def is_blank(text: str) -> bool:
+    """Whether `text` shows nothing: empty once white space, format characters (U+200B, U+202E, U+FEFF, ...) and
+    invisible fillers (U+2800, U+3164, ...) are removed. Blank is blank, whatever it is made of."""
+    if text.isascii():
+        return not text.strip()
+    return not text.translate(_invisible_characters()).strip()
+
+
 def normalized_words(text: str) -> list[str]:
     """The words of `text` after NFKC, without format characters, case-folded (tests hold `_WORD` as the oracle)."""
     if text.isascii():
@@ -55,6 +76,32 @@ def markdown_literal(text: str) -> str:
     one_line = " ".join(text.split())
     html_safe = one_line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", html_safe)
+
+
+# In prose, only these change what Markdown means: HTML and the card's `<!--` markers, link and image brackets,
+# code spans, emphasis that could swallow a link, and a line that opens a heading, list, quote or table.
+_PROSE_INLINE = re.compile(r"([\\`\[\]])")
+_PROSE_LINE_START = re.compile(r"^(\s*)(?:([#>|+*-])|(\d+)([.)]))", re.M)
+
+
+def markdown_prose(text: str) -> str:
+    """A maintainer's paragraph as Markdown that reads as written ("GPT-4", "clinician-style", "(demo)" stay as
+    they are) and holds no HTML, link, image, code span, heading, list, quote or table of its own."""
+    html_safe = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    inline_safe = _PROSE_INLINE.sub(r"\\\1", html_safe)
+    return _PROSE_LINE_START.sub(
+        lambda m: m.group(1) + (f"\\{m.group(2)}" if m.group(2) else f"{m.group(3)}\\{m.group(4)}"), inline_safe)
+
+
+# What a terminal acts on instead of showing: C0 and C1 controls (ESC starts a redraw, CR and LF forge lines),
+# DEL, and the bidirectional overrides and isolates that reorder what follows them.
+_TERMINAL_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """`text` (a file name, say) with every control character written as its escape (`\\x1b`, `\\n`), so that
+    printing it cannot move the cursor, erase a line or start a new one."""
+    return _TERMINAL_CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def one_line(error: BaseException, limit: int = 300) -> str:

@@ -1,19 +1,30 @@
-"""The chat views (`chat`, `prompt_completion`) in Arrow: cut from the `categorized` rows, and checked against them.
+"""The chat views (`chat`, `prompt_completion`): one record's turns, and the same cut in Arrow from the
+`categorized` rows.
 
-The loading script's `as_turns` defines the views one record at a time; `bioinstruct build` cuts them from
-the `categorized` table here, columnar, without running the script again (the tests compare the two row by
-row), and `read_built_folder` checks that every view row rebuilds its `default` row exactly.
+`as_turns` defines the views one record at a time (the loading script yields it); `bioinstruct build`
+cuts them from the `categorized` table with `turns_table`, columnar, without running the script again
+(the tests compare the two row by row), and `read_built_folder` checks that every view row rebuilds
+its `default` row exactly.
 """
 
 import numpy as np
 import pyarrow
 import pyarrow.compute as pc
 
-from bioinstruct_tools.published import CHAT_CONFIG, PROMPT_SEPARATOR
+from bioinstruct_tools.published import CHAT_CONFIG, PROMPT_SEPARATOR, user_turn
 from bioinstruct_tools.records import FIELDS
 
+
+def as_turns(example: dict, view: str, category) -> dict:
+    """A record as TRL's chat turns: the user asks `user_turn(instruction, input)`, the assistant answers `output`."""
+    user = {"role": "user", "content": user_turn(example["instruction"], example["input"])}
+    assistant = {"role": "assistant", "content": example["output"]}
+    if view == CHAT_CONFIG:
+        return {"messages": [user, assistant], "category": category}
+    return {"prompt": [user], "completion": [assistant], "category": category}
+
 def turns_table(categorized: pyarrow.Table, view: str) -> pyarrow.Table:
-    """A chat view cut from the `categorized` table in Arrow, as the script's `as_turns` defines it (tests
+    """A chat view cut from the `categorized` table in Arrow, as `as_turns` defines it (tests
     compare the two row by row): `messages`, or `prompt` and `completion`, and the category."""
     instruction, given, output = (categorized.column(name).combine_chunks() for name in FIELDS)
     user = pc.if_else(pc.equal(given, ""), instruction,

@@ -1,5 +1,8 @@
+import contextlib
+import io
 import json
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -68,6 +71,37 @@ def run_check(check: checks.Check, rows, **options) -> checks.CheckResult:
 def build(source, out, **options) -> export.BuildResult:
     """`bioinstruct build` as a library call."""
     return export.build(export.BuildOptions(out_dir=str(out), source=str(source), **options))
+
+
+def run_cli(*args, cwd, env=None, stdout=subprocess.PIPE, timeout=150) -> subprocess.CompletedProcess:
+    """`bioinstruct` as a separate process in `cwd`, offline: for signals, hangs and whole-process behaviour."""
+    environment = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "bioinstruct_tools.cli", *map(str, args)], cwd=cwd, env=environment,
+                          stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=timeout)
+
+
+def cli(*args, cwd) -> subprocess.CompletedProcess:
+    """`bioinstruct ARGS` run from `cwd` in this process, as `run_cli` runs it in another: a second faster."""
+    from bioinstruct_tools.cli import main
+
+    out, err, previous = io.StringIO(), io.StringIO(), os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main([str(arg) for arg in args])
+    except SystemExit as exited:  # argparse's usage errors
+        code = exited.code
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """The sample built once per test process. Read it, or copy it before changing anything in it."""
+    out = tmp_path_factory.mktemp("built") / "sample"
+    build(SAMPLE, out)
+    return out
 
 
 @pytest.fixture

@@ -20,27 +20,20 @@ import bioinstruct
 from bioinstruct_tools import published
 from bioinstruct_tools.categories import CATEGORIES, categorize
 from bioinstruct_tools.published import PUBLISHED_SIZE
-from bioinstruct_tools.records import (
-    BioInstructInputError,
-    MalformedRecordError,
-    is_empty_input_placeholder,
-    read_records,
-)
+from bioinstruct_tools.configs import features_of
+from bioinstruct_tools.json_reader import read_records
+from bioinstruct_tools.records import BioInstructInputError, MalformedRecordError, is_empty_input_placeholder
 
 pytestmark = pytest.mark.uses_datasets
 
 
-def expected_features(config_name):
-    if config_name in bioinstruct.VIEW_FEATURES:
-        return bioinstruct.VIEW_FEATURES[config_name]
-    return bioinstruct.CATEGORIZED_FEATURES if config_name == "categorized" else bioinstruct.FEATURES
+expected_features = features_of
 
 
 def test_configs_are_generated_from_the_category_list():
     names = [config.name for config in bioinstruct.BioInstruct.BUILDER_CONFIGS]
     assert names == ["default", *CATEGORIES, "categorized", "chat", "prompt_completion"] == list(published.CONFIG_NAMES)
     assert bioinstruct.BioInstruct.DEFAULT_CONFIG_NAME == "default"
-    assert list(bioinstruct.FEATURES) == ["instruction", "input", "output"]
 
 
 @pytest.mark.parametrize("config_name", published.CONFIG_NAMES)

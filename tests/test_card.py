@@ -8,24 +8,26 @@ import pytest
 from huggingface_hub import DatasetCard
 
 import bioinstruct
-from bioinstruct_tools import card, paths, published
+from bioinstruct_tools import card, checkout, infos, paths, published
+from bioinstruct_tools.card_meta import CardMeta
+from bioinstruct_tools.configs import features_of
 
 pytestmark = pytest.mark.uses_datasets
 
 
 def test_committed_infos_match_the_builder():
-    assert card.stale_repo_files() == [], "run `bioinstruct card` and commit the result"
+    assert checkout.stale_repo_files() == [], "run `bioinstruct card` and commit the result"
 
 
 def test_card_yaml_carries_hub_metadata_configs_and_features():
-    data = DatasetCard(card.render_card(card.config_infos())).data
+    data = DatasetCard(card.render_card(infos.config_infos())).data
     assert data.license == "mit" and data.language == ["en"] and data.pretty_name == "BioInstruct"
     assert data.size_categories == ["10K<n<100K"]  # from the published 25,005
     configs = {config["config_name"]: config for config in data.configs}
     assert list(configs) == list(published.CONFIG_NAMES) and configs["default"]["default"] is True
     assert configs["qa"]["data_files"] == [{"split": "train", "path": "data/qa/train-*.parquet"}]
-    infos = {info["config_name"]: datasets.Features._from_yaml_list(info["features"]) for info in data.dataset_info}
-    assert infos["default"] == bioinstruct.FEATURES and infos["categorized"] == bioinstruct.CATEGORIZED_FEATURES
+    features = {info["config_name"]: datasets.Features._from_yaml_list(info["features"]) for info in data.dataset_info}
+    assert features["default"] == features_of("default") and features["categorized"] == features_of("categorized")
 
 
 def test_the_template_ships_inside_the_package():
@@ -34,19 +36,19 @@ def test_the_template_ships_inside_the_package():
 
 
 def test_no_measured_figure_before_a_build_on_the_real_file():
-    infos = card.read_infos(card.RECORDED_INFOS_PATH)
-    if infos["default"].splits:  # recorded by `bioinstruct build --record` on the upstream file
-        assert infos["default"].splits["train"].num_examples == published.PUBLISHED_SIZE
+    recorded = infos.read_infos(infos.RECORDED_INFOS_PATH)
+    if recorded["default"].splits:  # recorded by `bioinstruct build --record` on the upstream file
+        assert recorded["default"].splits["train"].num_examples == published.PUBLISHED_SIZE
     else:
-        assert "not measured yet" in card.render_card(card.config_infos(infos))
+        assert "not measured yet" in card.render_card(infos.config_infos(recorded))
 
 
 def test_drift_is_detected(tmp_path, monkeypatch):
     recorded = tmp_path / "recorded.json"
-    recorded.write_text(card.RECORDED_INFOS_PATH.read_text().replace('"mit"', '"apache-2.0"'))
-    monkeypatch.setattr(card, "RECORDED_INFOS_PATH", recorded)
-    monkeypatch.setattr(card, "CHECKOUT_ROOT", tmp_path)
-    assert card.stale_repo_files(recorded=datasets.info.DatasetInfosDict()) == [recorded, tmp_path / "dataset_infos.json"]
+    recorded.write_text(infos.RECORDED_INFOS_PATH.read_text().replace('"mit"', '"apache-2.0"'))
+    monkeypatch.setattr(checkout, "RECORDED_INFOS_PATH", recorded)
+    monkeypatch.setattr(checkout, "CHECKOUT_ROOT", tmp_path)
+    assert checkout.stale_repo_files(recorded=datasets.info.DatasetInfosDict()) == [recorded, tmp_path / "dataset_infos.json"]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -76,7 +78,7 @@ def hostile_builds(tmp_path_factory):
     source = write_jsonl(folder / "hostile.jsonl", HOSTILE)
     (folder / "meta.yaml").write_text(yaml.safe_dump(META), encoding="utf-8")
     build(source, folder / "plain")
-    build(source, folder / "described", card_meta=card.CardMeta.read(str(folder / "meta.yaml")))
+    build(source, folder / "described", card_meta=CardMeta.read(str(folder / "meta.yaml")))
     return folder
 
 
@@ -89,8 +91,9 @@ def test_record_text_stays_inside_fenced_json(hostile_builds, variant):
                                                                "chat", "prompt_completion"]
     instances = text.split("<!-- bioinstruct:instances -->\n", 1)[1].split("\n<!-- /bioinstruct:instances -->", 1)[0]
     outside = text.replace(instances, "")
-    for planted in ("<script>", "](javascript:", "onerror", "999,999", "license: apache-2.0"):
+    for planted in ("<script>", "onerror", "999,999", "license: apache-2.0"):
         assert planted not in outside  # only inside the instances block
+    assert not re.search(r"(?<!\\)\]\(javascript:", outside)  # no link: any bracket before it is escaped
     blocks = re.findall(r"^(`{3,})json\n(.*?)\n\1$", instances, flags=re.S | re.M)
     assert [json.loads(body) for _, body in blocks] == HOSTILE  # each record whole, as JSON
     for fence, body in blocks:
@@ -103,9 +106,9 @@ def test_card_meta_is_stated_and_escaped(hostile_builds):
     data = DatasetCard(text).data
     assert data.pretty_name == META["pretty_name"]  # YAML holds it as a string, quoted by the dumper
     assert "# Dataset Card for MedQuestions &lt;b&gt;v2&lt;/b&gt;" in text
-    # Markdown's own characters are escaped: the text shows as written, and makes no link or tag
-    assert "Patient questions answered by GPT\\-4." in text and "GPT\\-4 \\(gpt\\-4\\-0613\\), March 2024" in text
-    assert "See \\[the site\\]\\(javascript:alert\\(1\\)\\)." in text
+    # Prose reaches the card as written; only what would make a link, tag or heading is escaped
+    assert "Patient questions answered by GPT-4." in text and "GPT-4 (gpt-4-0613), March 2024" in text
+    assert "See \\[the site\\](javascript:alert(1))." in text
     assert "names and dates were removed by hand" in text
     assert "provenance is unknown" not in text and "Unknown: the license" not in text
     plain = (hostile_builds / "plain" / "README.md").read_text(encoding="utf-8")
@@ -115,7 +118,7 @@ def test_card_meta_is_stated_and_escaped(hostile_builds):
 @pytest.mark.parametrize("content, message", [
     ("[1, 2]", "expected a YAML mapping"),
     ("pretty_name: x\nseeds: 80\n", "unknown key 'seeds'"),
-    ("license: MIT License\n", "not a Hub license identifier"),
+    ("license: MIT License\n", "not one of the Hub's license identifiers"),
     ("summary: 3\n", "summary must be non-empty text"),
     ("summary: [unclosed\n", "not a readable YAML file"),
 ])

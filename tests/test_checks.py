@@ -72,7 +72,7 @@ def test_placeholder_outputs_fail_and_input_placeholders_are_counted():
     rows[3]["output"] = "None"  # a legitimate answer ("no allergies mentioned")
     result = run_check(checks.PLACEHOLDERS, rows)
     assert reasons(result) == [(1, "placeholder_output"), (2, "placeholder_output")]
-    assert result.details["empty_input_placeholders"] == 1
+    assert result.findings.empty_input_placeholders == 1
 
 
 @pytest.mark.parametrize(
@@ -106,16 +106,17 @@ def test_near_duplicates_report_pairs_and_greedy_drops():
     rows[2]["instruction"] = "List all medications mentioned in the discharge summary for this patient."
     result = run_check(checks.NEAR_DUPLICATES, rows)
     assert [offender.pair for offender in result.offenders] == [(0, 1), (0, 2), (1, 2)]
-    assert result.details["greedy_dropped"] == [1, 2]
+    assert result.findings.greedy_dropped == [1, 2]
     assert result.status == "warn"
     assert run_check(checks.NEAR_DUPLICATES, rows, gate_near_duplicates=True).status == "fail"
-    assert run_check(checks.NEAR_DUPLICATES, rows, near_duplicate_threshold=0.95).details["greedy_dropped"] == [2]
+    assert run_check(checks.NEAR_DUPLICATES, rows, near_duplicate_threshold=0.95).findings.greedy_dropped == [2]
 
 
 def test_category_distribution_sits_next_to_the_paper():
     result = run_check(checks.CATEGORIES_CHECK, records(4))
-    assert result.details["rows"] == {"extraction": 1, "generation": 1, "qa": 1, "other": 1}
-    assert result.details["paper_shares"]["extraction"] == 0.338
+    assert result.findings.rows == {"extraction": 1, "generation": 1, "qa": 1, "other": 1}
+    assert result.findings.paper_shares["extraction"] == 0.338
+    assert result.status == "info"  # the shares inform; no share passes or fails
 
 
 def test_schema_invalid_records_are_left_out_of_content_checks(tmp_path):
@@ -123,7 +124,7 @@ def test_schema_invalid_records_are_left_out_of_content_checks(tmp_path):
     rows[1] = {"instruction": "List the drugs.", "input": ["a"], "output": "x"}
     report = checks.validate_file(str(write_jsonl(tmp_path / "x.jsonl", rows)))
     assert reasons(report[checks.SCHEMA]) == [(1, "not_a_string")]
-    assert sum(report[checks.CATEGORIES_CHECK].details["rows"].values()) == 2
+    assert sum(report[checks.CATEGORIES_CHECK].findings.rows.values()) == 2
     assert not report.passed
 
 
@@ -132,14 +133,15 @@ def test_schema_invalid_records_are_left_out_of_content_checks(tmp_path):
 # ---------------------------------------------------------------------------------------------------
 
 
-def run_cli(*args, capsys):
+def call(capsys, *args):
+    """`bioinstruct ARGS` in this process: (exit code, stdout, stderr)."""
     code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
 
 
 def test_validate_sample_passes(capsys):
-    code, out, _ = run_cli("validate", str(SAMPLE), capsys=capsys)
+    code, out, _ = call(capsys, "validate", str(SAMPLE))
     assert code == 0
     assert "result: PASS" in out and "101 records" in out
 
@@ -151,7 +153,7 @@ def test_validate_bad_file_names_each_record_and_exits_1(tmp_path, capsys):
     rows[3]["input"] = 7  # non-string
     rows[4]["output"] = "   "  # empty output
     path = write_jsonl(tmp_path / "bad.jsonl", rows)
-    code, out, err = run_cli("validate", str(path), capsys=capsys)
+    code, out, err = call(capsys, "validate", str(path))
     assert code == 1 and "Traceback" not in err
     assert "record 1 (line 2): duplicate_record" in out
     assert "record 2 (line 3): missing_field: missing field 'output'" in out
@@ -185,7 +187,7 @@ def test_validate_json_document_shape(tmp_path, capsys):
     rows = records(3)
     rows[2] = dict(rows[0])
     path = write_array(tmp_path / "regen.json", rows)
-    code, out, _ = run_cli("validate", str(path), "--json", capsys=capsys)
+    code, out, _ = call(capsys, "validate", str(path), "--json")
     document = json.loads(out)
     assert code == 1 and document["passed"] is False and document["rows"] == 3
     assert set(document["checks"]) == {"schema", "uniqueness", "size", "placeholders", "self_instruct_filters",
@@ -200,11 +202,11 @@ def test_validate_json_document_shape(tmp_path, capsys):
 
 def test_expect_rows_and_upstream_name_gate_size(tmp_path, capsys):
     path = write_jsonl(tmp_path / "copy.jsonl", records(3))
-    assert run_cli("validate", str(path), "--expect-rows", "3", capsys=capsys)[0] == 0
-    code, out, _ = run_cli("validate", str(path), "--expect-rows", "4", capsys=capsys)
+    assert call(capsys, "validate", str(path), "--expect-rows", "3")[0] == 0
+    code, out, _ = call(capsys, "validate", str(path), "--expect-rows", "4")
     assert code == 1 and "row_count_mismatch: expected 4 rows, found 3" in out
     upstream = write_array(tmp_path / "biomed_instruct_25k.json", records(3))
-    code, out, _ = run_cli("validate", str(upstream), capsys=capsys)
+    code, out, _ = call(capsys, "validate", str(upstream))
     assert code == 1 and "expected 25005 rows, found 3" in out
 
 
@@ -214,7 +216,7 @@ def test_rejects_file_lists_every_offender_with_its_reason(tmp_path, capsys):
     rows[3] = dict(rows[0], output="other")
     path = write_jsonl(tmp_path / "x.jsonl", rows)
     rejects = tmp_path / "rejects.jsonl"
-    run_cli("validate", str(path), "--rejects", str(rejects), capsys=capsys)
+    call(capsys, "validate", str(path), "--rejects", str(rejects))
     rejected = [json.loads(line) for line in rejects.read_text().splitlines()]
     assert [row["index"] for row in rejected] == [1, 3]
     assert [r["reason"] for r in rejected[0]["reasons"]] == ["placeholder_output"]
@@ -222,11 +224,19 @@ def test_rejects_file_lists_every_offender_with_its_reason(tmp_path, capsys):
     assert rejected[1]["record"] == rows[3] and rejected[1]["line"] == 4
 
 
-def test_every_subcommand_has_help():
-    for command in ([], ["build"], ["validate"], ["push"], ["card"]):
-        result = subprocess.run([sys.executable, "-m", "bioinstruct_tools.cli", *command, "--help"],
-                                capture_output=True, text=True)
-        assert result.returncode == 0 and "usage: bioinstruct" in result.stdout
+def test_every_subcommand_has_help(capsys):
+    from bioinstruct_tools.commands import COMMANDS
+
+    names = [command.NAME for command in COMMANDS]
+    assert sorted(names) == ["build", "card", "categorize", "clean", "contamination", "push", "report", "validate"]
+    for command in ([], *([name] for name in names)):
+        with pytest.raises(SystemExit) as exited:
+            main([*command, "--help"])
+        out = capsys.readouterr().out
+        assert exited.value.code == 0 and out.startswith("usage: bioinstruct"), command
+        assert out.count("\n") > 3, command
+    result = subprocess.run([sys.executable, "-m", "bioinstruct_tools.cli", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "COMMAND" in result.stdout  # and as a process
 
 
 @pytest.mark.parametrize("variant", [

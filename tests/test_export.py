@@ -16,13 +16,6 @@ from bioinstruct_tools.cli import main
 pytestmark = pytest.mark.uses_datasets
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("build") / "hub"
-    build(SAMPLE, str(out))
-    return out
-
-
 def test_layout_has_parquet_per_config_card_and_infos_and_no_script(built):
     assert sorted(p.relative_to(built).as_posix() for p in built.rglob("*") if p.is_file()) == sorted(
         [published.BUILD_MARKER, "README.md", "dataset_infos.json"]
@@ -167,9 +160,9 @@ def test_a_category_without_records_has_no_config_and_the_card_says_so(tmp_path,
 
 def test_a_second_build_of_the_same_folder_fails_while_the_first_holds_the_lock(tmp_path, capsys):
     out = tmp_path / "out"
-    with paths._lock_for(out):
+    with paths.output_lock(out, "bioinstruct build"):
         assert main(["build", "--source", str(SAMPLE), "--out", str(out)]) == 3
-    assert "another `bioinstruct build` is writing this folder" in capsys.readouterr().err
+    assert "another `bioinstruct build` is writing it" in capsys.readouterr().err
     assert not out.exists()
 
 

@@ -9,7 +9,7 @@ from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 
 import bioinstruct
-from bioinstruct_tools import hub, published, redaction
+from bioinstruct_tools import hub, published, redaction, release
 from bioinstruct_tools.built_folder import read_built_folder
 from bioinstruct_tools.cli import main
 from bioinstruct_tools.published import UPSTREAM_REPO_ID
@@ -37,11 +37,9 @@ class RecordingApi(HfApi):
         return SimpleNamespace(commit_url="https://hf.test/commit/1", pr_url="https://hf.test/pr/7")
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("push") / "hub"
-    build(SAMPLE, str(out))
-    return out
+def checked(folder, repo_id):
+    """The folder through the push gate, as `bioinstruct push` passes it."""
+    return release.check_release(folder, repo_id)
 
 
 REMOTE = [".gitattributes", "README.md", "biomed_instruct_25k.json", "data/default/train-00000-of-00002.parquet",
@@ -50,14 +48,14 @@ REMOTE = [".gitattributes", "README.md", "biomed_instruct_25k.json", "data/defau
 
 def test_one_commit_adds_everything_and_deletes_only_stale_files_of_its_layout(built):
     api = RecordingApi(REMOTE)
-    plan = hub.plan_push(read_built_folder(built), "org/bioinstruct", message="test publish", api=api)
+    plan = hub.plan_push(checked(built, "org/bioinstruct"), message="test publish", api=api)
     assert hub.push(plan, api=api) == "https://hf.test/commit/1"
     [commit] = api.commits
     assert commit["parent_commit"] == "a" * 40 and commit["create_pr"] is False
     assert commit["repo_type"] == "dataset" and commit["revision"] == "main" and commit["commit_message"] == "test publish"
     added = sorted(op.path_in_repo for op in commit["operations"] if isinstance(op, CommitOperationAdd))
     deleted = sorted(op.path_in_repo for op in commit["operations"] if isinstance(op, CommitOperationDelete))
-    assert added == sorted(path for path, _ in read_built_folder(built).layout_files) and "README.md" in added
+    assert added == sorted(entry.path for entry in read_built_folder(built).layout_files) and "README.md" in added
     # The upstream raw file, which scripts download by name, and files of others are never deleted.
     assert deleted == ["data/default/train-00000-of-00002.parquet", "data/oldconfig/train-00000-of-00001.parquet"]
     assert plan.kept == [".gitattributes", "biomed_instruct_25k.json", "data/notes.txt", "images/logo.png"]
@@ -67,14 +65,14 @@ def test_one_commit_adds_everything_and_deletes_only_stale_files_of_its_layout(b
 
 def test_create_pr_returns_the_pull_request(built):
     api = RecordingApi(REMOTE)
-    plan = hub.plan_push(read_built_folder(built), "org/bioinstruct", revision="dev", api=api)
+    plan = hub.plan_push(checked(built, "org/bioinstruct"), revision="dev", api=api)
     assert hub.push(plan, create_pr=True, api=api) == "https://hf.test/pr/7"
     assert api.commits[0]["create_pr"] is True and api.commits[0]["revision"] == "dev"
 
 
 def test_default_message_names_version_and_git_commit(built):
-    message = hub.plan_push(read_built_folder(built), "org/x", list_remote=False).message
-    assert message.startswith("Publish BioInstruct (bioinstruct-tools 1.0.0, git ")
+    message = hub.plan_push(checked(built, "org/x"), list_remote=False).message
+    assert message.startswith("Publish Instruction records in BioInstruct's format (bioinstruct-tools 1.0.0, git ")
     assert "unknown" not in message  # the tests run from a git checkout
 
 
@@ -83,7 +81,7 @@ def test_a_concurrent_change_fails_with_one_line_and_no_token(built):
     error = HfHubHTTPError(f"412 Precondition failed: parent commit is not the head (token {TOKEN})",
                            response=response)
     api = RecordingApi(REMOTE, fail_commit=error)
-    plan = hub.plan_push(read_built_folder(built), "org/bioinstruct", api=api)
+    plan = hub.plan_push(checked(built, "org/bioinstruct"), api=api)
     with pytest.raises(hub.PushError) as raised:
         hub.push(plan, api=api)
     assert "412" in str(raised.value) and "\n" not in str(raised.value)

@@ -29,9 +29,9 @@ from bioinstruct_tools.records import (
     _RECORD_VALIDATOR,
     FIELDS,
     UnreadableFileError,
-    read_records,
     schema_violations,
 )
+from bioinstruct_tools.json_reader import read_records
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -133,7 +133,7 @@ def test_every_regex_user_is_fast_on_adversarial_text(shape):
 
 
 def _read_in_blocks(path: str, block: int):
-    from bioinstruct_tools.records import _records
+    from bioinstruct_tools.json_reader import _records
 
     try:
         return list(_records(path, block))

@@ -21,13 +21,6 @@ from conftest import SAMPLE, build
 pytestmark = pytest.mark.uses_datasets
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("views") / "hub"
-    build(SAMPLE, out)
-    return out
-
-
 def load(folder, name, tmp_path, **options):
     return datasets.load_dataset(str(folder), name, split="train", cache_dir=str(tmp_path / "hf"), **options)
 
@@ -86,7 +79,7 @@ def test_the_arrow_cut_equals_the_scripts_as_turns(rows):
                       "category": pa.array([CATEGORIES.index(r[3]) for r in rows], pa.int64())})
     for view in ("chat", "prompt_completion"):
         cut = views.turns_table(table, view).to_pylist()
-        by_script = [bioinstruct.as_turns({"instruction": r[0], "input": r[1], "output": r[2]}, view, CATEGORIES.index(r[3]))
+        by_script = [views.as_turns({"instruction": r[0], "input": r[1], "output": r[2]}, view, CATEGORIES.index(r[3]))
                      for r in rows]
         assert cut == by_script
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SAMPLE
 
-pytestmark = [pytest.mark.wheel, pytest.mark.timeout(900)]
+# One process builds the wheel once for both tests (`--dist loadgroup` in scripts/test.sh).
+pytestmark = [pytest.mark.wheel, pytest.mark.timeout(900), pytest.mark.xdist_group("wheel")]
 BENCH_SAMPLE = REPO / "data" / "bench_sample.jsonl"
 
 
@@ -48,7 +49,12 @@ def installed():
 
 def _install(root: Path):
     dist = root / "dist"
-    built = _run([sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", dist, REPO], cwd=root)
+    # From a copy of the sources: setuptools writes build/ and *.egg-info beside them, which another build (or
+    # another test process) must not share.
+    source = root / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".venv*", "build", "*.egg-info", "__pycache__",
+                                                                 ".hypothesis", "out"))
+    built = _run([sys.executable, "-m", "build", "--wheel", "--sdist", "--outdir", dist, source], cwd=root)
     assert built.returncode == 0, built.stderr[-2000:]
     [wheel] = dist.glob("*.whl")
     [sdist] = dist.glob("*.tar.gz")
@@ -56,6 +62,8 @@ def _install(root: Path):
     assert "bioinstruct.py" in names and "bioinstruct_tools/resources/card.md" in names
     assert "bioinstruct_tools/resources/copy_card.md" in names
     assert "bioinstruct_tools/resources/dataset_infos.json" in names
+    assert {"bioinstruct_tools/resources/hub_licenses.txt", "bioinstruct_tools/resources/META.example.yaml",
+            "bioinstruct_tools/commands/push.py"} <= set(names)
     assert any(name.endswith("resources/card.md") for name in tarfile.open(sdist).getnames())
     assert any(name.endswith("resources/copy_card.md") for name in tarfile.open(sdist).getnames())
     venv = root / "venv"
@@ -96,6 +104,11 @@ def _every_command(command: Path, python: Path, work: Path, user=None, env=None)
     plan = json.loads(ok("push", "built", "--repo-id", "org/name", "--dry-run", "--json").stdout)
     assert any(entry["path"] == "README.md" for entry in plan["add"])
     assert "Dataset Card for Instruction records in BioInstruct's format" in (work / "built" / "README.md").read_text()
+    example = _run([python, "-c", "import bioinstruct_tools.card_meta as m; print(m.EXAMPLE_PATH.read_text())"],
+                   cwd=work, env=env, user=user).stdout
+    (work / "META.yaml").write_text(example)  # the README's step: the shipped example builds as it is
+    described = ok("build", "--source", sample, "--out", "described", "--card-meta", "META.yaml")
+    assert described.returncode == 0 and "license: cc-by-nc-4.0" in (work / "described" / "README.md").read_text()
     refused = _run([command, "card", "--check"], cwd=work, env=env, user=user)
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "installed copy" in refused.stderr
 

@@ -1,0 +1,57 @@
+"""`validate`: run the checks on any source, and write its `--rejects` and `--pairs` files.
+
+The output files follow `paths`' rules (never an input, never an existing file without `overwrite`,
+never a link or a file inside the package), are locked for the run and appear only when complete.
+Near-duplicate pairs stream into their file as the scan finds them, so memory does not grow with them.
+"""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+from bioinstruct_tools import checks, paths
+from bioinstruct_tools.json_writer import write_json_lines, write_pairs
+from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap
+
+
+@dataclass(frozen=True)
+class ValidateOptions:
+    source: str
+    field_map: FieldMap = NO_FIELD_MAP
+    validation: checks.ValidationOptions = field(default_factory=checks.ValidationOptions)
+    rejects: Optional[str] = None  # every offending record with its reasons, as JSON Lines
+    pairs: Optional[str] = None  # every near-duplicate pair, as JSON Lines
+    overwrite: bool = False  # replace existing output files
+
+
+@dataclass
+class ValidateResult:
+    validation: checks.Validation
+    rejects_written: int = 0
+    pairs_written: int = 0
+
+
+def validate_source(options: ValidateOptions, hooks: Optional[checks.Hooks] = None,
+                    check_list: Sequence[checks.Check] = checks.CHECKS) -> ValidateResult:
+    """Validate `options.source` with `check_list`, writing the rejects and pairs files it asks for."""
+    hooks = hooks or checks.Hooks()
+    outputs = [Path(path) for path in (options.rejects, options.pairs) if path]
+    benchmarks = options.validation.contamination.benchmarks if options.validation.contamination else ()
+    for output in outputs:
+        paths.check_output_file(str(output), inputs=[options.source, *(b.path for b in benchmarks)],
+                                overwrite=options.overwrite)
+    if len(outputs) == 2 and (paths.same_file(*outputs) or outputs[0].absolute() == outputs[1].absolute()):
+        raise paths.UnsafeOutput(f"{options.rejects}: --rejects and --pairs name the same file")
+    with paths.output_files(outputs, "bioinstruct validate") as files:
+        pairs_file = files[-1] if options.pairs else None
+        if pairs_file is not None:
+            hooks = checks.Hooks(progress=hooks.progress, on_pairs=lambda *batch: write_pairs(pairs_file, *batch))
+        validation = checks.validate_file(options.source, options.validation, hooks, check_list,
+                                          field_map=options.field_map)
+        result = ValidateResult(validation)
+        if options.rejects:
+            result.rejects_written = write_json_lines(files[0], checks.rejected_records(validation))
+        near = validation.get(checks.NEAR_DUPLICATES)
+        if options.pairs and near is not None and near.findings is not None:
+            result.pairs_written = near.findings.pairs
+    return result

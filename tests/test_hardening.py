@@ -357,7 +357,7 @@ def test_a_benchmark_folder_with_a_script_is_refused_and_never_prompts(clean):
     (clean / "bench").mkdir()
     (clean / "bench" / "bench.py").write_text("open('ran', 'w').write('ran')\n")
     (clean / "bench" / "test.jsonl").write_text(jsonl([{"question": "What is sepsis?"}]))
-    result = cli("contamination", "clean.jsonl", "--against", "bench", cwd=clean,
+    result = run_cli("contamination", "clean.jsonl", "--against", "bench", cwd=clean,
                      env={"HF_DATASETS_TRUST_REMOTE_CODE": "1"})
     one_line(result, 2, "holds the script bench.py; its code is never run")
     assert not (clean / "ran").exists() and result.stdout == ""

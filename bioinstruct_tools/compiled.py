@@ -2,26 +2,54 @@
 
 numba caches beside the module or in the user's cache folder; a read-only install with no writable HOME
 has neither, and `njit(cache=True)` then raises at import ("no locator available"), which would stop
-every command, `--version` included. Such an install compiles in memory instead, on each run.
+every command, `--version` included. Such an install caches in a private folder of the user's in the
+temporary folder instead, and compiles in memory, on each run, only when even that cannot be had.
 """
 
+import os
+import stat
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
+from typing import Iterator, Optional
 
 import numba
 
 
 def njit(**options):
-    """`numba.njit(cache=True, **options)`, or without the cache when none can be written."""
+    """`numba.njit(cache=True, **options)`, caching in a private temporary folder when numba has no place of its
+    own, or without a cache when none can be written."""
 
     def decorate(function):
         try:
             return numba.njit(cache=True, **options)(function)
         except RuntimeError:  # "cannot cache function ...: no locator available for file ..."
-            return numba.njit(cache=False, **options)(function)
+            pass
+        folder = private_cache_folder()
+        if folder is not None and not numba.config.CACHE_DIR:
+            numba.config.CACHE_DIR = folder
+            try:
+                return numba.njit(cache=True, **options)(function)
+            except RuntimeError:
+                pass
+        return numba.njit(cache=False, **options)(function)
 
     return decorate
+
+
+def private_cache_folder() -> Optional[str]:
+    """`$TMPDIR/bioinstruct-numba-UID`, made private, or None when it cannot be had safely: a folder someone
+    else made there (or a link) could serve another user's compiled code."""
+    folder = Path(tempfile.gettempdir()) / f"bioinstruct-numba-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        info = folder.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+        return None
+    return str(folder)
 
 
 @contextmanager

@@ -779,3 +779,16 @@ def test_cjk_instructions_draw_without_matplotlib_warnings(tmp_path):
     (tmp_path / "cjk.jsonl").write_text(jsonl(rows))
     result = run_cli("report", "cjk.jsonl", "--out", "r", cwd=tmp_path)
     assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
+def test_a_kernel_cache_folder_someone_else_made_is_never_used(tmp_path, monkeypatch):
+    from bioinstruct_tools import compiled
+
+    monkeypatch.setattr("tempfile.gettempdir", lambda: str(tmp_path))
+    mine = compiled.private_cache_folder()
+    assert mine == str(tmp_path / f"bioinstruct-numba-{os.getuid()}") and (os.stat(mine).st_mode & 0o777) == 0o700
+    os.chmod(mine, 0o777)  # others could plant compiled code in it
+    assert compiled.private_cache_folder() is None
+    os.rmdir(mine)
+    os.symlink(tmp_path, mine)  # a link someone left in its place
+    assert compiled.private_cache_folder() is None

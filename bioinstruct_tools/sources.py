@@ -150,6 +150,18 @@ def read_source(path: str, field_map: FieldMap = NO_FIELD_MAP, split: Optional[s
         yield SourceRecord(index, line, field_map.apply(row), key if key is not None else row_id(row))
 
 
+def merged_files(path: str, split: Optional[str] = None) -> list[str]:
+    """The data files a `datasets`-style folder's split is read from, when there are several: they are read as
+    one source, as `datasets` would, and a command says so. Empty for a file or any other folder."""
+    if not os.path.isdir(path) or is_built_folder(path) or _is_saved_to_disk(path):
+        return []
+    try:
+        files = _data_files_by_split(path).get(folder_split(path, split))
+    except UnreadableFileError:
+        return []
+    return [os.path.relpath(file, path) for file in files] if files and len(files) > 1 else []
+
+
 def row_id(row: dict) -> Optional[str]:
     """A row's own id: the first of ID_FIELDS it holds (any case) as a string or whole number."""
     best, best_rank = None, len(ID_FIELDS)

@@ -140,3 +140,13 @@ def test_the_cli_edges_say_what_is_meant(tmp_path, capsys, built):
     assert "INFO  categories" in out and "PASS  categories" not in out
     assert "8 instructions Self-Instruct's filters would drop" in out
     assert "... and 6 more findings (6 more instructions)" in out
+
+
+def test_a_folder_of_several_data_files_says_it_read_them_as_one(tmp_path, capsys):
+    (tmp_path / "f").mkdir()
+    write_jsonl(tmp_path / "f" / "notes.jsonl", records(2))
+    write_jsonl(tmp_path / "f" / "results.jsonl", records(4)[2:])
+    assert main(["validate", str(tmp_path / "f")]) == 0
+    assert "read 2 data files as one source (notes.jsonl, results.jsonl)" in capsys.readouterr().err
+    assert main(["validate", str(tmp_path / "f" / "notes.jsonl")]) == 0
+    assert "data files as one source" not in capsys.readouterr().err

@@ -3,7 +3,7 @@
 from bioinstruct_tools import checks, clean
 from bioinstruct_tools.commands.arguments import contamination_arguments, records_argument, validation_arguments
 from bioinstruct_tools.commands.arguments import validation_options
-from bioinstruct_tools.commands.printing import print_json, progress_bar
+from bioinstruct_tools.commands.printing import print_json, print_merged_files, progress_bar
 
 NAME = "clean"
 
@@ -33,6 +33,7 @@ def run(args) -> int:
                                  field_map=args.field_map, validation=validation_options(args))
     with progress_bar("near-duplicates") as update:
         result = clean.clean_file(options, checks.Hooks(progress=update))
+    print_merged_files(args.file)
     if args.json:
         print_json(result.to_json())
     else:

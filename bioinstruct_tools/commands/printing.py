@@ -25,6 +25,17 @@ def progress_bar(description: str, unit: str = "instr", total: Optional[int] = N
         bar.close()
 
 
+def print_merged_files(path: str) -> None:
+    """Say on stderr when a folder's records come from several data files read as one."""
+    from bioinstruct_tools.sources import merged_files
+
+    files = merged_files(path)
+    if files:
+        shown = ", ".join(terminal_safe(name) for name in files[:5]) + (f" and {len(files) - 5} more" if len(files) > 5 else "")
+        print(f"note: {terminal_safe(path)}: read {len(files)} data files as one source ({shown}); name one file "
+              "to read it alone", file=sys.stderr)
+
+
 def print_json(document) -> None:
     json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
     print()

@@ -5,7 +5,7 @@ import sys
 from bioinstruct_tools import checks, validate
 from bioinstruct_tools.commands.arguments import contamination_arguments, records_argument, validation_arguments
 from bioinstruct_tools.commands.arguments import validation_options
-from bioinstruct_tools.commands.printing import print_json, print_validation, progress_bar
+from bioinstruct_tools.commands.printing import print_json, print_merged_files, print_validation, progress_bar
 from bioinstruct_tools.text import plural
 
 NAME = "validate"
@@ -33,6 +33,7 @@ def run(args) -> int:
                                        pairs=args.pairs, overwrite=args.overwrite)
     with progress_bar("near-duplicates") as update:
         result = validate.validate_source(options, checks.Hooks(progress=update))
+    print_merged_files(args.file)
     if args.pairs:
         print(f"{plural(result.pairs_written, 'pair')} written to {args.pairs}", file=sys.stderr)
     if args.rejects:

@@ -46,6 +46,10 @@ class CardMeta:
     source_datasets: tuple[str, ...] = ()  # original, or extended|ORG/NAME
     annotations_creators: tuple[str, ...] = ()  # machine-generated, expert-generated, ...
 
+    def __post_init__(self):
+        if self.license is not None:  # for every caller, not only the file reader
+            check_license(self.license, "card metadata")
+
     @classmethod
     def read(cls, path: str) -> "CardMeta":
         return cls.from_mapping(_load_yaml(path), path)
@@ -70,7 +74,7 @@ class CardMeta:
             else:
                 values[key] = value.strip()
         if "license" in values:
-            check_license(values["license"], path)
+            check_license(values["license"], path)  # names the file; the constructor checks again for any caller
         return cls(**values)
 
 

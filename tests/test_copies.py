@@ -150,3 +150,8 @@ def test_a_folder_of_several_data_files_says_it_read_them_as_one(tmp_path, capsy
     assert "read 2 data files as one source (notes.jsonl, results.jsonl)" in capsys.readouterr().err
     assert main(["validate", str(tmp_path / "f" / "notes.jsonl")]) == 0
     assert "data files as one source" not in capsys.readouterr().err
+
+
+def test_the_license_rule_holds_for_a_caller_of_the_library():
+    with pytest.raises(CardMetaError, match="not one of the Hub's license identifiers"):
+        CardMeta(license="totally-made-up-license")

@@ -792,3 +792,23 @@ def test_a_kernel_cache_folder_someone_else_made_is_never_used(tmp_path, monkeyp
     os.rmdir(mine)
     os.symlink(tmp_path, mine)  # a link someone left in its place
     assert compiled.private_cache_folder() is None
+
+
+def test_a_read_only_folder_is_exit_3_whether_the_output_exists_or_not(clean):
+    """A read-only file system (a folder remounted read-only in a mount namespace of the test's own)."""
+    (clean / "ro" / "exists").mkdir(parents=True)
+    commands = [["build", "--source", "clean.jsonl", "--out", "ro/new"],
+                ["build", "--source", "clean.jsonl", "--out", "ro/exists/new"],
+                ["clean", "clean.jsonl", "--out", "ro/c.jsonl"],
+                ["clean", "clean.jsonl", "--out", "ro/exists/c.jsonl"]]
+    runs = " ; ".join(f"{sys.executable} -m bioinstruct_tools.cli {' '.join(command)} ; echo \"exit $?\""
+                      for command in commands)
+    script = f"mount --bind {clean}/ro {clean}/ro && mount -o remount,ro,bind {clean}/ro && cd {clean} && {{ {runs} ; }}"
+    result = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    if "mount:" in result.stderr:
+        pytest.skip(f"cannot mount here: {result.stderr.strip()}")
+    assert result.stdout.split() == ["exit", "3"] * 4, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 4 and all("Read-only file system" in line and "Traceback" not in line for line in lines), lines
+    assert sorted(path.name for path in (clean / "ro").rglob("*")) == ["exists"]

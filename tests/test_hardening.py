@@ -65,7 +65,7 @@ def test_unreadable_files_give_one_located_line(command, name, text, message, tm
     source.write_text(text, encoding="utf-8")
     before = snapshot(tmp_path)
     args = ["validate", source.name] if command == "validate" else ["build", "--source", source.name, "--out", "out"]
-    result = run_cli(*args, cwd=tmp_path)
+    result = cli(*args, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     [line] = result.stderr.strip().splitlines()
@@ -130,7 +130,7 @@ def _outputs(tmp_path: Path) -> list:
 def test_outputs_never_overwrite_inputs_and_unwritable_ones_fail_in_one_line(tmp_path):
     for args, code, message in _outputs(tmp_path):
         before = snapshot(tmp_path)
-        result = run_cli(*args, cwd=tmp_path)
+        result = cli(*args, cwd=tmp_path)
         assert result.returncode == code, (args, result.stderr)
         assert "Traceback" not in result.stderr
         [line] = result.stderr.strip().splitlines()

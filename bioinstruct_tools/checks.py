@@ -81,6 +81,11 @@ class ValidationOptions:
     contamination: Optional[ContaminationOptions] = None
     histogram_from: Optional[float] = None  # also histogram pair scores from here, in the same scan (figures)
 
+    @property
+    def benchmark_paths(self) -> list[str]:
+        """The `--against` files and folders: inputs that no output may overwrite."""
+        return [benchmark.path for benchmark in self.contamination.benchmarks] if self.contamination else []
+
 
 @dataclass
 class Hooks:

@@ -13,7 +13,6 @@ would keep no record writes nothing and says why.
 import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Optional
 
 from bioinstruct_tools import checks, paths
@@ -103,13 +102,9 @@ def clean_file(options: CleanOptions, hooks: Optional[checks.Hooks] = None) -> C
     without `overwrite`, never a link or a file inside the package), locked for the whole run, and appear
     together only when both are complete. Raises `NothingKept` when no record would be kept."""
     excluded_path = options.excluded_path
-    benchmarks = options.validation.contamination.benchmarks if options.validation.contamination else ()
-    inputs = [options.source, *(benchmark.path for benchmark in benchmarks)]
-    for output in (options.out, excluded_path):
-        paths.check_output_file(output, inputs=inputs, overwrite=options.overwrite)
-    if paths.same_file(options.out, excluded_path) or os.path.abspath(options.out) == os.path.abspath(excluded_path):
-        raise paths.UnsafeOutput(f"{options.out}: --out and --excluded name the same file")
-    with paths.output_files([Path(options.out), Path(excluded_path)], "bioinstruct clean") as (kept_file, excluded_file):
+    outputs = paths.check_output_files([options.out, excluded_path], [options.source, *options.validation.benchmark_paths],
+                                       options.overwrite, names="--out and --excluded")
+    with paths.output_files(outputs, "bioinstruct clean") as (kept_file, excluded_file):
         result = clean(checks.read_records(options.source, options.field_map), options.source, options.validation,
                        hooks)
         if not result.kept:

@@ -132,8 +132,7 @@ def build(options: BuildOptions, progress: Optional[Callable[[int], None]] = Non
         if not upstream:
             raise OptionsRefused("--record stores the upstream file's checksum and sizes: build without --source")
         checkout.require_checkout("--record")
-    benchmarks = options.validation.contamination.benchmarks if options.validation.contamination else ()
-    inputs = [benchmark.path for benchmark in benchmarks] + ([] if upstream else [options.source])
+    inputs = options.validation.benchmark_paths + ([] if upstream else [options.source])
     out = paths.check_output_dir(options.out_dir, inputs=inputs)  # before any download or validation
     source_path = download_upstream() if upstream else options.source
     shown_source = UPSTREAM_URL if upstream else options.source

@@ -84,6 +84,18 @@ def check_output_file(output: str, inputs: Iterable[str], overwrite: bool = Fals
     return path
 
 
+def check_output_files(outputs: list[str], inputs: Iterable[str], overwrite: bool = False,
+                       names: str = "the outputs") -> list[Path]:
+    """`check_output_file` for each output, and refuse two of them naming one file (`names` says which flags)."""
+    inputs = list(inputs)
+    checked = [check_output_file(output, inputs=inputs, overwrite=overwrite) for output in outputs]
+    for i, first in enumerate(checked):
+        for second in checked[i + 1:]:
+            if same_file(first, second) or first.absolute() == second.absolute():
+                raise UnsafeOutput(f"{first}: {names} name the same file")
+    return checked
+
+
 def _check_name_length(path: Path) -> None:
     """A name the file system cannot hold is the user's to change (exit 2), found before any work."""
     limit = 255
@@ -353,10 +365,7 @@ def output_files(outputs: Iterable[Path], command: str) -> Iterator[list[TextIO]
     and none if it fails (those already moved into place are the only window, between two renames)."""
     outputs = list(outputs)
     with ExitStack() as stack:
-        for path in sorted(set(map(_resolved_str, outputs))):
-            stack.enter_context(output_lock(Path(path), command))
+        for path in sorted({Path(output).absolute() for output in outputs}):
+            stack.enter_context(output_lock(path, command))
         yield [stack.enter_context(atomic_file(path)) for path in outputs]
 
-
-def _resolved_str(path) -> str:
-    return str(Path(path).absolute())

@@ -6,7 +6,6 @@ Near-duplicate pairs stream into their file as the scan finds them, so memory do
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Optional, Sequence
 
 from bioinstruct_tools import checks, paths
@@ -35,13 +34,9 @@ def validate_source(options: ValidateOptions, hooks: Optional[checks.Hooks] = No
                     check_list: Sequence[checks.Check] = checks.CHECKS) -> ValidateResult:
     """Validate `options.source` with `check_list`, writing the rejects and pairs files it asks for."""
     hooks = hooks or checks.Hooks()
-    outputs = [Path(path) for path in (options.rejects, options.pairs) if path]
-    benchmarks = options.validation.contamination.benchmarks if options.validation.contamination else ()
-    for output in outputs:
-        paths.check_output_file(str(output), inputs=[options.source, *(b.path for b in benchmarks)],
-                                overwrite=options.overwrite)
-    if len(outputs) == 2 and (paths.same_file(*outputs) or outputs[0].absolute() == outputs[1].absolute()):
-        raise paths.UnsafeOutput(f"{options.rejects}: --rejects and --pairs name the same file")
+    outputs = paths.check_output_files([path for path in (options.rejects, options.pairs) if path],
+                                       [options.source, *options.validation.benchmark_paths], options.overwrite,
+                                       names="--rejects and --pairs")
     with paths.output_files(outputs, "bioinstruct validate") as files:
         pairs_file = files[-1] if options.pairs else None
         if pairs_file is not None:

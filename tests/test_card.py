@@ -7,7 +7,6 @@ import datasets
 import pytest
 from huggingface_hub import DatasetCard
 
-import bioinstruct
 from bioinstruct_tools import card, checkout, infos, paths, published
 from bioinstruct_tools.card_meta import CardMeta
 from bioinstruct_tools.configs import features_of

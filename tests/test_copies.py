@@ -2,7 +2,6 @@
 META file tell the maintainer what they need to know."""
 
 import json
-import shutil
 
 import pytest
 import yaml

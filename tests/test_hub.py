@@ -4,7 +4,6 @@ import shutil
 from types import SimpleNamespace
 
 import pytest
-from conftest import SAMPLE, build
 from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 from huggingface_hub.errors import HfHubHTTPError
 

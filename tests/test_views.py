@@ -12,11 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import bioinstruct
 from bioinstruct_tools import views
 from bioinstruct_tools.cli import main
 from bioinstruct_tools.published import CATEGORIES, SHARD_NAME
-from conftest import SAMPLE, build
 
 pytestmark = pytest.mark.uses_datasets
 

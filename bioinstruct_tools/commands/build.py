@@ -2,7 +2,6 @@
 
 import sys
 
-from bioinstruct_tools import checks
 from bioinstruct_tools.card_meta import CardMeta
 from bioinstruct_tools.commands.arguments import contamination_arguments, field_map_argument, validation_arguments
 from bioinstruct_tools.commands.arguments import validation_options

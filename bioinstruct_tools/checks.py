@@ -23,7 +23,8 @@ import numpy as np
 from bioinstruct_tools import contamination
 from bioinstruct_tools.benchmarks import Benchmark
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, categorize
-from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, load_kernels_in_background, scan_near_duplicates
+from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, greedy_filter, load_kernels_in_background
+from bioinstruct_tools.neardup import scan_near_duplicates
 from bioinstruct_tools.published import expected_rows
 from bioinstruct_tools.records import EMPTY_WORDS, FIELDS, is_empty_input_placeholder, placeholder_core, schema_violations
 from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap, SourceRecord, read_source
@@ -78,6 +79,7 @@ class ValidationOptions:
     near_duplicate_threshold: float = SELF_INSTRUCT_THRESHOLD
     gate_near_duplicates: bool = False
     keep_pairs: int = 5  # near-duplicate pairs kept in the result (all are counted)
+    count_pairs: bool = True  # False: only Self-Instruct's greedy filter runs (what `clean` needs), pairs uncounted
     contamination: Optional[ContaminationOptions] = None
     histogram_from: Optional[float] = None  # also histogram pair scores from here, in the same scan (figures)
 
@@ -136,7 +138,7 @@ class PlaceholderFindings:
 @dataclass
 class NearDuplicateFindings:
     threshold: float
-    pairs: int  # every pair above the threshold, counted exactly (the offenders keep only the first)
+    pairs: Optional[int]  # every pair above the threshold, counted exactly (the offenders keep only the first); None: not counted
     greedy_dropped: list[int]  # record indices Self-Instruct's greedy filter drops, ascending
     greedy_kept_partner: list[int]  # for each, the earliest kept record it repeats
     histogram: Optional[np.ndarray] = None  # pair scores in bins of 0.01 from `histogram_from`; never printed
@@ -419,8 +421,11 @@ class NearDuplicatesCheck(Check):
         if hooks.on_pairs is not None:
             index_of = np.fromiter((record.index for record in records), dtype=np.int64, count=len(records))
             on_pairs = lambda first, second, score: hooks.on_pairs(index_of[first], index_of[second], score)  # noqa: E731
-        scan = scan_near_duplicates(instructions, threshold=threshold, keep=options.keep_pairs, on_pairs=on_pairs,
-                                    progress=hooks.progress, histogram_from=options.histogram_from)
+        if options.count_pairs:
+            scan = scan_near_duplicates(instructions, threshold=threshold, keep=options.keep_pairs, on_pairs=on_pairs,
+                                        progress=hooks.progress, histogram_from=options.histogram_from)
+        else:  # compares with kept records only: all-similar records cost N comparisons, not N^2/2
+            scan = greedy_filter(instructions, threshold=threshold, progress=hooks.progress)
         offenders = [
             Offender(reason="near_duplicate",
                      detail=f"ROUGE-L {pair.score:.3f}: {instructions[pair.first]!r} ~ {instructions[pair.second]!r}",
@@ -429,12 +434,13 @@ class NearDuplicatesCheck(Check):
         ]
         dropped = [records[position].index for position in scan.dropped]
         partners = [records[scan.kept_partner[position]].index for position in scan.dropped]
+        pairs = f"{plural(scan.pairs, 'pair')}" if scan.pairs is not None else "pairs not counted"
         result = _result(self.name, self.gates(options), offenders,
-                         f"{plural(scan.pairs, 'pair')} above ROUGE-L {threshold}; Self-Instruct's greedy filter "
-                         f"would drop {len(dropped):,}",
+                         f"{pairs} above ROUGE-L {threshold}; Self-Instruct's greedy filter would drop {len(dropped):,}",
                          NearDuplicateFindings(threshold, scan.pairs, dropped, partners, scan.scores))
-        result.counts = {"near_duplicate": scan.pairs} if scan.pairs else {}
-        result.passed = scan.pairs == 0
+        found = scan.pairs if scan.pairs is not None else len(dropped)
+        result.counts = {"near_duplicate": found} if found else {}
+        result.passed = found == 0
         return result
 
 

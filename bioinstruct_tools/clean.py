@@ -10,6 +10,7 @@ record. Every record lands, whole (its id included), in exactly one of the two f
 would keep no record writes nothing and says why.
 """
 
+import dataclasses
 import os
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -126,7 +127,9 @@ def clean(records: list[checks.Record], source: str, options: checks.ValidationO
         own = checks.validate(records, source, options, hooks, OWN_FAULT_CHECKS)
         faulty = _excluded_reasons(own)
         rest = [record for record in own.valid if record.index not in faulty]
-        repeats = _excluded_reasons(checks.validate(rest, source, options, hooks, REPEAT_CHECKS)) if rest else {}
+        # Only the greedy filter's drops matter here: it compares with kept records only, and counts no pairs.
+        greedy_only = dataclasses.replace(options, count_pairs=False, keep_pairs=0)
+        repeats = _excluded_reasons(checks.validate(rest, source, greedy_only, hooks, REPEAT_CHECKS)) if rest else {}
     reasons = {**faulty, **repeats}  # disjoint: stage 2 saw none of stage 1's
     excluded = [{"index": record.index, "line": record.line, "id": record.id, "reasons": reasons[record.index],
                  "record": record.data} for record in records if record.index in reasons]

@@ -17,11 +17,13 @@ the validation gates passed (`paths.staged_folder`).
 """
 
 import shutil
+import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Optional
 
 import datasets
+import pyarrow as pa
 import pyarrow.compute as pc
 from datasets.exceptions import DatasetGenerationError
 from datasets.info import DatasetInfosDict
@@ -242,27 +244,37 @@ def _build_configs(source_path: Path, cache_dir: Path, folder: Path,
     for config in bioinstruct.BioInstruct.BUILDER_CONFIGS:
         if config.view:
             dataset = datasets.Dataset(InMemoryTable(views.turns_table(table, config.view)),
-                                       info=datasets.DatasetInfo(features=features_of(config.name)))
+                                       info=datasets.DatasetInfo(features=features_of(config.name)),
+                                       fingerprint=_never_cached(config.name))
         elif config.with_category:
             dataset = categorized
         else:
             rows = table if config.category is None else table.filter(
                 pc.equal(table.column("category"), CATEGORIES.index(config.category)))
             dataset = datasets.Dataset(InMemoryTable(rows.drop_columns(["category"])),
-                                       info=datasets.DatasetInfo(features=features_of(config.name)))
-        size, downloaded = dataset.data.nbytes, 0
-        if dataset.num_rows or config.category is None:  # an empty category gets no file: it could not load
+                                       info=datasets.DatasetInfo(features=features_of(config.name)),
+                                       fingerprint=_never_cached(config.name))
+        size, rows, downloaded = dataset.data.nbytes, dataset.num_rows, 0
+        if rows or config.category is None:  # an empty category gets no file: it could not load
             parquet_path = folder / shard_path(config.name)
             parquet_path.parent.mkdir(parents=True, exist_ok=True)
             dataset.to_parquet(str(parquet_path))
             downloaded = parquet_path.stat().st_size  # what a user of this config downloads
+        del dataset  # each config's table and parquet buffers go back to the system before the next is made
+        pa.default_memory_pool().release_unused()
         measured[config.name] = datasets.DatasetInfo(
-            splits=SplitDict({"train": SplitInfo(name="train", num_bytes=size, num_examples=dataset.num_rows,
+            splits=SplitDict({"train": SplitInfo(name="train", num_bytes=size, num_examples=rows,
                                                  dataset_name=DATASET_NAME)}),
             dataset_size=size, download_size=downloaded)
         if config_progress:
             config_progress(config.name)
     return measured
+
+
+def _never_cached(config_name: str) -> str:
+    """A fingerprint for a table that is written once and never cached: without one, `datasets` pickles and hashes
+    the whole in-memory table to make one (a copy of the data; a 200 MB record cost 1 GB more)."""
+    return f"bioinstruct-build-{config_name}-{uuid.uuid4().hex}"
 
 
 def _write_figures(validation: checks.Validation, folder: Path) -> dict[str, str]:

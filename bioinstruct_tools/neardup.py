@@ -42,7 +42,9 @@ from bioinstruct_tools.text import rouge_tokens
 SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instruction only if ROUGE-L <= 0.7
 _MARGIN = 1e-9  # bounds are loosened by this much so float rounding never hides a pair
 _ELL = 2  # candidates must share this many prefix items (the l-prefix lemma)
-_CHUNK = 256  # instructions per task on a thread; a chunk holds at most _CHUNK * N pairs
+_CHUNK = 256  # instructions per task on a thread
+_PAIRS_PER_TASK = 1 << 18  # a task hands its pairs over once it holds this many (4 MB): memory stays flat
+_GREEDY_CHUNK = 4096  # instructions per call of the greedy scan, between progress reports
 _SIGNATURE_WORDS = 2  # 64-bit words of the hashed item bitmap used for the overlap bound
 _THREADS = min(2, os.cpu_count() or 1)
 
@@ -59,7 +61,7 @@ class NearDuplicateScan:
     """What one pass finds: exact counts, the first pairs, Self-Instruct's greedy drops and their partners."""
 
     threshold: float
-    pairs: int = 0  # every pair above the threshold, counted exactly
+    pairs: Optional[int] = 0  # every pair above the threshold, counted exactly; None: not counted (`greedy_filter`)
     first_pairs: list[NearDuplicatePair] = field(default_factory=list)  # the first `keep`, by later record
     dropped: list[int] = field(default_factory=list)  # what the greedy filter drops, ascending
     kept_partner: dict[int, int] = field(default_factory=dict)  # dropped -> its earliest kept near-duplicate
@@ -132,6 +134,31 @@ def scan_near_duplicates(
     scan.dropped = np.flatnonzero(dropped).tolist()
     scan.kept_partner = dict(zip(scan.dropped, partner[dropped].tolist()))
     scan.scores = bins
+    return scan
+
+
+def greedy_filter(
+    instructions: Sequence[str],
+    threshold: float = SELF_INSTRUCT_THRESHOLD,
+    progress: Optional[Callable[[int], None]] = None,
+) -> NearDuplicateScan:
+    """Self-Instruct's greedy filter alone: what it drops, and each dropped one's earliest kept partner.
+
+    The same drops and partners as `scan_near_duplicates`, without counting pairs: each instruction is
+    compared with the kept earlier ones only, as Self-Instruct does, so records that are all near-duplicates
+    of one another cost about one comparison each rather than N^2/2. Runs on one thread.
+    """
+    if not 0 < threshold < 1:
+        raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
+    corpus = _Corpus(instructions, threshold)
+    dropped = np.zeros(corpus.size, dtype=np.bool_)
+    partner = np.full(corpus.size, -1, dtype=np.int64)
+    for covered in corpus.greedy_search(dropped, partner):
+        if progress is not None:
+            progress(covered)
+    scan = NearDuplicateScan(threshold=threshold, pairs=None)
+    scan.dropped = np.flatnonzero(dropped).tolist()
+    scan.kept_partner = dict(zip(scan.dropped, partner[dropped].tolist()))
     return scan
 
 
@@ -281,45 +308,78 @@ class _Corpus:
         new_group = np.ones(len(items), dtype=bool)
         new_group[1:] = (items[1:] != items[:-1]) | (lengths[1:] != lengths[:-1]) | (offsets[1:] != offsets[:-1])
         group_first = np.flatnonzero(new_group)
+        # Each prefix entry's group, in record order (record x's entries are [prefix_starts[x], prefix_starts[x+1])):
+        # the greedy scan inserts a record into exactly its groups when it keeps it.
+        self.entry_group = np.empty(len(items), dtype=np.int32)
+        self.entry_group[order] = np.cumsum(new_group) - 1
+        self.prefix_starts = np.zeros(self.size + 1, dtype=np.int64)
+        np.cumsum(self.probe_lengths, out=self.prefix_starts[1:])
         self.group_length = lengths[group_first].astype(np.int64)
         self.group_offset = offsets[group_first].astype(np.int64)
         self.group_start = np.zeros(item_count + 1, dtype=np.int64)
         np.cumsum(np.bincount(items[group_first], minlength=item_count), out=self.group_start[1:])
         self.group_entries = np.append(group_first, len(items)).astype(np.int64)  # group g: entries [g], [g + 1]
 
-    def search(self) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
-        """(first, second, score, instructions covered) per chunk, in index order of the later instruction."""
-        local = threading.local()
-        capacity = max(self.size, 1)
-        index = PrefixIndex(self.tokens, self.starts, self.lengths, self.items, self.probe_lengths, self.group_start,
-                            self.group_length, self.group_offset, self.group_entries, self.postings_record,
-                            self.postings_signature, self.signatures)
-        limits = Limits(_ELL, self.loose, self.threshold)
-        chunk = _CHUNK
+    def index(self) -> PrefixIndex:
+        return PrefixIndex(self.tokens, self.starts, self.lengths, self.items, self.probe_lengths, self.group_start,
+                           self.group_length, self.group_offset, self.group_entries, self.postings_record,
+                           self.postings_signature, self.signatures)
 
-        def run(chunk_start: int):
+    def scratch(self) -> ScratchArrays:
+        return _scratch(self.vocabulary_size, self.size, int(self.lengths.max(initial=0)),
+                        int(self.probe_lengths.max(initial=0)))
+
+    def search(self) -> Iterable[tuple[np.ndarray, np.ndarray, np.ndarray, int]]:
+        """(first, second, score, instructions covered) per task, in index order of the later instruction.
+
+        A task covers a chunk of instructions, or the part of one that yields _PAIRS_PER_TASK pairs: what is in
+        flight stays bounded however many pairs there are (all-similar records have N^2/2 of them).
+        """
+        local = threading.local()
+        index, limits = self.index(), Limits(_ELL, self.loose, self.threshold)
+        group_end = self.group_entries[1:]  # every entry of a group: the scan reads each record's earlier ones
+        capacity = max(self.size, _PAIRS_PER_TASK)
+
+        def run(start: int, end: int):
             if not hasattr(local, "scratch"):
-                local.scratch = _scratch(self.vocabulary_size, self.size, int(self.lengths.max(initial=0)),
-                                         int(self.probe_lengths.max(initial=0)))
-            end = min(chunk_start + chunk, self.size)
-            out = PairsOut(np.empty(capacity, dtype=np.int32), np.empty(capacity, dtype=np.int32),
-                           np.empty(capacity, dtype=np.float64))
-            parts, x = [], chunk_start
-            while x >= 0:  # the kernel stops early when the output is full, and says where to go on
-                found, x = _search_chunk(x, end, index, limits, local.scratch, out)
+                local.scratch = self.scratch()
+                local.out = PairsOut(np.empty(capacity, dtype=np.int32), np.empty(capacity, dtype=np.int32),
+                                     np.empty(capacity, dtype=np.float64))
+            out, parts, x, held = local.out, [], start, 0
+            while x >= 0 and held < _PAIRS_PER_TASK:  # the kernel stops when the output may not hold x's pairs
+                found, x = _search_chunk(x, end, index, group_end, limits, local.scratch, out)
                 parts.append((out.first[:found].copy(), out.second[:found].copy(), out.score[:found].copy()))
+                held += found
             first, second, score = (np.concatenate(column) for column in zip(*parts))
             order = np.lexsort((first, second))
-            return first[order], second[order], score[order], end - chunk_start
+            resume = x if x >= 0 else end
+            return first[order], second[order], score[order], resume - start, resume, end
 
         with kernel_threads(_THREADS) as pool:
-            starts = range(0, self.size, chunk)
-            pending = [pool.submit(run, start) for start in starts[:2 * _THREADS]]
-            for start in starts[2 * _THREADS:]:  # a few chunks in flight: memory stays bounded
-                yield pending.pop(0).result()
-                pending.append(pool.submit(run, start))
-            for future in pending:
-                yield future.result()
+            chunks = [(start, min(start + _CHUNK, self.size)) for start in range(0, self.size, _CHUNK)]
+            chunks.reverse()  # popped from the end: in index order
+            pending = []
+            while chunks or pending:
+                while chunks and len(pending) < 2 * _THREADS:  # a few tasks in flight: memory stays bounded
+                    pending.append(pool.submit(run, *chunks.pop()))
+                first, second, score, covered, resume, end = pending.pop(0).result()
+                if resume < end:  # the rest of this chunk comes before any later one
+                    pending.insert(0, pool.submit(run, resume, end))
+                yield first, second, score, covered
+
+    def greedy_search(self, dropped: np.ndarray, partner: np.ndarray) -> Iterable[int]:
+        """Self-Instruct's greedy filter, comparing each instruction with the *kept* earlier ones only: records
+        are added to the index as they are kept, and a record stops at its earliest kept near-duplicate. Work
+        grows with the kept records, not with the pairs. Yields the instructions covered, a chunk at a time."""
+        index = self.index()._replace(postings_record=np.empty_like(self.postings_record),
+                                      postings_signature=np.empty_like(self.postings_signature))
+        group_end = self.group_entries[:-1].copy()  # every group starts empty
+        limits, scratch = Limits(_ELL, self.loose, self.threshold), self.scratch()
+        for start in range(0, self.size, _GREEDY_CHUNK):
+            end = min(start + _GREEDY_CHUNK, self.size)
+            _greedy_chunk(start, end, index, group_end, limits, scratch, self.entry_group, self.prefix_starts,
+                          dropped, partner)
+            yield end - start
 
 
 def _scratch(vocabulary_size: int, size: int, longest: int, longest_probe: int = 2**31 - 1) -> ScratchArrays:
@@ -355,7 +415,7 @@ def _alpha(loose, length_x, length_y):
 
 
 @njit(nogil=True)
-def _search_chunk(x, x_end, index, limits, scratch, out):
+def _search_chunk(x, x_end, index, group_end, limits, scratch, out):
     """Pairs of instructions x..x_end with every earlier one.
 
     Returns (pairs written, -1) when done, or (pairs written, the instruction to resume from) when the
@@ -366,14 +426,40 @@ def _search_chunk(x, x_end, index, limits, scratch, out):
     while x < x_end:
         if found + x > capacity:
             return found, x
-        found = _probe(x, found, index, limits, scratch, out)
+        found = _probe(x, found, index, group_end, limits, scratch, out, False)
         x += 1
     return found, -1
 
 
 @njit(nogil=True)
-def _probe(x, found, index, limits, scratch, out):
-    """Pairs of instruction x with the earlier ones, written from out[found]; returns the new total."""
+def _greedy_chunk(x, x_end, index, group_end, limits, scratch, entry_group, prefix_starts, dropped, partner):
+    """The greedy filter over instructions x..x_end: each is dropped if a kept earlier one is above the
+    threshold (its partner is the earliest such), else kept and added to the index's groups. Records are
+    added in index order, so each group's records still ascend."""
+    out = PairsOut(np.empty(1, dtype=np.int32), np.empty(1, dtype=np.int32), np.empty(1, dtype=np.float64))
+    postings_record, postings_signature, signatures = index.postings_record, index.postings_signature, index.signatures
+    while x < x_end:
+        if _probe(x, 0, index, group_end, limits, scratch, out, True):
+            dropped[x] = True
+            partner[x] = out.first[0]
+        else:
+            for entry in range(prefix_starts[x], prefix_starts[x + 1]):
+                group = entry_group[entry]
+                slot = group_end[group]
+                postings_record[slot] = x
+                for word in range(_SIGNATURE_WORDS):
+                    postings_signature[slot, word] = signatures[x, word]
+                group_end[group] = slot + 1
+        x += 1
+
+
+@njit(nogil=True)
+def _probe(x, found, index, group_end, limits, scratch, out, earliest_only):
+    """Pairs of instruction x with the earlier ones, written from out[found]; returns the new total.
+
+    A group's entries end at `group_end`. With `earliest_only`, candidates are verified in index order and
+    only the first pair found is written.
+    """
     tokens, starts, lengths, items = index.tokens, index.starts, index.lengths, index.items
     group_start, group_length, group_offset, group_entries = (index.group_start, index.group_length,
                                                               index.group_offset, index.group_entries)
@@ -405,7 +491,7 @@ def _probe(x, found, index, limits, scratch, out):
                 continue  # outside y's l-prefix for this pair
             # PPJoin's positional filter: matches so far plus what is left after them on the shorter side.
             left = min(length_x - offset_x - 1, length_y - offset_y - 1)
-            for entry in range(group_entries[group], group_entries[group + 1]):
+            for entry in range(group_entries[group], group_end[group]):
                 y = postings_record[entry]
                 if y >= x:
                     break  # records ascend in a group: the rest come later than x
@@ -425,11 +511,14 @@ def _probe(x, found, index, limits, scratch, out):
     if short_x:  # x's bit masks once, for every candidate
         for i in range(length_x):
             masks[tokens_x[i]] |= np.uint64(1) << np.uint64(i)
+    if earliest_only:
+        touched[:n_touched].sort()
+    settled = False
     for i in range(n_touched):
         y = touched[i]
         count = counts[y]
         counts[y] = 0
-        if count <= 0:
+        if count <= 0 or settled:
             continue
         length_y = lengths[y]
         alpha = _alpha(loose, length_x, length_y)
@@ -450,6 +539,7 @@ def _probe(x, found, index, limits, scratch, out):
             out.second[found] = x
             out.score[found] = score
             found += 1
+            settled = earliest_only
     if short_x:
         for i in range(length_x):
             masks[tokens_x[i]] = np.uint64(0)

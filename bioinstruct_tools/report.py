@@ -45,7 +45,7 @@ from bioinstruct_tools.published import FIGURE_NAMES, REPORT_MARKER
 from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap
 from bioinstruct_tools.task_verbs import QUESTION, verb_and_object
 from bioinstruct_tools.records import FIELDS, has_real_input
-from bioinstruct_tools.text import markdown_literal, plural, rouge_tokens
+from bioinstruct_tools.text import markdown_literal, plural, rouge_token_count
 
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 5.0, 100  # every figure is 900 x 500 pixels
 HISTOGRAM_FROM = 0.5  # pairs above this score are drawn
@@ -124,7 +124,7 @@ def collect(validation: checks.Validation) -> ReportNumbers:
     verbs, objects, questions = Counter(), {}, 0
     for record, category in zip(valid, categories):
         for name in FIELDS:
-            lengths[name][category].append(len(rouge_tokens(record[name])))
+            lengths[name][category].append(rouge_token_count(record[name]))
         with_input[category] += has_real_input(record["input"])
         verb, noun = verb_and_object(record["instruction"])
         if verb == QUESTION:

@@ -34,10 +34,12 @@ def turns_table(categorized: pyarrow.Table, view: str) -> pyarrow.Table:
     def turns(*contents_by_role: tuple[str, pyarrow.Array]) -> pyarrow.Array:
         """One list of turns a row: the (role, contents) pairs in order, interleaved row by row."""
         roles = [role for role, _ in contents_by_role]
-        order = (np.arange(rows)[:, None] + rows * np.arange(len(roles))[None, :]).ravel()
-        contents = pyarrow.concat_arrays([content.cast(pyarrow.string()) for _, content in contents_by_role])
+        contents = [content.cast(pyarrow.string()) for _, content in contents_by_role]
+        if len(contents) > 1:  # interleaved in one take from the chunks: no concatenated copy first
+            order = (np.arange(rows)[:, None] + rows * np.arange(len(roles))[None, :]).ravel()
+            contents = [pyarrow.chunked_array(contents).take(pyarrow.array(order)).combine_chunks()]
         struct = pyarrow.StructArray.from_arrays(
-            [pyarrow.array(roles * rows, pyarrow.string()), contents.take(pyarrow.array(order))], names=["role", "content"])
+            [pyarrow.array(roles * rows, pyarrow.string()), contents[0]], names=["role", "content"])
         return pyarrow.ListArray.from_arrays(pyarrow.array(np.arange(0, rows * len(roles) + 1, len(roles)),
                                                            pyarrow.int32()), struct)
 

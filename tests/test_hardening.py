@@ -620,6 +620,26 @@ def test_every_instruction_keeps_a_representative_when_its_first_record_leaks(cl
     assert {r.get("kept_partner") for r in excluded[2]} == {1}  # a record that was kept
 
 
+def test_clean_of_all_similar_records_keeps_one_and_compares_with_kept_records_only(clean, monkeypatch):
+    """Self-Instruct's greedy filter needs only the comparisons against kept records: the full pair scan,
+    N^2/2 pairs here, must not run at all."""
+    import bioinstruct_tools.checks as checks_module
+
+    def no_pair_scan(*args, **kwargs):
+        raise AssertionError("clean counted every pair")
+
+    monkeypatch.setattr(checks_module, "scan_near_duplicates", no_pair_scan)
+    rows = [{"instruction": f"Do task {i} now", "input": "", "output": "done"} for i in range(3_000)]
+    (clean / "similar.jsonl").write_text(jsonl(rows))
+    result = cli("clean", "similar.jsonl", "--out", "c.jsonl", "--json", cwd=clean)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["reasons"] == {"near_duplicate": 2_999}
+    assert [json.loads(line) for line in (clean / "c.jsonl").read_text().splitlines()] == rows[:1]
+    partners = {r["kept_partner"] for line in (clean / "c.excluded.jsonl").read_text().splitlines()
+                for r in json.loads(line)["reasons"]}
+    assert partners == {0}
+
+
 def test_clean_replaces_no_symlink(clean):
     (clean / "target.jsonl").write_text("keep me\n")
     os.symlink("target.jsonl", clean / "link.jsonl")

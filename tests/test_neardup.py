@@ -1,6 +1,7 @@
 """The fast near-duplicate search must equal rouge_score brute force, pair for pair and score for score."""
 
 import random
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from bioinstruct_tools.neardup import (
     _myers_distance,
     find_near_duplicates,
     greedy_dropped,
+    greedy_filter,
     lcs_length,
     rouge_tokens,
     scan_near_duplicates,
@@ -35,11 +37,21 @@ def brute_force(instructions, threshold=0.7):
 
     `SCORER.score(later, earlier)` tokenizes both texts and calls `_score_lcs` on the tokens; each text
     is tokenized once here, by the scorer's own tokenizer, and `_score_lcs` is called as `score` calls it.
+    A pair is not scored when it cannot pass: F = 2*LCS/(len_a + len_b), and the LCS is at most the tokens
+    the two share (a multiset intersection), so pairs sharing too few are below the threshold whatever
+    rouge_score would say (loosened by a margin for float rounding). This bound is all the oracle takes on trust.
     """
     tokens = [SCORER._tokenizer.tokenize(text) for text in instructions]
+    bags = [Counter(text) for text in tokens]
     pairs = set()
     for j, later in enumerate(tokens):
         for i in range(j):
+            total = len(later) + len(tokens[i])
+            # loosened by a margin: rouge_score's float arithmetic puts some pairs exactly at t a hair above it
+            if 2 * min(len(later), len(tokens[i])) < (threshold - 1e-9) * total:
+                continue
+            if 2 * sum((bags[j] & bags[i]).values()) < (threshold - 1e-9) * total:
+                continue
             score = rouge_scorer._score_lcs(later, tokens[i]).fmeasure
             if score > threshold:
                 pairs.add((i, j, score))
@@ -184,18 +196,57 @@ def test_tokens_equal_rouge_scores_tokenizer_on_any_text(text):
     assert rouge_tokens(text) == rouge_tokenize.tokenize(text, None)
 
 
-def test_greedy_filter_equals_self_instructs_loop():
-    corpus = synthetic_corpus(600, 3)
-    kept = []
-    dropped = []
+def self_instructs_loop(corpus, threshold=0.7):
+    """Self-Instruct's filter as written: each instruction against the kept ones, with rouge_score."""
+    kept, partner = [], {}
     for j, instruction in enumerate(corpus):
-        if any(SCORER.score(instruction, corpus[i])["rougeL"].fmeasure > 0.7 for i in kept):
-            dropped.append(j)
+        near = [i for i in kept if SCORER.score(instruction, corpus[i])["rougeL"].fmeasure > threshold]
+        if near:
+            partner[j] = near[0]
         else:
             kept.append(j)
+    return partner  # dropped -> its earliest kept near-duplicate
+
+
+def test_greedy_filter_equals_self_instructs_loop():
+    corpus = synthetic_corpus(600, 3)
+    partner = self_instructs_loop(corpus)
+    dropped = sorted(partner)
     assert dropped  # the corpus exercises the filter
     assert greedy_dropped(find_near_duplicates(corpus)) == dropped
     assert scan_near_duplicates(corpus).dropped == dropped  # computed while the pairs stream
+    greedy = greedy_filter(corpus)  # compared with kept records only
+    assert greedy.dropped == dropped and greedy.kept_partner == partner and greedy.pairs is None
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(VOCABULARY[:10]), max_size=9).map(" ".join), max_size=40),
+       st.sampled_from([0.3, 0.5, 0.7, 0.9]))
+def test_the_kept_only_filter_drops_what_the_full_scan_drops(corpus, threshold):
+    full = scan_near_duplicates(corpus, threshold)
+    greedy = greedy_filter(corpus, threshold)
+    assert greedy.dropped == full.dropped and greedy.kept_partner == full.kept_partner
+
+
+def test_the_kept_only_filter_on_all_similar_records_keeps_the_first():
+    """Every record is a near-duplicate of every other: one is kept, and every other names it as its partner,
+    past the chunk the filter works in."""
+    corpus = [f"Do task {i} now" for i in range(10_000)]
+    greedy = greedy_filter(corpus)
+    assert greedy.dropped == list(range(1, 10_000)) and set(greedy.kept_partner.values()) == {0}
+
+
+def test_a_scan_with_more_pairs_than_a_task_holds_counts_them_all(monkeypatch):
+    """All-similar records: each chunk's pairs are handed over in several tasks, in order, and counted exactly."""
+    import bioinstruct_tools.neardup as neardup
+    monkeypatch.setattr(neardup, "_PAIRS_PER_TASK", 500)
+    corpus = [f"Do task {i} now" for i in range(700)]
+    seen = []
+    scan = scan_near_duplicates(corpus, on_pairs=lambda first, second, score: seen.append(second.copy()))
+    assert scan.pairs == 700 * 699 // 2 and len(seen) > 2 * (700 // 256 + 1)  # more batches than chunks
+    later = np.concatenate(seen)
+    assert (np.diff(later) >= 0).all()  # still ordered by the later record
+    assert scan.dropped == list(range(1, 700))
 
 
 def test_the_streaming_scan_counts_every_pair_and_keeps_the_first_ones():

@@ -107,3 +107,9 @@ def built(tmp_path_factory) -> Path:
 @pytest.fixture
 def sample_rows() -> list[dict]:
     return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def pytest_collection_modifyitems(config, items):
+    """The wheel test (a build, a venv, every command: about a minute) goes first, so that on two workers the
+    rest of the suite runs beside it rather than after it."""
+    items.sort(key=lambda item: item.get_closest_marker("wheel") is None)

@@ -11,12 +11,13 @@ content, which need three strings.
 
 import contextlib
 import gc
+import os
 import re
 import string
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from typing import Callable, Optional, Sequence
+from typing import Callable, ContextManager, Iterator, Optional, Sequence
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, greedy_filter, lo
 from bioinstruct_tools.neardup import scan_near_duplicates
 from bioinstruct_tools.published import expected_rows
 from bioinstruct_tools.records import EMPTY_WORDS, FIELDS, is_empty_input_placeholder, placeholder_core, schema_violations
+from bioinstruct_tools.json_reader import reading_progress
 from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap, SourceRecord, read_source
 from bioinstruct_tools.text import normalized_text, plural
 
@@ -89,13 +91,31 @@ class ValidationOptions:
         return [benchmark.path for benchmark in self.contamination.benchmarks] if self.contamination else []
 
 
+@contextlib.contextmanager
+def no_steps(name: str, total: Optional[int] = None, unit: str = "record") -> Iterator[Callable[[int], None]]:
+    yield lambda done: None
+
+
 @dataclass
 class Hooks:
-    """What a run reports while it goes: progress of the near-duplicate scan, every pair as it streams
-    (`on_pairs(first, second, score)`: arrays of record indices and scores, a batch at a time)."""
+    """What a run reports while it goes.
 
-    progress: Optional[Callable[[int], None]] = None
+    `steps(name, total, unit)` is entered around each long step (reading, each check) and yields the step's
+    `update(done)`; a command draws it as a progress bar. `progress` is the running step's update, which
+    `validate` sets for each check. `on_pairs(first, second, score)` receives every near-duplicate pair as it
+    streams: arrays of record indices and scores, a batch at a time.
+    """
+
+    steps: Callable[..., ContextManager[Callable[[int], None]]] = no_steps
+    progress: Callable[[int], None] = lambda done: None
     on_pairs: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], None]] = None
+
+
+def each(records: Sequence, hooks: Hooks, every: int = 4096) -> Iterator:
+    """The records, telling `hooks.progress` every `every` of them."""
+    for start in range(0, len(records), every):
+        yield from records[start:start + every]
+        hooks.progress(min(every, len(records) - start))
 
 
 Record = SourceRecord  # index, line, data and the source's own id (a keyed object's key, an `id` field)
@@ -275,7 +295,7 @@ class SchemaCheck(Check):
         if not subject.records:
             return _nothing_to_check(self.name, True, "no records")
         offenders = [_located(record, reason, _with_hint(reason, message, record.data))
-                     for record in subject.records for reason, message in schema_violations(record.data)]
+                     for record in each(subject.records, hooks) for reason, message in schema_violations(record.data)]
         return _result(self.name, True, offenders, plural(len(offenders), "schema violation"))
 
 
@@ -299,7 +319,7 @@ class UniquenessCheck(Check):
         normalized: dict[str, Record] = {}
         seen_records: dict[tuple, Record] = {}
         offenders = []
-        for record in subject.valid:
+        for record in each(subject.valid, hooks):
             instruction = record.data["instruction"]
             whole = tuple(record.data[name] for name in FIELDS)
             if whole in seen_records:
@@ -453,7 +473,7 @@ class CategoriesCheck(Check):
         return False
 
     def run(self, subject, options, hooks):
-        labels = [categorize(record.data["instruction"], record.data["input"]) for record in subject.valid]
+        labels = [categorize(record.data["instruction"], record.data["input"]) for record in each(subject.valid, hooks)]
         counts = Counter(labels)
         shares = {category: counts.get(category, 0) / len(labels) for category in CATEGORIES}
         summary = ", ".join(f"{category} {shares[category]:.1%} (paper {PAPER_SHARES[category]:.1%})"
@@ -481,10 +501,12 @@ class ContaminationCheck(Check):
         data = [record.data for record in records]
         offenders, per_benchmark = [], {}
         for benchmark in against.benchmarks:
-            found = contamination.find_contamination(
-                data, benchmark.items(), benchmark.path, fields=against.fields, bench_fields=against.bench_fields,
-                ngram=against.ngram, max_items=against.max_items, min_overlap=against.min_overlap,
-                every_field_named=against.bench_fields_named)
+            # a step of its own: the benchmark's items stream from its file, so their number is not known before
+            with hooks.steps(f"against {os.path.basename(benchmark.path.rstrip('/'))}", None, "item") as update:
+                found = contamination.find_contamination(
+                    data, benchmark.items(), benchmark.path, fields=against.fields, bench_fields=against.bench_fields,
+                    ngram=against.ngram, max_items=against.max_items, min_overlap=against.min_overlap,
+                    every_field_named=against.bench_fields_named, progress=update)
             matches = []
             for position, fields in sorted(found.matches.items()):
                 for match in fields:
@@ -574,15 +596,19 @@ def validate_file(path: str, options: ValidationOptions = ValidationOptions(), h
     the published size unless `options.expected_rows` says otherwise.
     """
     options = replace(options, expected_rows=expected_rows(options.expected_rows, source=display or path))
-    records = read_records(path, field_map, display)
+    records = read_records(path, field_map, display, hooks)
     with cyclic_gc_paused():
         return validate(records, display or path, options, hooks, checks)
 
 
-def read_records(path: str, field_map: FieldMap = NO_FIELD_MAP, display: Optional[str] = None) -> list[Record]:
-    """Every record of `path`, any shape `sources` reads; the compiled kernels load meanwhile on another thread."""
+def read_records(path: str, field_map: FieldMap = NO_FIELD_MAP, display: Optional[str] = None,
+                 hooks: Optional[Hooks] = None) -> list[Record]:
+    """Every record of `path`, any shape `sources` reads; the compiled kernels load meanwhile on another thread.
+    A JSON file's reading is a step of `hooks`, in bytes."""
     load_kernels_in_background()
-    with cyclic_gc_paused():
+    hooks = hooks or Hooks()
+    total = os.path.getsize(path) if os.path.isfile(path) else None
+    with cyclic_gc_paused(), hooks.steps("reading", total, "B") as update, reading_progress(update):
         return list(read_source(path, field_map=field_map, display=display))
 
 
@@ -613,7 +639,9 @@ def validate(records: list[Record], path: str, options: ValidationOptions = Vali
         if check.reads_content and not subject.valid:
             results[check.name] = _nothing_to_check(check.name, check.gates(options), "no schema-valid record")
         else:
-            results[check.name] = check.run(subject, options, hooks)
+            total = len(subject.records if check is SCHEMA else subject.valid)
+            with hooks.steps(check.name.replace("_", " "), total, "record") as update:
+                results[check.name] = check.run(subject, options, replace(hooks, progress=update))
         results[check.name].seconds = time.perf_counter() - start
         if check is SCHEMA:
             invalid = {offender.index for offender in results[check.name].offenders}

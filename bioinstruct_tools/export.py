@@ -123,12 +123,12 @@ def download_upstream() -> str:
                          "--source FILE") from None
 
 
-def build(options: BuildOptions, progress: Optional[Callable[[int], None]] = None,
-          config_progress: Optional[Callable[[str], None]] = None) -> BuildResult:
+def build(options: BuildOptions, hooks: Optional[checks.Hooks] = None) -> BuildResult:
     """Validate the source, then build every config into `options.out_dir`.
 
-    `progress` is called as validation advances; `config_progress` with each config's name once it is built.
+    `hooks.steps` is entered around reading, each check, the configs and the figures.
     """
+    hooks = hooks or checks.Hooks()
     upstream = options.source is None
     if options.record:
         if not upstream:
@@ -143,7 +143,7 @@ def build(options: BuildOptions, progress: Optional[Callable[[int], None]] = Non
     with paths.staged_folder(out, options.overwrite, BUILD_MARKER, "bioinstruct build", __version__,
                              marker_fields=build_manifest) as staging:
         read_from, checksum = _stage_source(source_path, staging)
-        validation = checks.validate_file(str(read_from), validation_options, checks.Hooks(progress=progress),
+        validation = checks.validate_file(str(read_from), validation_options, hooks,
                                           display=shown_source, field_map=options.field_map)
         if not validation.passed:
             raise GateFailed(validation)
@@ -156,7 +156,7 @@ def build(options: BuildOptions, progress: Optional[Callable[[int], None]] = Non
                                              meta=options.card_meta, instances=_instances(validation))
         try:
             measured = _write_layout(builder_input, staging, {source_name: checksum}, validation, description,
-                                     config_progress)
+                                     hooks)
         except DatasetGenerationError as e:  # the loading script refused a record: say which, as the reader does
             cause = e.__cause__ or e
             if isinstance(cause, BioInstructInputError):
@@ -286,13 +286,13 @@ def _write_figures(validation: checks.Validation, folder: Path) -> dict[str, str
 
 
 def _write_layout(source_path: Path, staging: Path, checksums: dict, validation: checks.Validation,
-                  description: "card.SourceDescription",
-                  config_progress: Optional[Callable[[str], None]]) -> DatasetInfosDict:
+                  description: "card.SourceDescription", hooks: checks.Hooks) -> DatasetInfosDict:
     """Every file of the layout, in staging; returns the infos."""
     bars_were_disabled = datasets.utils.are_progress_bars_disabled()
     datasets.utils.disable_progress_bars()  # one bar of our own instead of two per config
     try:
-        measured = _build_configs(source_path, staging / ".cache", staging, config_progress)
+        with hooks.steps("building configs", len(bioinstruct.BioInstruct.BUILDER_CONFIGS), "config") as update:
+            measured = _build_configs(source_path, staging / ".cache", staging, lambda name: update(1))
     finally:
         if not bars_were_disabled:
             datasets.utils.enable_progress_bars()
@@ -302,7 +302,8 @@ def _write_layout(source_path: Path, staging: Path, checksums: dict, validation:
     copy = None if description.published and description.meta is None else description.meta or CardMeta()
     config_infos = infos.config_infos(measured, copy=copy)
     (staging / INFOS_FILENAME).write_text(infos.infos_json(config_infos), encoding="utf-8")
-    figures = _write_figures(validation, staging / ASSETS)
+    with hooks.steps("drawing figures"):
+        figures = _write_figures(validation, staging / ASSETS)
     (staging / CARD_FILENAME).write_text(
         card.render_card(config_infos, contamination=validation.get(checks.CONTAMINATION), figures=figures,
                          description=description),

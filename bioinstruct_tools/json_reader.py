@@ -7,12 +7,14 @@ both read JSON through here.
 """
 
 import codecs
+import contextlib
+import contextvars
 import json
 import math
 import os
 import re
 import stat
-from typing import Iterator, NamedTuple, Optional
+from typing import Callable, Iterator, NamedTuple, Optional
 
 from bioinstruct_tools.records import BioInstructInputError, UnreadableFileError, json_type
 
@@ -124,6 +126,22 @@ def check_regular_file(path: str) -> None:
                                   reason="not_a_regular_file")
 
 
+# Told the bytes of each block as it is read, while a `reading_progress` block runs (a progress bar): a context
+# variable rather than a parameter threaded through every reader of every shape a source can take.
+_on_bytes_read: contextvars.ContextVar[Optional[Callable[[int], None]]] = contextvars.ContextVar("on_bytes_read",
+                                                                                                 default=None)
+
+
+@contextlib.contextmanager
+def reading_progress(on_bytes_read: Callable[[int], None]) -> Iterator[None]:
+    """Within the block, every JSON file read reports its bytes to `on_bytes_read` as it goes."""
+    token = _on_bytes_read.set(on_bytes_read)
+    try:
+        yield
+    finally:
+        _on_bytes_read.reset(token)
+
+
 _BLOCK_CHARS = 1 << 24  # characters read at a time (16 M); a record longer than a block grows it
 _LONGEST_TOKEN = 8  # of the JSON tokens that can be cut and still fail before the end: "\\uXXXX", "false"
 
@@ -140,6 +158,7 @@ class _TextStream:
         self.decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self.text, self.position, self.line = "", 0, 1
         self.bytes_read, self.eof, self.held_cr = 0, False, False
+        self.on_bytes_read = _on_bytes_read.get()
 
     def more(self, at_least: int = 0) -> bool:
         """Read another block (at least `at_least` characters more when the file has them); False at the end."""
@@ -156,6 +175,8 @@ class _TextStream:
                 raise UnreadableFileError(self.path, f"not UTF-8 text (byte {self.bytes_read + e.start}: {e.reason})",
                                           reason="bad_encoding") from None
             self.bytes_read += len(chunk)
+            if self.on_bytes_read is not None:
+                self.on_bytes_read(len(chunk))
             decoded = ("\r" if self.held_cr else "") + decoded
             self.held_cr = decoded.endswith("\r") and not self.eof  # "\r\n" may straddle two blocks
             if self.held_cr:

@@ -5,7 +5,7 @@ never a link or a file inside the package), are locked for the run and appear on
 Near-duplicate pairs stream into their file as the scan finds them, so memory does not grow with them.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional, Sequence
 
 from bioinstruct_tools import checks, paths
@@ -40,7 +40,7 @@ def validate_source(options: ValidateOptions, hooks: Optional[checks.Hooks] = No
     with paths.output_files(outputs, "bioinstruct validate") as files:
         pairs_file = files[-1] if options.pairs else None
         if pairs_file is not None:
-            hooks = checks.Hooks(progress=hooks.progress, on_pairs=lambda *batch: write_pairs(pairs_file, *batch))
+            hooks = replace(hooks, on_pairs=lambda *batch: write_pairs(pairs_file, *batch))
         validation = checks.validate_file(options.source, options.validation, hooks, check_list,
                                           field_map=options.field_map)
         result = ValidateResult(validation)

@@ -5,8 +5,8 @@ import sys
 from bioinstruct_tools.card_meta import CardMeta
 from bioinstruct_tools.commands.arguments import contamination_arguments, field_map_argument, validation_arguments
 from bioinstruct_tools.commands.arguments import validation_options
-from bioinstruct_tools.commands.printing import print_json, print_validation, print_warnings, progress_bar
-from bioinstruct_tools.published import CONFIG_NAMES, UPSTREAM_URL
+from bioinstruct_tools.commands.printing import STEP_BARS, print_json, print_validation, print_warnings
+from bioinstruct_tools.published import UPSTREAM_URL
 from bioinstruct_tools.sources import FORMATS
 from bioinstruct_tools.text import plural, terminal_safe
 
@@ -43,12 +43,11 @@ def run(args) -> int:
     card_meta = CardMeta.read(args.card_meta) if args.card_meta else None
     options = export.BuildOptions(out_dir=args.out, source=args.source, overwrite=args.overwrite, record=args.record,
                                   validation=validation_options(args), field_map=args.field_map, card_meta=card_meta)
-    with progress_bar("validating") as validating, progress_bar("building", "config", len(CONFIG_NAMES)) as built:
-        try:
-            result = export.build(options, progress=validating, config_progress=lambda name: built(1))
-        except export.GateFailed as e:
-            print_validation(e.validation, show=args.show, out=sys.stderr)
-            raise
+    try:
+        result = export.build(options, STEP_BARS)
+    except export.GateFailed as e:
+        print_validation(e.validation, show=args.show, out=sys.stderr)
+        raise
     if args.json:
         print_json({"out_dir": str(result.out_dir), "source": result.source, "configs": result.table(),
                     "empty_categories": result.empty_categories, "validation": result.validation.to_json()})

@@ -7,6 +7,7 @@ import sys
 from bioinstruct_tools.categories import categorize_with_reason
 from bioinstruct_tools.categorize import categorize_source
 from bioinstruct_tools.commands.arguments import UsageError, field_map_argument
+from bioinstruct_tools.commands.printing import STEP_BARS
 from bioinstruct_tools.json_writer import json_line
 from bioinstruct_tools.sources import FORMATS
 
@@ -47,7 +48,7 @@ def run(args) -> int:
         return 0
     if args.input is not None:
         raise UsageError("--input goes with TEXT; a file's records carry their own inputs")
-    rows = categorize_source(args.file, args.field_map)
+    rows = categorize_source(args.file, args.field_map, STEP_BARS)
     if args.json:
         for row in rows:
             print(json_line(row))

@@ -1,9 +1,9 @@
 """`bioinstruct clean FILE --out CLEAN`: the records that pass, and every other record with its reasons."""
 
-from bioinstruct_tools import checks, clean
+from bioinstruct_tools import clean
 from bioinstruct_tools.commands.arguments import contamination_arguments, records_argument, validation_arguments
 from bioinstruct_tools.commands.arguments import validation_options
-from bioinstruct_tools.commands.printing import print_json, print_merged_files, progress_bar
+from bioinstruct_tools.commands.printing import STEP_BARS, print_json, print_merged_files
 
 NAME = "clean"
 
@@ -31,8 +31,7 @@ def register(commands) -> None:
 def run(args) -> int:
     options = clean.CleanOptions(source=args.file, out=args.out, excluded=args.excluded, overwrite=args.overwrite,
                                  field_map=args.field_map, validation=validation_options(args))
-    with progress_bar("near-duplicates") as update:
-        result = clean.clean_file(options, checks.Hooks(progress=update))
+    result = clean.clean_file(options, STEP_BARS)
     print_merged_files(args.file)
     if args.json:
         print_json(result.to_json())

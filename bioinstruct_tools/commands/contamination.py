@@ -5,7 +5,7 @@ import sys
 from bioinstruct_tools import checks, contamination, validate
 from bioinstruct_tools.commands.arguments import contamination_arguments, contamination_options, records_argument
 from bioinstruct_tools.commands.arguments import shown_count
-from bioinstruct_tools.commands.printing import print_json, where
+from bioinstruct_tools.commands.printing import STEP_BARS, print_json, where
 from bioinstruct_tools.text import plural, terminal_safe
 
 NAME = "contamination"
@@ -30,7 +30,7 @@ def run(args) -> int:
     options = validate.ValidateOptions(source=args.file, field_map=args.field_map, rejects=args.rejects,
                                        overwrite=args.overwrite,
                                        validation=checks.ValidationOptions(contamination=contamination_options(args)))
-    result = validate.validate_source(options, check_list=(checks.SCHEMA, checks.CONTAMINATION))
+    result = validate.validate_source(options, STEP_BARS, check_list=(checks.SCHEMA, checks.CONTAMINATION))
     validation = result.validation
     check = validation[checks.CONTAMINATION]
     found = check.findings

@@ -5,24 +5,46 @@ Progress bars go to stderr, only when it is a terminal (tqdm's `disable=None`), 
 """
 
 import json
+import os
+import shutil
 import sys
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from bioinstruct_tools import checks
 from bioinstruct_tools.text import plural, terminal_safe
 
 
+_TRUE = {"1", "ON", "YES", "TRUE"}  # as `datasets` and `huggingface_hub` read their switches
+
+
+def bars_disabled() -> Optional[bool]:
+    """True when HF_DATASETS_DISABLE_PROGRESS_BARS or TQDM_DISABLE says so; else None: tqdm shows bars only when
+    stderr is a terminal, so nothing reaches a pipe or a --json document."""
+    switches = (os.environ.get(name, "").upper() for name in ("HF_DATASETS_DISABLE_PROGRESS_BARS", "TQDM_DISABLE"))
+    return True if any(value in _TRUE for value in switches) else None
+
+
 @contextmanager
-def progress_bar(description: str, unit: str = "instr", total: Optional[int] = None) -> Iterator:
-    """A tqdm bar on stderr while the block runs; yields its `update`."""
-    bar = tqdm(desc=description, unit=unit, total=total, file=sys.stderr, disable=None, leave=False)
+def step_bar(name: str, total: Optional[int] = None, unit: str = "record") -> Iterator:
+    """A run's step as a tqdm bar on stderr, with its total and rate: `checks.Hooks(steps=step_bar)`.
+
+    It appears once the step has run half a second (short steps never flicker) and is removed when done. Its
+    size is the terminal's, or 80 by 24 where the terminal reports none (0 by 0, as some consoles and
+    pseudo-terminals do: tqdm would draw nothing there).
+    """
+    columns, lines = shutil.get_terminal_size(fallback=(80, 24))
+    bar = tqdm(desc=name, total=total, unit=unit, unit_scale=unit == "B", file=sys.stderr, disable=bars_disabled(),
+               leave=False, delay=0.5, mininterval=0.5, ncols=columns, nrows=lines)
     try:
         yield bar.update
     finally:
         bar.close()
+
+
+STEP_BARS = checks.Hooks(steps=step_bar)  # what every command reports while it works
 
 
 def print_merged_files(path: str) -> None:

@@ -2,10 +2,9 @@
 
 import sys
 
-from bioinstruct_tools import checks
 from bioinstruct_tools.commands.arguments import contamination_arguments, hub_repo_id, validation_arguments
 from bioinstruct_tools.commands.arguments import validation_options
-from bioinstruct_tools.commands.printing import print_json, print_validation, progress_bar
+from bioinstruct_tools.commands.printing import STEP_BARS, print_json, print_validation
 from bioinstruct_tools.published import PUBLISHED_SIZE, UPSTREAM_REPO_ID
 
 NAME = "push"
@@ -35,12 +34,11 @@ def run(args) -> int:
     from bioinstruct_tools import hub, release  # huggingface_hub and datasets, only for this command
 
     options = validation_options(args)
-    with progress_bar("validating") as update:
-        try:
-            checked = release.check_release(args.dir, args.repo_id, options, checks.Hooks(progress=update))
-        except release.ReleaseRefused as e:
-            print_validation(e.validation, show=args.show, out=sys.stderr)
-            raise
+    try:
+        checked = release.check_release(args.dir, args.repo_id, options, STEP_BARS)
+    except release.ReleaseRefused as e:
+        print_validation(e.validation, show=args.show, out=sys.stderr)
+        raise
     plan = hub.plan_push(checked, revision=args.revision, message=args.message)
     if args.dry_run and args.json:
         print_json({**plan.to_json(), "validation": checked.validation.to_json()})

@@ -2,10 +2,10 @@
 
 import sys
 
-from bioinstruct_tools import checks, validate
+from bioinstruct_tools import validate
 from bioinstruct_tools.commands.arguments import contamination_arguments, records_argument, validation_arguments
 from bioinstruct_tools.commands.arguments import validation_options
-from bioinstruct_tools.commands.printing import print_json, print_merged_files, print_validation, progress_bar
+from bioinstruct_tools.commands.printing import STEP_BARS, print_json, print_merged_files, print_validation
 from bioinstruct_tools.text import plural
 
 NAME = "validate"
@@ -31,8 +31,7 @@ def run(args) -> int:
     options = validate.ValidateOptions(source=args.file, field_map=args.field_map,
                                        validation=validation_options(args), rejects=args.rejects,
                                        pairs=args.pairs, overwrite=args.overwrite)
-    with progress_bar("near-duplicates") as update:
-        result = validate.validate_source(options, checks.Hooks(progress=update))
+    result = validate.validate_source(options, STEP_BARS)
     print_merged_files(args.file)
     if args.pairs:
         print(f"{plural(result.pairs_written, 'pair')} written to {args.pairs}", file=sys.stderr)

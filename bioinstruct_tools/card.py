@@ -16,6 +16,7 @@ from typing import Optional
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCardData
 
+from bioinstruct_tools import personal_information
 from bioinstruct_tools.card_meta import CardMeta
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
 from bioinstruct_tools.infos import listed_configs, measured_rows
@@ -36,6 +37,7 @@ COPY_TEMPLATE_PATH = RESOURCES / "copy_card.md"  # any other copy's card: measur
 # Generated blocks of the card's body, between `<!-- bioinstruct:NAME -->` and `<!-- /bioinstruct:NAME -->`.
 SIZES_BLOCK, PROVENANCE_BLOCK, CONTAMINATION_BLOCK, FIGURES_BLOCK = "sizes", "provenance", "contamination", "figures"
 INSTANCES_BLOCK = "instances"
+PERSONAL_CHECK_BLOCK = "personal-check"
 
 # Hub metadata of the published BioInstruct, which the builder does not carry.
 CARD_METADATA = {
@@ -129,7 +131,7 @@ def provenance_note(infos: DatasetInfosDict) -> str:
             f"{markdown_literal(source)}; the published set holds {PUBLISHED_SIZE:,} (the paper's count).")
 
 
-_BLOCK = re.compile(r"<!-- bioinstruct:(\w+) -->.*?<!-- /bioinstruct:\1 -->", re.S)
+_BLOCK = re.compile(r"<!-- bioinstruct:([\w-]+) -->.*?<!-- /bioinstruct:\1 -->", re.S)
 
 
 def _fill_blocks(body: str, contents: dict[str, str]) -> str:
@@ -192,6 +194,23 @@ def contamination_note(check) -> str:
             f"the whole field): {overlapping} records overlap a benchmark item.")
 
 
+def personal_information_note(check) -> str:
+    """The card's measured personal-information line from a build's `personal_information` check, or that none ran."""
+    if check is None:
+        return ("**Personal information: not checked.** The build did not look for personal identifiers, so this "
+                "card cannot say whether the records hold any.")
+    found = check.findings
+    counts = ", ".join(f"{kind} {count:,}" for kind, count in found.by_kind.items() if count)
+    measured = (f"{found.records:,} of {found.checked:,} records hold at least one ({counts})" if found.records
+                else f"none of the {found.checked:,} records holds one")
+    return (f"**Personal information, as measured.** The build looked for the identifiers of HIPAA's Safe Harbor "
+            f"list that text can hold (names with a title or label, addresses, ZIP codes, dates tied to a person, "
+            f"ages over 89, phone and fax numbers, e-mail and web addresses, IP addresses, and labelled numbers: "
+            f"SSN, medical record, health plan, account, licence, vehicle and device) in every record's "
+            f"instruction, input and output: {measured}. It cannot see {personal_information.CANNOT_SEE}; a record "
+            f"it passes may still identify someone.")
+
+
 def figures_section(figures: dict[str, str]) -> str:
     """The card's figures, `{file in the repo: title}`, drawn by the build from its data."""
     if not figures:
@@ -202,16 +221,18 @@ def figures_section(figures: dict[str, str]) -> str:
 
 
 def render_card(infos: DatasetInfosDict, contamination=None, figures: Optional[dict[str, str]] = None,
-                description: Optional[SourceDescription] = None) -> str:
+                description: Optional[SourceDescription] = None, personal_information_check=None) -> str:
     """The card of a build: YAML from `infos`, a template's prose with its generated blocks filled.
 
     The published file gets BioInstruct's card; any other copy the copy card, which states what was
     measured and what `description.meta` says, and none of BioInstruct's claims. `contamination` is a
-    build's contamination check result, when it ran one; `figures` the images it drew.
+    build's contamination check result, when it ran one; `figures` the images it drew;
+    `personal_information_check` its personal-information check result (None: the card says it was not checked).
     """
     description = description or SourceDescription(published=True)
     blocks = {SIZES_BLOCK: sizes_table(infos), CONTAMINATION_BLOCK: contamination_note(contamination),
-              FIGURES_BLOCK: figures_section(figures or {})}
+              FIGURES_BLOCK: figures_section(figures or {}),
+              PERSONAL_CHECK_BLOCK: personal_information_note(personal_information_check)}
     if description.instances:
         blocks[INSTANCES_BLOCK] = instances_section(description.instances)
     if description.published and description.meta is None:

@@ -21,7 +21,7 @@ from typing import Callable, ContextManager, Iterator, Optional, Sequence
 
 import numpy as np
 
-from bioinstruct_tools import contamination
+from bioinstruct_tools import contamination, personal_information
 from bioinstruct_tools.benchmarks import Benchmark
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, categorize
 from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, greedy_filter, load_kernels_in_background
@@ -84,6 +84,7 @@ class ValidationOptions:
     count_pairs: bool = True  # False: only Self-Instruct's greedy filter runs (what `clean` needs), pairs uncounted
     contamination: Optional[ContaminationOptions] = None
     histogram_from: Optional[float] = None  # also histogram pair scores from here, in the same scan (figures)
+    gate_personal_information: bool = False  # a record holding a personal identifier fails the run
 
     @property
     def benchmark_paths(self) -> list[str]:
@@ -136,10 +137,11 @@ class Offender:
     score: Optional[float] = None
     id: Optional[str] = None  # the record's own id, when the source has one
     partner: Optional[int] = None  # the earlier record this one repeats, which is kept
+    evidence: Optional[dict] = None  # personal information: {"kind", "field", "span": [start, end]}
 
     def to_json(self) -> dict:
         keys = ("reason", "detail", "index", "line", "id", "pair", "score", "partner")
-        return {key: getattr(self, key) for key in keys if getattr(self, key) is not None}
+        return {key: getattr(self, key) for key in keys if getattr(self, key) is not None} | (self.evidence or {})
 
 
 # What a check found beyond its offenders, in fields: one type per check that has more to say. The report,
@@ -166,6 +168,17 @@ class NearDuplicateFindings:
     def to_json(self) -> dict:
         return {"threshold": self.threshold, "pairs": self.pairs, "greedy_dropped": self.greedy_dropped,
                 "greedy_kept_partner": self.greedy_kept_partner}
+
+
+@dataclass
+class PersonalInformationFindings:
+    by_kind: dict[str, int]  # findings per kind, every kind listed (0 when none)
+    records: int  # records holding any
+    checked: int  # records read
+    spans: dict[int, list[tuple[str, personal_information.Finding]]]  # record index -> (field, finding); never printed
+
+    def to_json(self) -> dict:
+        return {"by_kind": self.by_kind, "records": self.records, "checked": self.checked}
 
 
 @dataclass
@@ -464,6 +477,37 @@ class NearDuplicatesCheck(Check):
         return result
 
 
+class PersonalInformationCheck(Check):
+    """The identifiers of HIPAA's Safe Harbor list in instruction, input and output (`personal_information`):
+    a warning, or a gate with `gate_personal_information`. One offender per identifier, with its kind, field
+    and span; the counts are by kind."""
+
+    name = "personal_information"
+
+    def gates(self, options):
+        return options.gate_personal_information
+
+    def run(self, subject, options, hooks):
+        offenders, spans = [], {}
+        for record in each(subject.valid, hooks):
+            for name in FIELDS:
+                for finding in personal_information.find(record.data[name]):
+                    spans.setdefault(record.index, []).append((name, finding))
+                    offenders.append(Offender(
+                        reason="personal_information", detail=f"{finding.kind} in {name}: {finding.text!r}",
+                        index=record.index, line=record.line, id=record.id,
+                        evidence={"kind": finding.kind, "field": name, "span": [finding.start, finding.end]}))
+        by_kind = Counter(offender.evidence["kind"] for offender in offenders)
+        found = ", ".join(f"{kind} {count:,}" for kind, count in by_kind.most_common())
+        result = _result(self.name, self.gates(options), offenders,
+                         f"{plural(len(offenders), 'personal identifier')} in {plural(len(spans), 'record')} of "
+                         f"{len(subject.valid):,}" + (f" ({found})" if found else ""),
+                         PersonalInformationFindings({kind: by_kind.get(kind, 0) for kind in personal_information.KINDS},
+                                                     len(spans), len(subject.valid), spans))
+        result.counts = dict(sorted(by_kind.items()))
+        return result
+
+
 class CategoriesCheck(Check):
     """Each category's share beside the paper's; keeps every record's category for the build and the report."""
 
@@ -538,8 +582,9 @@ def describe_match(match: "contamination.FieldMatch", ngram: int) -> str:
 SCHEMA, UNIQUENESS, SIZE = SchemaCheck(), UniquenessCheck(), SizeCheck()
 PLACEHOLDERS, SELF_INSTRUCT_FILTERS = PlaceholdersCheck(), SelfInstructFiltersCheck()
 NEAR_DUPLICATES, CATEGORIES_CHECK, CONTAMINATION = NearDuplicatesCheck(), CategoriesCheck(), ContaminationCheck()
+PERSONAL_INFORMATION = PersonalInformationCheck()
 CHECKS: tuple[Check, ...] = (SCHEMA, UNIQUENESS, SIZE, PLACEHOLDERS, SELF_INSTRUCT_FILTERS, NEAR_DUPLICATES,
-                             CATEGORIES_CHECK, CONTAMINATION)
+                             PERSONAL_INFORMATION, CATEGORIES_CHECK, CONTAMINATION)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -659,7 +704,8 @@ def rejected_records(validation: Validation) -> list[dict]:
     for check in validation.checks:
         for offender in check.offenders:
             if offender.index is not None:
-                reason = {"check": check.name, "reason": offender.reason, "detail": offender.detail}
+                reason = {"check": check.name, "reason": offender.reason, "detail": offender.detail,
+                          **(offender.evidence or {})}
                 if offender.partner is not None:
                     reason["kept_partner"] = offender.partner
                 reasons[offender.index].append(reason)

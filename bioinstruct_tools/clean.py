@@ -19,10 +19,14 @@ from typing import Optional
 from bioinstruct_tools import checks, paths
 from bioinstruct_tools.errors import Failed
 from bioinstruct_tools.json_writer import write_json_array, write_json_lines
+from bioinstruct_tools.personal_information import redact
 from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap, row_id
 from bioinstruct_tools.text import plural
 
 OWN_FAULT_CHECKS = (checks.SCHEMA, checks.PLACEHOLDERS, checks.CONTAMINATION)
+# What `clean` does with a record that holds a personal identifier: keep it as it is, exclude it, or keep it with
+# each identifier replaced by its kind in brackets ("[PHONE]"). `--gate-personal-information` means exclude.
+PERSONAL_INFORMATION_ACTIONS = ("keep", "exclude", "redact")
 REPEAT_CHECKS = (checks.UNIQUENESS, checks.NEAR_DUPLICATES)
 # Reasons that are reported but keep the record: a normalised duplicate is a warning in `validate` too.
 KEPT_REASONS = {"normalized_duplicate_instruction"}
@@ -36,6 +40,8 @@ CAUSES = {
     "not_a_string": "a field holds numbers or lists, not text: map a text field with --field-map NEW=OLD",
     "benchmark_overlap": "the records overlap the benchmark wholesale: is the benchmark built from this data?",
     "placeholder_output": "the outputs were never generated (placeholders such as <nooutput>)",
+    "personal_information": "the records come from clinical notes or patient messages: --personal-information redact "
+                            "keeps them with each identifier replaced by its kind",
 }
 
 
@@ -57,6 +63,7 @@ class CleanOptions:
     overwrite: bool = False  # replace existing output files
     field_map: FieldMap = NO_FIELD_MAP
     validation: checks.ValidationOptions = field(default_factory=lambda: checks.ValidationOptions(keep_pairs=0))
+    personal_information: str = "keep"  # one of PERSONAL_INFORMATION_ACTIONS
 
     @property
     def excluded_path(self) -> str:
@@ -69,6 +76,7 @@ class CleanResult:
     read: int
     kept: list[checks.Record]
     excluded: list[dict]  # `validate --rejects` lines: index, line, id, reasons (with kept_partner), record
+    redacted: list[dict] = field(default_factory=list)  # kept with identifiers replaced: index, line, id, reasons
     clean_path: Optional[str] = None
     excluded_path: Optional[str] = None
 
@@ -89,7 +97,8 @@ class CleanResult:
     def to_json(self) -> dict:
         return {"file": self.source, "read": self.read, "kept": len(self.kept), "excluded": len(self.excluded),
                 "clean_file": self.clean_path, "excluded_file": self.excluded_path,
-                "reasons": self.reason_counts(), "advice": self.advice()}
+                "reasons": self.reason_counts(), "advice": self.advice(), "redacted": len(self.redacted),
+                "redacted_records": self.redacted}
 
 
 def excluded_beside(clean_path: str) -> str:
@@ -106,8 +115,8 @@ def clean_file(options: CleanOptions, hooks: Optional[checks.Hooks] = None) -> C
     outputs = paths.check_output_files([options.out, excluded_path], [options.source, *options.validation.benchmark_paths],
                                        options.overwrite, names="--out and --excluded")
     with paths.output_files(outputs, "bioinstruct clean") as (kept_file, excluded_file):
-        result = clean(checks.read_records(options.source, options.field_map), options.source, options.validation,
-                       hooks)
+        result = clean(checks.read_records(options.source, options.field_map, hooks=hooks), options.source,
+                       options.validation, hooks, options.personal_information)
         if not result.kept:
             raise NothingKept(result)
         rows = (record_with_id(record) for record in result.kept)
@@ -121,26 +130,61 @@ def clean_file(options: CleanOptions, hooks: Optional[checks.Hooks] = None) -> C
 
 
 def clean(records: list[checks.Record], source: str, options: checks.ValidationOptions = checks.ValidationOptions(),
-          hooks: Optional[checks.Hooks] = None) -> CleanResult:
-    """Split records into kept and excluded, in the source's order: own faults first, then repeats among the rest."""
+          hooks: Optional[checks.Hooks] = None, personal_information: str = "keep") -> CleanResult:
+    """Split records into kept and excluded, in the source's order: own faults first, then repeats among the rest.
+
+    A record holding a personal identifier is kept, excluded (a fault of its own, in stage 1) or redacted (kept
+    with each identifier replaced by its kind, before the repeats are looked for), as `personal_information` says;
+    `options.gate_personal_information` means exclude.
+    """
+    if personal_information not in PERSONAL_INFORMATION_ACTIONS:
+        raise ValueError(f"personal_information must be one of {PERSONAL_INFORMATION_ACTIONS}, not {personal_information!r}")
+    if options.gate_personal_information and personal_information == "keep":
+        personal_information = "exclude"
+    own_checks = OWN_FAULT_CHECKS + ((checks.PERSONAL_INFORMATION,) if personal_information != "keep" else ())
+    redacted: list[dict] = []
     with checks.cyclic_gc_paused():
-        own = checks.validate(records, source, options, hooks, OWN_FAULT_CHECKS)
-        faulty = _excluded_reasons(own)
+        own = checks.validate(records, source, options, hooks, own_checks)
+        faulty = _excluded_reasons(own, keep_checks={"personal_information"} if personal_information == "redact" else set())
         rest = [record for record in own.valid if record.index not in faulty]
+        if personal_information == "redact":
+            rest, redacted = _redacted(rest, own[checks.PERSONAL_INFORMATION])
         # Only the greedy filter's drops matter here: it compares with kept records only, and counts no pairs.
         greedy_only = dataclasses.replace(options, count_pairs=False, keep_pairs=0)
         repeats = _excluded_reasons(checks.validate(rest, source, greedy_only, hooks, REPEAT_CHECKS)) if rest else {}
     reasons = {**faulty, **repeats}  # disjoint: stage 2 saw none of stage 1's
     excluded = [{"index": record.index, "line": record.line, "id": record.id, "reasons": reasons[record.index],
                  "record": record.data} for record in records if record.index in reasons]
-    kept = [record for record in records if record.index not in reasons]
-    return CleanResult(source=source, read=len(records), kept=kept, excluded=excluded)
+    kept = [record for record in rest if record.index not in reasons]
+    redacted = [row for row in redacted if row["index"] not in reasons]
+    return CleanResult(source=source, read=len(records), kept=kept, excluded=excluded, redacted=redacted)
 
 
-def _excluded_reasons(validation: checks.Validation) -> dict[int, list[dict]]:
+def _redacted(records: list[checks.Record], result: checks.CheckResult) -> tuple[list[checks.Record], list[dict]]:
+    """The records with each identifier replaced by its kind, and the list of those changed, with their reasons."""
+    spans = result.findings.spans
+    reasons = defaultdict(list)
+    for offender in result.offenders:
+        reasons[offender.index].append({"check": result.name, "reason": offender.reason, "detail": offender.detail,
+                                        **offender.evidence})
+    changed, listed = [], []
+    for record in records:
+        if record.index not in spans:
+            changed.append(record)
+            continue
+        data = dict(record.data)
+        for name in {name for name, _ in spans[record.index]}:
+            data[name] = redact(data[name], [finding for field_name, finding in spans[record.index] if field_name == name])
+        changed.append(checks.Record(record.index, record.line, data, record.id))
+        listed.append({"index": record.index, "line": record.line, "id": record.id, "reasons": reasons[record.index]})
+    return changed, listed
+
+
+def _excluded_reasons(validation: checks.Validation, keep_checks: frozenset = frozenset()) -> dict[int, list[dict]]:
     reasons = defaultdict(list)
     for row in checks.rejected_records(validation):
-        kept = [reason for reason in row["reasons"] if reason["reason"] not in KEPT_REASONS]
+        kept = [reason for reason in row["reasons"] if reason["reason"] not in KEPT_REASONS
+                and reason["check"] not in keep_checks]
         if kept:
             reasons[row["index"]] = kept
     return reasons
@@ -162,6 +206,8 @@ def summary_table(result: CleanResult) -> str:
              f"  excluded  {len(result.excluded):>10,}  -> {result.excluded_path}"]
     for reason, count in result.reason_counts().items():
         lines.append(f"    {reason:<34} {count:>10,}")
+    if result.redacted:
+        lines.append(f"  redacted  {len(result.redacted):>10,}  kept, each personal identifier replaced by its kind")
     advice = result.advice()
     if advice:
         lines.append(f"note: {advice}")

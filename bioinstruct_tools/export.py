@@ -306,6 +306,7 @@ def _write_layout(source_path: Path, staging: Path, checksums: dict, validation:
         figures = _write_figures(validation, staging / ASSETS)
     (staging / CARD_FILENAME).write_text(
         card.render_card(config_infos, contamination=validation.get(checks.CONTAMINATION), figures=figures,
+                         personal_information_check=validation.get(checks.PERSONAL_INFORMATION),
                          description=description),
         encoding="utf-8")
     return config_infos

@@ -191,7 +191,7 @@ def test_validate_json_document_shape(tmp_path, capsys):
     document = json.loads(out)
     assert code == 1 and document["passed"] is False and document["rows"] == 3
     assert set(document["checks"]) == {"schema", "uniqueness", "size", "placeholders", "self_instruct_filters",
-                                       "near_duplicates", "categories"}
+                                       "near_duplicates", "personal_information", "categories"}
     uniqueness = document["checks"]["uniqueness"]
     assert uniqueness["status"] == "fail" and uniqueness["counts"] == {"duplicate_record": 1}
     assert uniqueness["offenders"][0]["index"] == 2 and isinstance(uniqueness["seconds"], float)

@@ -188,6 +188,10 @@ def validation_arguments(parser: argparse.ArgumentParser, size: bool = True, str
         parser.add_argument("--gate-near-duplicates", action="store_true", help="fail when near-duplicates are found")
     else:
         parser.set_defaults(gate_near_duplicates=False)
+    parser.add_argument("--gate-personal-information", action="store_true",
+                        help="fail when a record holds a personal identifier of HIPAA's Safe Harbor list (a name with "
+                             "a title, a phone number, a date of birth ...; default: a warning)" if near_duplicate_gate
+                        else "exclude every record that holds a personal identifier (as --personal-information exclude)")
     if show is not None:
         parser.add_argument("--show", type=shown_count, default=show, metavar="N",
                             help=f"offenders shown per check, and near-duplicate pairs kept in the report (default: "
@@ -200,4 +204,5 @@ def validation_options(args) -> checks.ValidationOptions:
     """One options object from the command line, for every stage that validates."""
     return checks.ValidationOptions(
         expected_rows=args.expect_rows, strict=args.strict, near_duplicate_threshold=args.near_duplicate_threshold,
-        gate_near_duplicates=args.gate_near_duplicates, keep_pairs=args.show, contamination=contamination_options(args))
+        gate_near_duplicates=args.gate_near_duplicates, keep_pairs=args.show, contamination=contamination_options(args),
+        gate_personal_information=args.gate_personal_information)

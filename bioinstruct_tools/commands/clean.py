@@ -22,6 +22,10 @@ def register(commands) -> None:
     parser.add_argument("--excluded", metavar="EXCLUDED",
                         help="the excluded records' file (default: CLEAN's name with .excluded.jsonl)")
     parser.add_argument("--overwrite", action="store_true", help="replace CLEAN and EXCLUDED if they exist")
+    parser.add_argument("--personal-information", choices=clean.PERSONAL_INFORMATION_ACTIONS, default="keep",
+                        help="what to do with a record that holds a personal identifier (HIPAA's Safe Harbor kinds): "
+                             "keep it (default), exclude it, or redact it, keeping it with each identifier replaced "
+                             "by its kind in brackets ([PHONE], [NAME])")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     validation_arguments(parser, size=False, strict=False, near_duplicate_gate=False, show=None)
     contamination_arguments(parser, gate=False)
@@ -30,7 +34,8 @@ def register(commands) -> None:
 
 def run(args) -> int:
     options = clean.CleanOptions(source=args.file, out=args.out, excluded=args.excluded, overwrite=args.overwrite,
-                                 field_map=args.field_map, validation=validation_options(args))
+                                 field_map=args.field_map, validation=validation_options(args),
+                                 personal_information=args.personal_information)
     result = clean.clean_file(options, STEP_BARS)
     print_merged_files(args.file)
     if args.json:

@@ -1,0 +1,131 @@
+"""The personal-information check: every Safe Harbor kind found, no clinical look-alike found, and the check acting
+through every path: validate's warning and gate, --rejects and --json, clean's exclude and redact, the card."""
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import build, cli, records, write_jsonl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bioinstruct_tools import card, checks
+from bioinstruct_tools.personal_information import KINDS, find, redact
+
+LABELED = [json.loads(line) for line in
+           (Path(__file__).resolve().parent.parent / "data" / "personal_information_eval.jsonl").read_text().splitlines()]
+# The dev split: what the patterns were written against. The frozen test split is scored by bench/, never here.
+DEV = [item for item in LABELED if item["split"] == "dev"]
+TRAPS = [item["text"] for item in DEV if not item["kinds"]] + [
+    "BP 150/95 on two readings", "Take 3/4 of a tablet", "Alzheimer's disease", "ICD-10 F32.1", "room 207",
+    "Call 911.", "born in 1950", "an 89-year-old", "aged 72",
+]
+
+
+@pytest.mark.parametrize("text,kind", [(item["text"], item["kinds"][0]) for item in DEV if item["kinds"]])
+def test_each_kind_is_found_with_its_span(text, kind):
+    findings = find(text)
+    assert kind in {finding.kind for finding in findings}
+    for finding in findings:
+        assert text[finding.start:finding.end] == finding.text and finding.text.strip()
+
+
+def test_every_kind_has_a_dev_item():
+    assert {item["kinds"][0] for item in DEV if item["kinds"]} == set(KINDS)
+
+
+@pytest.mark.parametrize("text", TRAPS)
+def test_clinical_look_alikes_are_not_identifiers(text):
+    assert find(text) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("aZ09 :/-.@()#,'\nMrDs") | st.characters(blacklist_categories=("Cs",)),
+               max_size=80))
+def test_findings_are_ordered_spans_that_redaction_replaces(text):
+    findings = find(text)
+    assert all(a.end <= b.start for a, b in zip(findings, findings[1:]))  # ordered, never overlapping
+    assert all(text[f.start:f.end] == f.text for f in findings)
+    redacted = redact(text, findings)
+    assert redacted.count("[") - text.count("[") == len(findings)
+
+
+def test_redaction_replaces_each_span_with_its_kind():
+    text = "Mr. Robert Jones, MRN: 00482913, call (617) 555-0134."
+    assert redact(text, find(text)) == "Mr. [NAME], MRN: [MRN], call [PHONE]."
+
+
+@pytest.fixture
+def notes(tmp_path):
+    rows = records(3)
+    rows[1]["input"] = "Mr. Robert Jones, MRN: 00482913, was admitted on 03/14/2021."
+    return write_jsonl(tmp_path / "notes.jsonl", rows), rows
+
+
+def test_validate_warns_by_default_and_gates_when_asked(notes, tmp_path):
+    path, _ = notes
+    warned = cli("validate", path, "--json", cwd=tmp_path)
+    check = json.loads(warned.stdout)["checks"]["personal_information"]
+    assert warned.returncode == 0 and check["status"] == "warn" and check["gating"] is False
+    assert check["by_kind"]["NAME"] == check["by_kind"]["MRN"] == check["by_kind"]["DATE"] == 1 and check["records"] == 1
+    assert check["counts"] == {"DATE": 1, "MRN": 1, "NAME": 1}
+    gated = cli("validate", path, "--gate-personal-information", cwd=tmp_path)
+    assert gated.returncode == 1 and "FAIL  personal_information" in gated.stdout
+
+
+def test_rejects_name_the_kind_field_and_span(notes, tmp_path):
+    path, rows = notes
+    assert cli("validate", path, "--rejects", "r.jsonl", cwd=tmp_path).returncode == 0
+    reasons = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text().splitlines()][0]["reasons"]
+    mrn = next(reason for reason in reasons if reason.get("kind") == "MRN")
+    start, end = mrn["span"]
+    assert mrn["check"] == "personal_information" and mrn["field"] == "input"
+    assert rows[1]["input"][start:end] == "00482913"
+
+
+def test_clean_excludes_or_redacts_and_its_clean_file_passes_the_gate(notes, tmp_path):
+    path, rows = notes
+    assert cli("clean", path, "--out", "x.jsonl", "--gate-personal-information", cwd=tmp_path).returncode == 0
+    excluded = [json.loads(line) for line in (tmp_path / "x.excluded.jsonl").read_text().splitlines()]
+    assert [row["index"] for row in excluded] == [1]
+    assert {r["reason"] for r in excluded[0]["reasons"]} == {"personal_information"}
+    redacted = cli("clean", path, "--out", "y.jsonl", "--personal-information", "redact", "--json", cwd=tmp_path)
+    summary = json.loads(redacted.stdout)
+    assert summary["kept"] == 3 and summary["redacted"] == 1 and summary["redacted_records"][0]["index"] == 1
+    kept = [json.loads(line) for line in (tmp_path / "y.jsonl").read_text().splitlines()]
+    assert kept[1]["input"] == "Mr. [NAME], MRN: [MRN], was admitted on [DATE]."
+    assert kept[0] == rows[0] and kept[2] == rows[2]
+    for clean_file in ("x.jsonl", "y.jsonl"):
+        assert cli("validate", clean_file, "--gate-personal-information", cwd=tmp_path).returncode == 0
+
+
+def test_the_card_states_the_measured_counts_or_that_nothing_was_checked(notes, tmp_path):
+    path, _ = notes
+    build(path, tmp_path / "out")
+    text = (tmp_path / "out" / "README.md").read_text()
+    assert "**Personal information, as measured.**" in text and "1 of 3 records hold at least one" in text
+    assert "MRN 1" in text and "It cannot see a bare name" in text
+    clean_rows = write_jsonl(tmp_path / "clean.jsonl", records(3))
+    build(clean_rows, tmp_path / "clean-out")
+    assert "none of the 3 records holds one" in (tmp_path / "clean-out" / "README.md").read_text()
+    assert "**Personal information: not checked.**" in card.personal_information_note(None)
+
+
+def test_push_dry_run_prints_the_counts(notes, tmp_path):
+    path, _ = notes
+    build(path, tmp_path / "out")
+    planned = cli("push", tmp_path / "out", "--repo-id", "someone/notes", "--dry-run", cwd=tmp_path)
+    assert planned.returncode == 0, planned.stderr
+    assert "personal_information   3 personal identifiers in 1 record of 3 (" in planned.stdout
+
+
+def test_the_check_is_one_of_validates_checks():
+    assert checks.PERSONAL_INFORMATION in checks.CHECKS
+
+
+def test_the_reports_findings_figure_counts_them_by_kind(notes):
+    from bioinstruct_tools import report
+
+    path, _ = notes
+    validation = checks.validate_file(str(path), checks.ValidationOptions(histogram_from=report.HISTOGRAM_FROM))
+    assert report.collect(validation).numbers["checks"]["personal_information"] == {"DATE": 1, "MRN": 1, "NAME": 1}

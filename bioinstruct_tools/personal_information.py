@@ -155,8 +155,7 @@ _DIGITS_NEEDED = {"IP": 4, "SSN": 9, "FAX": 10, "PHONE": 10, "ACCOUNT": 15, "VEH
 # Shapes some patterns need, looked for only in texts with digits.
 _ID_LIKE = re.compile(r"\d[\w-]{3,}|[\w-]{3}\d")  # a token of 5 characters or more holding a digit
 _DATE_LIKE = re.compile(r"\d\s?[/.-]\s?\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
-_TITLES_AS_WRITTEN = tuple(f"{title}{after}" for title in ("Mr", "Mrs", "Ms", "Mx", "Miss", "Dr", "Prof", "Sr", "Fr")
-                           for after in (". ", " "))  # "Dr. Smith", "Dr Smith"; not "Drug"
+_TITLE_AS_WRITTEN = re.compile(r"(?:M(?:rs?|s|x|iss)|Dr|Prof|Sr|Fr)[. ]")  # "Dr. Smith", "Dr Smith"; not "Drug"
 _AGE_WORDS = ("age", "year", "yo", "y/o", "y.o", "yr")
 _DIGITS = str.maketrans("", "", "0123456789")
 
@@ -186,7 +185,10 @@ def find(text: str) -> list[Finding]:
 
 def _patterns_that_may_match(text: str, lower: str) -> list[str]:
     """The patterns that can match `text` at all, by `in` tests and a digit count: far cheaper than running them."""
-    digits = len(text) - len(text.translate(_DIGITS))
+    if text.isascii():  # bytes.translate deletes in C, four times faster than str.translate
+        digits = len(text) - len(text.encode("ascii").translate(None, b"0123456789"))
+    else:
+        digits = len(text) - len(text.translate(_DIGITS))
     names = [name for name, needed in _DIGITS_NEEDED.items() if digits >= needed] if digits else []
     if digits >= 2 and _ID_LIKE.search(text):
         names.append("LABELLED")
@@ -198,7 +200,7 @@ def _patterns_that_may_match(text: str, lower: str) -> list[str]:
         names.append("EMAIL")
     if "://" in text or "www." in lower:
         names.append("URL")
-    if any(title in text for title in _TITLES_AS_WRITTEN):
+    if _TITLE_AS_WRITTEN.search(text):
         names.append("NAME_TITLED")
     if ":" in text:
         names.append("NAME_FIELD")

@@ -203,6 +203,9 @@ def personal_information_note(check) -> str:
     counts = ", ".join(f"{kind} {count:,}" for kind, count in found.by_kind.items() if count)
     measured = (f"{found.records:,} of {found.checked:,} records hold at least one ({counts})" if found.records
                 else f"none of the {found.checked:,} records holds one")
+    if found.unchecked:
+        measured += (f", and {found.unchecked:,} records have a field too long to check "
+                     f"(over {personal_information.MAX_CHECKED_CHARACTERS:,} characters)")
     return (f"**Personal information, as measured.** The build looked for the identifiers of HIPAA's Safe Harbor "
             f"list that text can hold (names with a title or label, addresses, ZIP codes, dates tied to a person, "
             f"ages over 89, phone and fax numbers, e-mail and web addresses, IP addresses, and labelled numbers: "

@@ -176,9 +176,10 @@ class PersonalInformationFindings:
     records: int  # records holding any
     checked: int  # records read
     spans: dict[int, list[tuple[str, personal_information.Finding]]]  # record index -> (field, finding); never printed
+    unchecked: int = 0  # records with a field too long to read (personal_information.MAX_CHECKED_CHARACTERS)
 
     def to_json(self) -> dict:
-        return {"by_kind": self.by_kind, "records": self.records, "checked": self.checked}
+        return {"by_kind": self.by_kind, "records": self.records, "checked": self.checked, "unchecked": self.unchecked}
 
 
 @dataclass
@@ -488,23 +489,32 @@ class PersonalInformationCheck(Check):
         return options.gate_personal_information
 
     def run(self, subject, options, hooks):
-        offenders, spans = [], {}
+        offenders, spans, unchecked = [], {}, set()
         for record in each(subject.valid, hooks):
             for name in FIELDS:
-                for finding in personal_information.find(record.data[name]):
+                text = record.data[name]
+                if len(text) > personal_information.MAX_CHECKED_CHARACTERS:  # reported, never passed as clean
+                    unchecked.add(record.index)
+                    offenders.append(_located(record, "personal_information_unchecked",
+                                              f"{name}: {len(text):,} characters, more than the "
+                                              f"{personal_information.MAX_CHECKED_CHARACTERS:,} the check reads"))
+                    continue
+                for finding in personal_information.find(text):
                     spans.setdefault(record.index, []).append((name, finding))
                     offenders.append(Offender(
                         reason="personal_information", detail=f"{finding.kind} in {name}: {finding.text!r}",
                         index=record.index, line=record.line, id=record.id,
                         evidence={"kind": finding.kind, "field": name, "span": [finding.start, finding.end]}))
-        by_kind = Counter(offender.evidence["kind"] for offender in offenders)
+        by_kind = Counter(offender.evidence["kind"] for offender in offenders if offender.evidence)
         found = ", ".join(f"{kind} {count:,}" for kind, count in by_kind.most_common())
+        identifiers = sum(by_kind.values())
         result = _result(self.name, self.gates(options), offenders,
-                         f"{plural(len(offenders), 'personal identifier')} in {plural(len(spans), 'record')} of "
-                         f"{len(subject.valid):,}" + (f" ({found})" if found else ""),
+                         f"{plural(identifiers, 'personal identifier')} in {plural(len(spans), 'record')} of "
+                         f"{len(subject.valid):,}" + (f" ({found})" if found else "")
+                         + (f"; {plural(len(unchecked), 'record')} too long to check" if unchecked else ""),
                          PersonalInformationFindings({kind: by_kind.get(kind, 0) for kind in personal_information.KINDS},
-                                                     len(spans), len(subject.valid), spans))
-        result.counts = dict(sorted(by_kind.items()))
+                                                     len(spans), len(subject.valid), spans, len(unchecked)))
+        result.counts = dict(sorted(by_kind.items())) | ({"too_long_to_check": len(unchecked)} if unchecked else {})
         return result
 
 

@@ -145,7 +145,9 @@ def clean(records: list[checks.Record], source: str, options: checks.ValidationO
     redacted: list[dict] = []
     with checks.cyclic_gc_paused():
         own = checks.validate(records, source, options, hooks, own_checks)
-        faulty = _excluded_reasons(own, keep_checks={"personal_information"} if personal_information == "redact" else set())
+        # Redacting keeps the records whose identifiers it replaces; one with a field too long to check stays out.
+        faulty = _excluded_reasons(own, kept_reasons={"personal_information"} if personal_information == "redact"
+                                   else frozenset())
         rest = [record for record in own.valid if record.index not in faulty]
         if personal_information == "redact":
             rest, redacted = _redacted(rest, own[checks.PERSONAL_INFORMATION])
@@ -165,8 +167,9 @@ def _redacted(records: list[checks.Record], result: checks.CheckResult) -> tuple
     spans = result.findings.spans
     reasons = defaultdict(list)
     for offender in result.offenders:
-        reasons[offender.index].append({"check": result.name, "reason": offender.reason, "detail": offender.detail,
-                                        **offender.evidence})
+        if offender.evidence:  # an identifier (a field too long to check excluded the record already)
+            reasons[offender.index].append({"check": result.name, "reason": offender.reason,
+                                            "detail": offender.detail, **offender.evidence})
     changed, listed = [], []
     for record in records:
         if record.index not in spans:
@@ -180,11 +183,10 @@ def _redacted(records: list[checks.Record], result: checks.CheckResult) -> tuple
     return changed, listed
 
 
-def _excluded_reasons(validation: checks.Validation, keep_checks: frozenset = frozenset()) -> dict[int, list[dict]]:
+def _excluded_reasons(validation: checks.Validation, kept_reasons: frozenset = frozenset()) -> dict[int, list[dict]]:
     reasons = defaultdict(list)
     for row in checks.rejected_records(validation):
-        kept = [reason for reason in row["reasons"] if reason["reason"] not in KEPT_REASONS
-                and reason["check"] not in keep_checks]
+        kept = [reason for reason in row["reasons"] if reason["reason"] not in KEPT_REASONS | kept_reasons]
         if kept:
             reasons[row["index"]] = kept
     return reasons

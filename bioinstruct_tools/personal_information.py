@@ -20,7 +20,7 @@ by kind and the trap set's false-positive rate on the frozen split of data/perso
 """
 
 import re
-from typing import NamedTuple
+from typing import Iterator, NamedTuple
 
 # The kinds, in the order the card lists them. Safe Harbor's 18 identifiers, less those text cannot hold
 # (biometrics, full-face photographs) and the geographic units smaller than a state folded into ADDRESS and ZIP.
@@ -46,6 +46,11 @@ KINDS = {
 }
 CANNOT_SEE = ("a bare name with no title, label or naming phrase; a town named without a street, state or ZIP; "
               "a date in words with no event of the person beside it; digits spelled out in words")
+
+
+# A field longer than this is not read: the patterns cost about half a second a megabyte, so a 100 MB field would
+# take minutes. The check reports such a field as unchecked, never as clean (a clinical note is far shorter).
+MAX_CHECKED_CHARACTERS = 1_000_000
 
 
 class Finding(NamedTuple):
@@ -88,17 +93,18 @@ _EPONYM_CONTEXT = re.compile(r"^(?:'s|’s)?\s+(?:disease|syndrome|sign|test|sco
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("EMAIL", re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")),
     ("URL", re.compile(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", re.I)),
-    ("IP", re.compile(r"\b(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
-                      r"\b(?![\d.]*\d)")),
-    ("SSN", re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b|"
-                       r"\b(?:ssn|social\s+security(?:\s+number)?)\s*(?:no\.?|#|number)?\s*[:#]?\s*(?P<value>\d{9})\b",
-                       re.I)),
+    # Digit-led shapes begin with their digits, so that the scan skips to digits in C; what must not come before
+    # them (a word character, a dot) is checked on each match (`_SHAPE_NOT_AFTER`).
+    ("IP", re.compile(r"(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\b(?![\d.]*\d)")),
+    ("SSN", re.compile(r"\d{3}-\d{2}-\d{4}\b")),  # area 000, 666 or 9xx, group 00, serial 0000: not issued
+    ("SSN_LABELLED", re.compile(r"\b(?:ssn|social\s+security(?:\s+number)?)\s*(?:no\.?|#|number)?\s*[:#]?\s*"
+                                r"(?P<value>\d{9})\b", re.I)),
     ("FAX", re.compile(r"\bfax(?:\s+(?:number|no\.?|#))?\s*[:#]?\s*(?P<value>(?:\+?1[-.\s]?)?\(?\d{3}\)?[-.\s]?\d{3}"
                        r"[-.\s]?\d{4})\b", re.I)),
-    ("PHONE", re.compile(r"(?<![\w/.-])(?:\+?1[-.\s])?(?:\(\d{3}\)\s?|\d{3}[-.\s])\d{3}[-.\s]\d{4}\b|"
-                         r"\b(?:phone|tel|telephone|cell|mobile|call|text|contact)\s*(?:number|no\.?|#)?\s*[:#]?\s*"
-                         r"(?:me\s+at\s+|at\s+)?(?P<value>\d{10})\b|(?<![\w/.-])\+\d{1,3}[-.\s]\d{2,4}[-.\s]\d{3,4}"
-                         r"[-.\s]\d{3,4}\b", re.I)),
+    ("PHONE", re.compile(r"(?:\+?1[-.\s])?(?:\(\d{3}\)\s?|\d{3}[-.\s])\d{3}[-.\s]\d{4}\b|"
+                         r"\+\d{1,3}[-.\s]\d{2,4}[-.\s]\d{3,4}[-.\s]\d{3,4}\b")),
+    ("PHONE_LABELLED", re.compile(r"\b(?:phone|tel|telephone|cell|mobile|call|text|contact)\s*(?:number|no\.?|#)?\s*"
+                                  r"[:#]?\s*(?:me\s+at\s+|at\s+)?(?P<value>\d{10})\b", re.I)),
     # Labelled identifiers, in one pattern: the label's group names the kind ("license plate" is tried as a
     # licence number first, and backtracks to a plate when no number follows "license").
     ("LABELLED", re.compile(
@@ -139,6 +145,22 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
                                    rf"(?P<value>{_NAME_WORD}\s+{_NAME_WORD})\b")),
 ]
 _PATTERN = dict(_PATTERNS)
+# Patterns whose every match starts where one of a few words starts: they are tried only there, at the places one
+# case-sensitive scan of the lower-cased text finds (a pattern run with re.I over every position costs ten times
+# as much, which a 100 MB field makes minutes).
+_ANCHORS = {name: re.compile(anchor) for name, anchor in {
+    "LABELLED": r"\b(?:mrn|medical|med|record|chart|hospital|unit|patient|health|insur|policy|member|subscriber|"
+                r"beneficiary|medicaid|medicare|group|bank|billing|account|acct|iban|driv|nursing|licen|certificate|"
+                r"dea|npi|passport|permit|plate|registration|vin|vehicle|serial|s/n|sn|device|udi|imei|lot|pacemaker|"
+                r"implant|pump|identifier|case|encounter|visit|accession|employee|student|badge|claim|ref|id)",
+    "FAX": r"\bfax",
+    "SSN_LABELLED": r"\b(?:ssn|social)",
+    "PHONE_LABELLED": r"\b(?:phone|tel|cell|mobile|call|text|contact)",
+    "URL": r"\b(?:https?:|www\.)",
+    "NAME_FIELD": r"\b(?:patient|name|first|last|full|sur|pt|client|resident|mother|father|spouse|next|emergency|"
+                  r"guardian)",
+    "NAME_INTRODUCED": r"\b(?:named|called|my|her|his|name|i|this|signed|sincerely)",
+}.items()}
 _PUBLIC_HOSTS = re.compile(r"^(?:https?://)?(?:www\.)?[^/\s]*(?:\.gov|\.edu|\.mil|who\.int|nih\.gov|doi\.org|"
                            r"ncbi\.nlm\.nih\.gov|pubmed|clinicaltrials\.gov|wikipedia\.org|cochrane\.org|"
                            r"nhs\.uk|europa\.eu)(?:[/:?#]|$)", re.I)
@@ -151,7 +173,7 @@ _EVENT_WINDOW = 40  # characters either side of a date in which a person's event
 # patterns run only on the few fields that could hold their kind: most fields of instruction data hold none.
 _DIGITS = str.maketrans("", "", "0123456789")
 # The fewest digits a text must hold for each pattern to match it.
-_DIGITS_NEEDED = {"IP": 4, "SSN": 9, "FAX": 10, "PHONE": 10, "ACCOUNT": 15, "VEHICLE": 5, "ZIP": 5, "ADDRESS": 1}
+_DIGITS_NEEDED = {"IP": 4, "SSN": 9, "SSN_LABELLED": 9, "FAX": 10, "PHONE": 10, "PHONE_LABELLED": 10, "ACCOUNT": 15, "VEHICLE": 5, "ZIP": 5, "ADDRESS": 1}
 # Shapes some patterns need, looked for only in texts with digits.
 _ID_LIKE = re.compile(r"\d[\w-]{3,}|[\w-]{3}\d")  # a token of 5 characters or more holding a digit
 _DATE_LIKE = re.compile(r"\d\s?[/.-]\s?\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
@@ -170,17 +192,35 @@ def find(text: str) -> list[Finding]:
         if name == "DATE":
             found += _person_dates(text)
             continue
-        for match in _PATTERN[name].finditer(text):
+        for match in _matches(name, text, lower):
             start, end = _value_span(match)
             value, kind = text[start:end], _kind(name, match)
             if kind == "URL" and _PUBLIC_HOSTS.match(value):
                 continue
+            if name in _SHAPE_NOT_AFTER and start and _SHAPE_NOT_AFTER[name].match(text, start - 1):
+                continue  # inside a longer number or word
             if kind == "IP" and _VERSION_BEFORE.search(text[max(0, start - 12):start]):
+                continue
+            if name == "SSN" and not _issued_ssn(value):
                 continue
             if kind == "NAME" and not _is_a_name(value, text, end):
                 continue
             found.append(Finding(kind, start, end, value))
     return _without_overlaps(found)
+
+
+def _matches(name: str, text: str, lower: str) -> Iterator[re.Match]:
+    pattern, anchor = _PATTERN[name], _ANCHORS.get(name)
+    if anchor is None or len(lower) != len(text):  # lower-casing changed the length: positions would not agree
+        yield from pattern.finditer(text)
+        return
+    end = 0
+    for place in anchor.finditer(lower):
+        if place.start() >= end:  # matches do not overlap, as finditer's do not
+            match = pattern.match(text, place.start())
+            if match:
+                end = match.end()
+                yield match
 
 
 def _patterns_that_may_match(text: str, lower: str) -> list[str]:
@@ -210,10 +250,18 @@ def _patterns_that_may_match(text: str, lower: str) -> list[str]:
     return names
 
 
+_SHAPE_NOT_AFTER = {"IP": re.compile(r"[\w.]"), "SSN": re.compile(r"\w"), "PHONE": re.compile(r"[\w/.-]")}
+
+
+def _issued_ssn(value: str) -> bool:
+    area, group, serial = value.split("-")
+    return area not in ("000", "666") and not area.startswith("9") and group != "00" and serial != "0000"
+
+
 def _kind(name: str, match: re.Match) -> str:
     if name == "LABELLED":  # the label's group names the kind
         return next(kind for kind in KINDS if kind in match.re.groupindex and match.group(kind))
-    return "NAME" if name.startswith("NAME") else name
+    return "NAME" if name.startswith("NAME") else name.removesuffix("_LABELLED")
 
 
 def _value_span(match: re.Match) -> tuple[int, int]:

@@ -129,3 +129,20 @@ def test_the_reports_findings_figure_counts_them_by_kind(notes):
     path, _ = notes
     validation = checks.validate_file(str(path), checks.ValidationOptions(histogram_from=report.HISTOGRAM_FROM))
     assert report.collect(validation).numbers["checks"]["personal_information"] == {"DATE": 1, "MRN": 1, "NAME": 1}
+
+
+def test_a_field_too_long_to_check_is_reported_gated_and_never_redacted_as_clean(tmp_path, monkeypatch):
+    import bioinstruct_tools.personal_information as personal_information
+
+    monkeypatch.setattr(personal_information, "MAX_CHECKED_CHARACTERS", 95)
+    rows = records(2)
+    rows[0]["input"] = "word " * 20  # 100 characters: longer than the check reads here
+    path = write_jsonl(tmp_path / "long.jsonl", rows)
+    warned = json.loads(cli("validate", path, "--json", cwd=tmp_path).stdout)["checks"]["personal_information"]
+    assert warned["status"] == "warn" and warned["unchecked"] == 1
+    assert warned["counts"] == {"too_long_to_check": 1}
+    assert cli("validate", path, "--gate-personal-information", cwd=tmp_path).returncode == 1
+    assert cli("clean", path, "--out", "c.jsonl", "--personal-information", "redact", cwd=tmp_path).returncode == 0
+    excluded = [json.loads(line) for line in (tmp_path / "c.excluded.jsonl").read_text().splitlines()]
+    assert [row["index"] for row in excluded] == [0]
+    assert {reason["reason"] for reason in excluded[0]["reasons"]} == {"personal_information_unchecked"}

@@ -258,7 +258,10 @@ def _build_configs(source_path: Path, cache_dir: Path, folder: Path,
         if rows or config.category is None:  # an empty category gets no file: it could not load
             parquet_path = folder / shard_path(config.name)
             parquet_path.parent.mkdir(parents=True, exist_ok=True)
-            dataset.to_parquet(str(parquet_path))
+            # Min/max statistics only for the category: a text column's would copy its longest and shortest
+            # values (a 100 MB field twice over) to say nothing a reader filters on.
+            dataset.to_parquet(str(parquet_path), write_statistics=[name for name in ("category",)
+                                                                    if name in dataset.column_names])
             downloaded = parquet_path.stat().st_size  # what a user of this config downloads
         del dataset  # each config's table and parquet buffers go back to the system before the next is made
         pa.default_memory_pool().release_unused()

@@ -104,6 +104,19 @@ _PHRASAL_VERBS = tuple((re.compile(pattern, re.I), verb) for pattern, verb in (
 ))
 _PHRASAL_AFTER_STAGE = tuple((re.compile(r"^\w+\b[^.;:]*?\b(?:and|then)\s+" + phrase.pattern.lstrip("^"), re.I), verb)
                              for phrase, verb in _PHRASAL_VERBS)
+# Each list as one alternation, tried once a clause: the first alternative that matches is the one the list
+# order puts first, as a loop over the list would find (nothing follows the alternation to backtrack into).
+_ANY_PHRASAL_VERB, _ANY_PHRASAL_AFTER_STAGE = (
+    re.compile("|".join(f"(?P<p{index}>{phrase.pattern})" for index, (phrase, _) in enumerate(phrases)), re.I)
+    for phrases in (_PHRASAL_VERBS, _PHRASAL_AFTER_STAGE))
+
+
+def _phrasal_verb(combined: re.Pattern, clause: str) -> Optional[str]:
+    """The verb the first phrase of a list that matches `clause` stands for, or None."""
+    match = combined.match(clause)
+    return _PHRASAL_VERBS[int(match.lastgroup[1:])][1] if match else None
+
+
 _WORD = re.compile(r"[a-z][a-z'-]*")
 _CLAUSE_SPLIT = re.compile(r"(?<=[.!?;:])\s+|\n+")
 
@@ -301,13 +314,13 @@ def _task_verb(text: str) -> Optional[str]:
                 break
             clause = stripped
         words = _WORD.findall(clause.lower())
-        for phrase, verb in _PHRASAL_VERBS:
-            if phrase.match(clause):
-                return verb
+        verb = _phrasal_verb(_ANY_PHRASAL_VERB, clause)
+        if verb:
+            return verb
         if words and words[0] in _STAGE_VERBS:  # "Read the note and say which ...": after the stage is set
-            for phrase, verb in _PHRASAL_AFTER_STAGE:
-                if phrase.match(clause):
-                    return verb
+            verb = _phrasal_verb(_ANY_PHRASAL_AFTER_STAGE, clause)
+            if verb:
+                return verb
         if len(words) > 1 and words[1] == "of" and words[0] in _NOUNS_BEFORE_OF:
             continue  # "List of my meds below.": a heading, not a task
         # The first word, or, after a stage-setting verb, a verb joined by "and", "then" or "to".

@@ -39,13 +39,21 @@ class Prediction(NamedTuple):
 def features(instruction: str, input: str) -> list[str]:
     """Words, adjacent word pairs, the opening words marked as such, and whether an input is given."""
     words = _WORD.findall(instruction.lower())
+    return sorted(_flags(words, input) + _word_features(words))  # a fixed order: sums must not depend on hash seeds
+
+
+def _word_features(words: list[str]) -> list[str]:
     found = set(words)
     found.update(f"{first} {second}" for first, second in zip(words, words[1:]))
     found.update(f"^{word}" for word in words[:_OPENING_WORDS])
-    found.add("<input>" if input.strip() else "<no input>")
+    return sorted(found)
+
+
+def _flags(words: list[str], input: str) -> list[str]:
+    flags = ["<input>" if input.strip() else "<no input>"]
     if _FIRST_PERSON.intersection(words):
-        found.add("<first person>")
-    return sorted(found)  # a fixed order: the sums below must not depend on hash seeds
+        flags.append("<first person>")
+    return sorted(flags)
 
 
 def _is_word(feature: str) -> bool:
@@ -64,15 +72,16 @@ def _column_sums(rows: list[list[float]]) -> list[float]:
 
 
 def predict(instruction: str, input: str = "", model: dict | None = None) -> Prediction:
-    """The model's category for an instruction; `model` is a `train` result (the shipped weights by default)."""
+    """The model's category for an instruction; `model` is a `train` result (the shipped weights by default).
+
+    Word features and flags are summed apart, each in sorted order: every flag ("<input>") sorts before every
+    word feature, so these are the sums `features`' single sorted list gives, without testing each feature.
+    """
     weights, bias = (model["weights"], model["bias"]) if model else _model()
-    words, flags = [], []
-    for feature in features(instruction, input):
-        row = weights.get(feature)
-        if row is not None:
-            (words if _is_word(feature) else flags).append(row)
-    word_scores = _column_sums(words)
-    scores = [start + flag + word for start, flag, word in zip(bias, _column_sums(flags), word_scores)]
+    words = _WORD.findall(instruction.lower())
+    word_scores = _column_sums([row for row in map(weights.get, _word_features(words)) if row is not None])
+    flag_scores = _column_sums([row for row in map(weights.get, _flags(words, input)) if row is not None])
+    scores = [start + flag + word for start, flag, word in zip(bias, flag_scores, word_scores)]
     top = max(range(len(CATEGORIES)), key=scores.__getitem__)
     total = sum(math.exp(score - scores[top]) for score in scores)
     return Prediction(CATEGORIES[top], 1.0 / total, tuple(word_scores))

@@ -68,3 +68,65 @@ def test_features_are_words_pairs_openings_and_the_input_flag():
     assert category_model.features("List my meds?", " ") == sorted(
         ["list", "my", "meds", "?", "list my", "my meds", "meds ?", "^list", "^my", "^meds", "<no input>",
          "<first person>"])
+
+
+# The plain reading of the word model and of the phrasal-verb list, kept here as the oracle of the faster code:
+# the model as one sorted list of features summed column by column, and the phrases tried one by one in order.
+def plain_predict(instruction, input=""):
+    import math
+
+    weights, bias = category_model._model()
+    words, flags = [], []
+    for feature in category_model.features(instruction, input):
+        row = weights.get(feature)
+        if row is not None:
+            (flags if feature.startswith("<") else words).append(row)
+    word_scores = [sum(column) for column in zip(*words)] if words else [0.0] * 4
+    flag_scores = [sum(column) for column in zip(*flags)] if flags else [0.0] * 4
+    scores = [start + flag + word for start, flag, word in zip(bias, flag_scores, word_scores)]
+    top = max(range(4), key=scores.__getitem__)
+    return category_model.Prediction(category_model.CATEGORIES[top],
+                                     1.0 / sum(math.exp(s - scores[top]) for s in scores), tuple(word_scores))
+
+
+def plain_phrasal_verb(phrases, clause):
+    return next((verb for phrase, verb in phrases if phrase.match(clause)), None)
+
+
+def every_known_instruction() -> list[tuple[str, str]]:
+    sample = Path(__file__).resolve().parent.parent / "data" / "sample.jsonl"
+    rows = labeled_rows() + [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines()]
+    return [(row["instruction"], row.get("input", "")) for row in rows]
+
+
+def test_the_fast_word_model_sums_exactly_as_the_plain_one_on_every_known_instruction():
+    for instruction, given in every_known_instruction():
+        assert category_model.predict(instruction, given) == plain_predict(instruction, given), instruction
+
+
+def test_one_alternation_of_phrasal_verbs_finds_what_the_list_in_order_finds():
+    from bioinstruct_tools import categories
+
+    clauses = [instruction for instruction, _ in every_known_instruction()]
+    clauses += ["let me know which drug", "put the steps in order", "say whether it is benign", "help a patient cope"]
+    for clause in clauses:
+        for combined, phrases in ((categories._ANY_PHRASAL_VERB, categories._PHRASAL_VERBS),
+                                  (categories._ANY_PHRASAL_AFTER_STAGE, categories._PHRASAL_AFTER_STAGE)):
+            assert categories._phrasal_verb(combined, clause) == plain_phrasal_verb(phrases, clause), clause
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+WORDS = ["let", "me", "know", "which", "walk", "through", "put", "together", "in", "order", "the", "drug", "?", "I",
+         "my", "explain", "describe", "and", "then", "read", "note", "say", "whether", "help", "a", "patient", "cope"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(WORDS), max_size=12).map(" ".join), st.sampled_from(["", "x", "<noinput>"]))
+def test_fast_paths_equal_the_plain_ones_on_any_word_sequence(text, given_input):
+    from bioinstruct_tools import categories
+
+    assert category_model.predict(text, given_input) == plain_predict(text, given_input)
+    assert categories._phrasal_verb(categories._ANY_PHRASAL_VERB, text) == \
+        plain_phrasal_verb(categories._PHRASAL_VERBS, text)

@@ -211,7 +211,7 @@ def personal_information_note(check) -> str:
             f"ages over 89, phone and fax numbers, e-mail and web addresses, IP addresses, and labelled numbers: "
             f"SSN, medical record, health plan, account, licence, vehicle and device) in every record's "
             f"instruction, input and output: {measured}. It cannot see {personal_information.CANNOT_SEE}; a record "
-            f"it passes may still identify someone.")
+            f"it passes may still identify someone. {personal_information.MEASURED}")
 
 
 def figures_section(figures: dict[str, str]) -> str:

@@ -25,21 +25,22 @@ def as_turns(example: dict, view: str, category) -> dict:
 
 def turns_table(categorized: pyarrow.Table, view: str) -> pyarrow.Table:
     """A chat view cut from the `categorized` table in Arrow, as `as_turns` defines it (tests
-    compare the two row by row): `messages`, or `prompt` and `completion`, and the category."""
-    instruction, given, output = (categorized.column(name).combine_chunks() for name in FIELDS)
-    user = pc.if_else(pc.equal(given, ""), instruction,
-                      pc.binary_join_element_wise(instruction, given, PROMPT_SEPARATOR))
+    compare the two row by row): `messages`, or `prompt` and `completion`, and the category.
+
+    Each text is copied once: the user's turn is joined from the instruction and the input (an empty input is
+    skipped as absent, not masked by a second copy), and the turns are interleaved into one buffer.
+    """
+    instruction, given, output = (_one_array(categorized.column(name)) for name in FIELDS)
+    user = pc.binary_join_element_wise(instruction, _absent_where_empty(given), PROMPT_SEPARATOR,
+                                       null_handling="skip")
     rows = len(user)
 
     def turns(*contents_by_role: tuple[str, pyarrow.Array]) -> pyarrow.Array:
         """One list of turns a row: the (role, contents) pairs in order, interleaved row by row."""
         roles = [role for role, _ in contents_by_role]
-        contents = [content.cast(pyarrow.string()) for _, content in contents_by_role]
-        if len(contents) > 1:  # interleaved in one take from the chunks: no concatenated copy first
-            order = (np.arange(rows)[:, None] + rows * np.arange(len(roles))[None, :]).ravel()
-            contents = [pyarrow.chunked_array(contents).take(pyarrow.array(order)).combine_chunks()]
+        contents = interleaved([content.cast(pyarrow.string()) for _, content in contents_by_role])
         struct = pyarrow.StructArray.from_arrays(
-            [pyarrow.array(roles * rows, pyarrow.string()), contents[0]], names=["role", "content"])
+            [pyarrow.array(roles * rows, pyarrow.string()), contents], names=["role", "content"])
         return pyarrow.ListArray.from_arrays(pyarrow.array(np.arange(0, rows * len(roles) + 1, len(roles)),
                                                            pyarrow.int32()), struct)
 
@@ -47,6 +48,52 @@ def turns_table(categorized: pyarrow.Table, view: str) -> pyarrow.Table:
                else {"prompt": turns(("user", user)), "completion": turns(("assistant", output))})
     return pyarrow.table({**columns, "category": categorized.column("category")})
 
+
+_TAKE_UP_TO_BYTES = 64 << 20  # below this, Arrow's take interleaves (fast; it copies twice, which is small here)
+
+
+def interleaved(columns: list[pyarrow.Array]) -> pyarrow.Array:
+    """Row i of each string column in turn, [a0, b0, a1, b1, ...], as one string array.
+
+    Small columns go through Arrow's take; large ones are copied once, row by row, into one buffer: take would
+    first concatenate them (a second copy), and a 200 MB record would cost 800 MB where 200 MB do.
+    """
+    if len(columns) == 1:
+        return columns[0]
+    rows = len(columns[0])
+    if sum(column.nbytes for column in columns) <= _TAKE_UP_TO_BYTES:
+        order = (np.arange(rows)[:, None] + rows * np.arange(len(columns))[None, :]).ravel()
+        return pyarrow.concat_arrays(columns).take(pyarrow.array(order))
+    starts = [np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset:column.offset + rows + 1]
+              for column in columns]
+    sources = [np.frombuffer(column.buffers()[2], dtype=np.uint8) if column.buffers()[2] is not None
+               else np.empty(0, dtype=np.uint8) for column in columns]
+    lengths = np.stack([start[1:] - start[:-1] for start in starts], axis=1).ravel().astype(np.int64)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    large = offsets[-1] >= 2**31  # past int32 offsets: a large string column
+    data = np.empty(int(offsets[-1]), dtype=np.uint8)
+    position = 0
+    for row in range(rows):
+        for start, source in zip(starts, sources):
+            first, end = int(start[row]), int(start[row + 1])
+            data[position:position + end - first] = source[first:end]
+            position += end - first
+    return pyarrow.Array.from_buffers(pyarrow.large_string() if large else pyarrow.string(), len(lengths),
+                                      [None, pyarrow.py_buffer(offsets if large else offsets.astype(np.int32)),
+                                       pyarrow.py_buffer(data)])
+
+
+def _one_array(column: pyarrow.ChunkedArray) -> pyarrow.Array:
+    return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()  # one chunk: no copy
+
+
+def _absent_where_empty(strings: pyarrow.Array) -> pyarrow.Array:
+    """The same strings, null where empty, sharing their buffers: only a validity bitmap is new."""
+    present = pc.not_equal(pc.binary_length(strings), 0)
+    if strings.offset or strings.null_count:  # a slice or real nulls: the bitmap would not line up
+        return pc.if_else(present, strings, pyarrow.scalar(None, strings.type))
+    return pyarrow.Array.from_buffers(strings.type, len(strings), [present.buffers()[1], *strings.buffers()[1:]])
 
 
 def same_turns(actual, expected) -> bool:

@@ -1,9 +1,11 @@
 """The chat views: TRL's conversational and prompt-completion formats, row for row the `default` records."""
 
+import itertools
 import os
 import re
 import sys
 import types
+from unittest import mock
 
 import datasets
 import pyarrow as pa
@@ -75,11 +77,15 @@ _TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12)
 def test_the_arrow_cut_equals_the_scripts_as_turns(rows):
     table = pa.table({"instruction": [r[0] for r in rows], "input": [r[1] for r in rows], "output": [r[2] for r in rows],
                       "category": pa.array([CATEGORIES.index(r[3]) for r in rows], pa.int64())})
-    for view in ("chat", "prompt_completion"):
-        cut = views.turns_table(table, view).to_pylist()
-        by_script = [views.as_turns({"instruction": r[0], "input": r[1], "output": r[2]}, view, CATEGORIES.index(r[3]))
-                     for r in rows]
-        assert cut == by_script
+    # Both ways of interleaving (Arrow's take for small columns, one copy row by row for large ones), on the
+    # table and on a slice of it (buffers shared at an offset).
+    for copy_from_bytes, start in itertools.product((views._TAKE_UP_TO_BYTES, 0), (0, 1)):
+        with mock.patch.object(views, "_TAKE_UP_TO_BYTES", copy_from_bytes):
+            for view in ("chat", "prompt_completion"):
+                cut = views.turns_table(table.slice(start), view).to_pylist()
+                by_script = [views.as_turns({"instruction": r[0], "input": r[1], "output": r[2]}, view,
+                                            CATEGORIES.index(r[3])) for r in rows[start:]]
+                assert cut == by_script
 
 
 def _card_snippet(folder) -> str:

@@ -7,6 +7,9 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from bioinstruct_tools import category_model
 from bioinstruct_tools.categories import categorize_with_reason, rule_category
 
@@ -100,8 +103,8 @@ def every_known_instruction() -> list[tuple[str, str]]:
 
 
 def test_the_fast_word_model_sums_exactly_as_the_plain_one_on_every_known_instruction():
-    for instruction, given in every_known_instruction():
-        assert category_model.predict(instruction, given) == plain_predict(instruction, given), instruction
+    for instruction, given_input in every_known_instruction():
+        assert category_model.predict(instruction, given_input) == plain_predict(instruction, given_input), instruction
 
 
 def test_one_alternation_of_phrasal_verbs_finds_what_the_list_in_order_finds():
@@ -114,9 +117,6 @@ def test_one_alternation_of_phrasal_verbs_finds_what_the_list_in_order_finds():
                                   (categories._ANY_PHRASAL_AFTER_STAGE, categories._PHRASAL_AFTER_STAGE)):
             assert categories._phrasal_verb(combined, clause) == plain_phrasal_verb(phrases, clause), clause
 
-
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 WORDS = ["let", "me", "know", "which", "walk", "through", "put", "together", "in", "order", "the", "drug", "?", "I",
          "my", "explain", "describe", "and", "then", "read", "note", "say", "whether", "help", "a", "patient", "cope"]

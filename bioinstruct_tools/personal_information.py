@@ -84,7 +84,9 @@ def _labelled(label: str) -> str:
 
 
 _TITLE = r"(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sr|Fr)\.?"
-_NAME_WORD = r"[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
+# A name's word: a capital (Latin, with accents: José, Zoë, İlker, Łukasz) and letters of any script after it.
+_CAPITAL = "A-ZÀ-ÖØ-ÞĀĂĄĆĈĊČĎĐĒĔĖĘĚĜĞĠĢĤĦĨĪĬĮİĲĴĶĹĻĽĿŁŃŅŇŊŌŎŐŒŔŖŘŚŜŞŠŢŤŦŨŪŬŮŰŲŴŶŸŹŻŽ"
+_NAME_WORD = rf"[{_CAPITAL}][^\W\d_]*(?:[-'’][{_CAPITAL}]?[^\W\d_]+)?"
 # Capitalised words after "Patient:" that are not names.
 _NOT_NAMES = frozenset("""male female man woman boy girl adult child infant baby newborn elderly unknown none
     anonymous deidentified redacted he she they the a an this that patient case history age sex gender yes no

@@ -30,6 +30,17 @@ def test_each_kind_is_found_with_its_span(text, kind):
         assert text[finding.start:finding.end] == finding.text and finding.text.strip()
 
 
+@pytest.mark.parametrize("text,name", [
+    ("Dr. José García reviewed the film.", "José García"),  # a partial match would leave "é García" behind
+    ("Patient: Zoë Smith", "Zoë Smith"),
+    ("Dr. İlker Yılmaz saw her.", "İlker Yılmaz"),
+    ("Mrs. Anna-Lena Müller", "Anna-Lena Müller"),
+    ("Mr. O'Brien was seen today.", "O'Brien"),
+])
+def test_names_with_accents_apostrophes_and_hyphens_are_found_whole(text, name):
+    assert [(finding.kind, finding.text) for finding in find(text)] == [("NAME", name)]
+
+
 def test_every_kind_has_a_dev_item():
     assert {item["kinds"][0] for item in DEV if item["kinds"]} == set(KINDS)
 

@@ -157,3 +157,14 @@ def test_a_field_too_long_to_check_is_reported_gated_and_never_redacted_as_clean
     excluded = [json.loads(line) for line in (tmp_path / "c.excluded.jsonl").read_text().splitlines()]
     assert [row["index"] for row in excluded] == [0]
     assert {reason["reason"] for reason in excluded[0]["reasons"]} == {"personal_information_unchecked"}
+
+
+def test_the_gate_holds_in_build_and_push_too(notes, tmp_path):
+    path, _ = notes
+    refused = cli("build", "--source", path, "--out", "gated", "--gate-personal-information", cwd=tmp_path)
+    assert refused.returncode == 1 and "validation failed (personal_information)" in refused.stderr
+    assert not (tmp_path / "gated").exists()
+    build(path, tmp_path / "out")
+    pushed = cli("push", tmp_path / "out", "--repo-id", "someone/notes", "--dry-run", "--gate-personal-information",
+                 cwd=tmp_path)
+    assert pushed.returncode == 1 and "nothing was pushed" in pushed.stderr

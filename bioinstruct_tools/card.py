@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 from datasets.info import DatasetInfosDict
 from huggingface_hub import DatasetCardData
@@ -214,17 +214,20 @@ def personal_information_note(check) -> str:
             f"it passes may still identify someone. {personal_information.MEASURED}")
 
 
-def figures_section(figures: dict[str, str]) -> str:
-    """The card's figures, `{file in the repo: title}`, drawn by the build from its data."""
+def figures_section(figures: dict[str, str], notes: Sequence[str] = ()) -> str:
+    """The card's figures, `{file in the repo: title}`, drawn by the build from its data; `notes`: one line for
+    each figure that had nothing to show, said instead of drawing an empty panel."""
     if not figures:
         return "No figure was drawn for this build."
-    images = "\n".join(f"![{title}]({path})" for path, title in figures.items())
+    images = "\n".join(f"![{title}]({path})" for path, title in figures.items()) + "".join(
+        f"\n\n{note}" for note in notes)
     return ("### Figures\n\nDrawn by `bioinstruct report` from this build's data (numbers in the card above and "
             "in `bioinstruct validate --json`):\n\n" + images)
 
 
 def render_card(infos: DatasetInfosDict, contamination=None, figures: Optional[dict[str, str]] = None,
-                description: Optional[SourceDescription] = None, personal_information_check=None) -> str:
+                description: Optional[SourceDescription] = None, personal_information_check=None,
+                figure_notes: Sequence[str] = ()) -> str:
     """The card of a build: YAML from `infos`, a template's prose with its generated blocks filled.
 
     The published file gets BioInstruct's card; any other copy the copy card, which states what was
@@ -234,7 +237,7 @@ def render_card(infos: DatasetInfosDict, contamination=None, figures: Optional[d
     """
     description = description or SourceDescription(published=True)
     blocks = {SIZES_BLOCK: sizes_table(infos), CONTAMINATION_BLOCK: contamination_note(contamination),
-              FIGURES_BLOCK: figures_section(figures or {}),
+              FIGURES_BLOCK: figures_section(figures or {}, figure_notes),
               PERSONAL_CHECK_BLOCK: personal_information_note(personal_information_check)}
     if description.instances:
         blocks[INSTANCES_BLOCK] = instances_section(description.instances)

@@ -280,12 +280,16 @@ def _never_cached(config_name: str) -> str:
     return f"bioinstruct-build-{config_name}-{uuid.uuid4().hex}"
 
 
-def _write_figures(validation: checks.Validation, folder: Path) -> dict[str, str]:
-    """The report's figures as PNG in the layout's assets folder: {path in the repo: title}."""
+def _write_figures(validation: checks.Validation, folder: Path) -> tuple[dict[str, str], list[str]]:
+    """The report's figures as PNG in the layout's assets folder: ({path in the repo: title} of the figures the
+    card shows, the lines it says instead of the figures that have nothing to show)."""
     from bioinstruct_tools import report  # matplotlib only when figures are drawn
 
-    drawn = report.write_figures(report.collect(validation), folder, formats=("png",))
-    return {f"{ASSETS}/{path.name}": report.TITLES[path.stem] for path in drawn}
+    numbers = report.collect(validation)
+    drawn = report.write_figures(numbers, folder, formats=("png",))
+    empty = report.empty_figures(numbers)
+    shown = {f"{ASSETS}/{path.name}": report.TITLES[path.stem] for path in drawn if path.stem not in empty}
+    return shown, list(empty.values())
 
 
 def _write_layout(source_path: Path, staging: Path, checksums: dict, validation: checks.Validation,
@@ -306,9 +310,10 @@ def _write_layout(source_path: Path, staging: Path, checksums: dict, validation:
     config_infos = infos.config_infos(measured, copy=copy)
     (staging / INFOS_FILENAME).write_text(infos.infos_json(config_infos), encoding="utf-8")
     with hooks.steps("drawing figures"):
-        figures = _write_figures(validation, staging / ASSETS)
+        figures, figure_notes = _write_figures(validation, staging / ASSETS)
     (staging / CARD_FILENAME).write_text(
         card.render_card(config_infos, contamination=validation.get(checks.CONTAMINATION), figures=figures,
+                         figure_notes=figure_notes,
                          personal_information_check=validation.get(checks.PERSONAL_INFORMATION),
                          description=description),
         encoding="utf-8")

@@ -6,7 +6,8 @@ Six figures, each from numbers that `report.json` holds too:
 2. `lengths`: instruction, input and output lengths in rouge tokens per category, as box plots;
 3. `verbs`: the 20 most frequent task verbs and the 4 most frequent direct objects of each, as stacked
    bars (`task_verbs.verb_and_object`: the root verb of an imperative and the head noun of its object;
-   question-form instructions are counted apart, in the title, never as verbs);
+   question-form instructions are counted apart, in the title, never as verbs); equal counts are ranked
+   alphabetically, and the figure says when every object it shows was seen once;
 4. `inputs`: the share of records with an input, per category;
 5. `near_duplicates`: ROUGE-L F of every pair above 0.5, as a histogram, with Self-Instruct's 0.7 line
    and the number its greedy filter drops;
@@ -148,8 +149,8 @@ def collect(validation: checks.Validation) -> ReportNumbers:
         "lengths": {name: {category: _summary(values) for category, values in by_category.items()}
                     for name, by_category in lengths.items()},
         "verbs": [{"verb": verb, "records": count,
-                   "objects": [{"object": noun, "records": n} for noun, n in objects[verb].most_common(TOP_OBJECTS)]}
-                  for verb, count in verbs.most_common(TOP_VERBS)],
+                   "objects": [{"object": noun, "records": n} for noun, n in _ranked(objects[verb])[:TOP_OBJECTS]]}
+                  for verb, count in _ranked(verbs)[:TOP_VERBS]],
         "questions": questions,  # instructions asking a question: no task verb, shown apart
         "inputs": {category: {"with_input": with_input[category],
                               "share": with_input[category] / rows[category] if rows[category] else 0.0}
@@ -262,6 +263,21 @@ def drawable(text: str) -> str:
                    for character in text)
 
 
+def _ranked(counts: Counter) -> list[tuple[str, int]]:
+    """Most frequent first; equal counts in alphabetical order, so that ties are never decided by reading order."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def empty_figures(report: "ReportNumbers") -> dict[str, str]:
+    """The figures with nothing to show, each with the one line a card says instead: {name: line}."""
+    empty = {}
+    if not report.numbers["checks"]:
+        empty["checks"] = "No validation check found anything to report."
+    if not report.numbers["verbs"]:
+        empty["verbs"] = "No instruction has a task verb (every one is a question or a message)."
+    return empty
+
+
 def draw_verbs(report: ReportNumbers) -> Figure:
     figure, axes = _figure()
     verbs = report.numbers["verbs"][::-1]  # the most frequent on top
@@ -271,6 +287,7 @@ def draw_verbs(report: ReportNumbers) -> Figure:
     # How many records one character of an 8-point label spans, the axes being about 80% of the figure wide
     # and the x axis reaching 1.45 times the widest bar: a name is written inside its segment only if it fits.
     records_per_character = 1.45 * widest * 5.8 / (0.8 * WIDTH_IN * DPI)
+    reach = widest * 1.05
     for row, verb in enumerate(verbs):
         left, untold = 0, []
         for rank, item in enumerate(verb["objects"]):
@@ -288,14 +305,17 @@ def draw_verbs(report: ReportNumbers) -> Figure:
             axes.barh(row, rest, left=left, color="#DDDDDD", height=0.75)
         if untold:
             axes.text(verb["records"], row, "  " + ", ".join(untold), va="center", fontsize=7, color="#444444")
-    axes.set_xlim(0, widest * 1.45)  # room for the names after the bars
+            reach = max(reach, verb["records"] + (len(", ".join(untold)) + 2) * records_per_character)
+    axes.set_xlim(0, min(reach, widest * 1.45))  # ends near the longest bar, or the longest name after one
     labels = [drawable(verb["verb"]) for verb in verbs]
     replaced |= labels != [verb["verb"] for verb in verbs]
     axes.set_yticks(range(len(verbs)), labels, fontsize=9)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.xaxis.set_major_formatter(THOUSANDS)
+    once = all(item["records"] == 1 for verb in verbs for item in verb["objects"])
     axes.set_xlabel("records (segments: the verb's 4 most frequent objects, then the rest in grey;\n"
                     "names too long for their segment follow the bar, in segment order"
+                    + ("; every object shown was seen once: equal counts are in alphabetical order" if once else "")
                     + (f"; '{MISSING_GLYPH}': a character the font cannot draw)" if replaced else ")"))
     questions = report.numbers["questions"]
     axes.set_title((f"Top {len(verbs)} task verbs and their objects" if len(verbs) > 1 else "The task verb and its objects")

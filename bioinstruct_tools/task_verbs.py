@@ -30,7 +30,13 @@ _PARTICLES = frozenset("down up out off back".split())
 _DETERMINERS = frozenset("a an the this that these those all any each every some its their his her your our my "
                          "such another other both either".split())
 _PRONOUNS = frozenset("it them me us him her you one ones something everything".split())
-_NOT_IMPERATIVES = _DETERMINERS | frozenset("i you he she we they it me doctor hi hello dear there here".split())
+# Words a patient's message opens with that are not tasks ("Thank you doctor ...", "Think I have the flu").
+_NOT_TASKS = frozenset("thank thanks think hope wonder wondering feel guess believe".split())
+_NOT_IMPERATIVES = _DETERMINERS | _NOT_TASKS | frozenset("i you he she we they it me doctor hi hello dear there here".split())
+# Adjectives, quantifiers and pronoun-like words that may end a phrase but are not its head noun ("the current
+# understanding", "tell me more"): passed over on the way to the noun.
+_NOT_HEADS = frozenset("current more less most further some any many much few several various other certain "
+                       "new old main key general specific possible potential common different additional".split())
 # Words that end the noun phrase of a direct object.
 _BOUNDARIES = frozenset(
     "of for to in on at from with about into between by as using based within after before during under over "
@@ -47,8 +53,10 @@ def verb_and_object(instruction: str) -> tuple[Optional[str], Optional[str]]:
     """(verb, object) of an instruction: `(QUESTION, None)` for a question, `(None, None)` with no task verb."""
     tokens = _TOKEN.findall(" ".join(instruction.split()[:60]).lower())
     verb = task_verb(instruction)
-    if verb in QUESTION_WORDS:
+    if verb in QUESTION_WORDS or verb == "whether":  # "(I was) wondering whether ...": a question as a statement
         return QUESTION, None
+    if verb in _NOT_TASKS:  # "Thank you doctor, ...": a patient's message, not a task
+        verb = None
     if verb is None:
         verb = _plain_imperative(tokens, instruction)
         if verb is None:
@@ -83,11 +91,18 @@ def _head_noun(words: list[str]) -> Optional[str]:
         if word in _BOUNDARIES or not (word[0].isalnum()):
             break
         phrase.append(word)
-    for word in reversed(phrase):
+    for position in range(len(phrase) - 1, -1, -1):
+        word = phrase[position]
         if word in _DETERMINERS or word in _PRONOUNS or word in _NUMBER_WORDS or word in QUESTION_WORDS \
-                or word[0].isdigit() or len(word) > _LONGEST_WORD or word in _POLITE:  # "my rash please"
+                or word in _NOT_HEADS or word[0].isdigit() or len(word) > _LONGEST_WORD or word in _POLITE:
+            continue  # "my rash please", "tell me more"
+        if word.endswith("ly"):
             continue
-        if word.endswith("ly") or (word.endswith(("ed", "ing")) and len(phrase) > 1 and word is phrase[-1]):
+        # A participle closing the phrase ("the note provided") is passed over; after a determiner or an
+        # adjective it is the noun itself ("the current understanding").
+        before = phrase[position - 1] if position else ""
+        if word.endswith(("ed", "ing")) and position == len(phrase) - 1 and position > 0 \
+                and before not in _DETERMINERS and before not in _NOT_HEADS:
             continue
         return word.rstrip("'’")
     return None

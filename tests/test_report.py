@@ -183,3 +183,44 @@ def test_figures_do_not_mislead_on_skewed_or_missing_data(tmp_path):
     assert [text.get_text() for text in legend.get_texts()] == ["this data (rules + word model)", "paper (GPT-4 labels)"]
     swatches = {tuple(patch.get_facecolor()) for patch in legend.findobj(Rectangle) if patch is not legend.legendPatch}
     assert len(swatches - {(1.0, 1.0, 1.0, 0.0), (1.0, 1.0, 1.0, 1.0)}) >= 5  # the four category colours and grey
+
+
+@pytest.mark.parametrize("instruction,expected", [
+    ("List the current understanding of long COVID.", ("list", "understanding")),  # an adjective is not the head
+    ("Could you tell me more about it?", ("tell", None)),  # "more" is no noun, and none follows
+    ("Provide any further details on dosing.", ("provide", "details")),
+    ("Give some advice on sleep.", ("give", "advice")),
+    ("Summarize the note provided.", ("summarize", "note")),  # a closing participle is still passed over
+    ("I was wondering whether my rash is serious.", (task_verbs.QUESTION, None)),  # a question as a statement
+    ("Thank you doctor, my knee is better now.", (None, None)),  # a patient's message: no task
+    ("I think I have the flu.", (None, None)),
+])
+def test_adjectives_are_no_head_nouns_and_patient_messages_have_no_task_verb(instruction, expected):
+    assert task_verbs.verb_and_object(instruction) == expected
+
+
+def test_equal_counts_are_ranked_alphabetically_and_the_figure_says_when_all_are_one(tmp_path):
+    rows = [{"instruction": f"Summarize the {noun} for the ward round.", "input": "", "output": "x"}
+            for noun in ("report", "letter", "chart", "note", "abstract")]
+    numbers = _numbers_of(rows, tmp_path)
+    [summarize] = numbers.numbers["verbs"]
+    assert [item["object"] for item in summarize["objects"]] == ["abstract", "chart", "letter", "note"]
+    axes = report.draw_verbs(numbers).axes[0]
+    assert "every object shown was seen once" in axes.get_xlabel()
+    assert axes.get_xlim()[1] <= 1.45 * summarize["records"]
+
+
+def test_the_verbs_axis_ends_near_its_longest_bar_when_every_name_fits(tmp_path):
+    rows = [{"instruction": f"Summarize the note about case {i} in detail.", "input": "", "output": "x"} for i in range(40)]
+    numbers = _numbers_of(rows, tmp_path)
+    axes = report.draw_verbs(numbers).axes[0]
+    assert axes.get_xlim()[1] == pytest.approx(1.05 * 40)
+
+
+def test_a_figure_with_nothing_to_show_is_one_line_on_the_card(tmp_path):
+    from conftest import build
+
+    build(write_jsonl(tmp_path / "clean.jsonl", records(3)), tmp_path / "out")
+    card_text = (tmp_path / "out" / "README.md").read_text()
+    assert "No validation check found anything to report." in card_text
+    assert "assets/checks.png" not in card_text and "assets/categories.png" in card_text

@@ -145,15 +145,17 @@ def clean(records: list[checks.Record], source: str, options: checks.ValidationO
     redacted: list[dict] = []
     with checks.cyclic_gc_paused():
         own = checks.validate(records, source, options, hooks, own_checks)
+        own_rows = checks.rejected_records(own)
         # Redacting keeps the records whose identifiers it replaces; one with a field too long to check stays out.
-        faulty = _excluded_reasons(own, kept_reasons={"personal_information"} if personal_information == "redact"
+        faulty = _excluded_reasons(own_rows, kept_reasons={"personal_information"} if personal_information == "redact"
                                    else frozenset())
         rest = [record for record in own.valid if record.index not in faulty]
         if personal_information == "redact":
-            rest, redacted = _redacted(rest, own[checks.PERSONAL_INFORMATION])
+            rest, redacted = _redacted(rest, own[checks.PERSONAL_INFORMATION].findings.spans, own_rows)
         # Only the greedy filter's drops matter here: it compares with kept records only, and counts no pairs.
         greedy_only = dataclasses.replace(options, count_pairs=False, keep_pairs=0)
-        repeats = _excluded_reasons(checks.validate(rest, source, greedy_only, hooks, REPEAT_CHECKS)) if rest else {}
+        repeats = (_excluded_reasons(checks.rejected_records(checks.validate(rest, source, greedy_only, hooks,
+                                                                             REPEAT_CHECKS))) if rest else {})
     reasons = {**faulty, **repeats}  # disjoint: stage 2 saw none of stage 1's
     excluded = [{"index": record.index, "line": record.line, "id": record.id, "reasons": reasons[record.index],
                  "record": record.data} for record in records if record.index in reasons]
@@ -162,14 +164,11 @@ def clean(records: list[checks.Record], source: str, options: checks.ValidationO
     return CleanResult(source=source, read=len(records), kept=kept, excluded=excluded, redacted=redacted)
 
 
-def _redacted(records: list[checks.Record], result: checks.CheckResult) -> tuple[list[checks.Record], list[dict]]:
-    """The records with each identifier replaced by its kind, and the list of those changed, with their reasons."""
-    spans = result.findings.spans
-    reasons = defaultdict(list)
-    for offender in result.offenders:
-        if offender.evidence:  # an identifier (a field too long to check excluded the record already)
-            reasons[offender.index].append({"check": result.name, "reason": offender.reason,
-                                            "detail": offender.detail, **offender.evidence})
+def _redacted(records: list[checks.Record], spans: dict, rejected: list[dict]) -> tuple[list[checks.Record], list[dict]]:
+    """The records with each identifier (`spans`: index -> (field, finding)) replaced by its kind, and the list of
+    those changed, with their personal-information reasons as `checks.rejected_records` wrote them."""
+    reasons = {row["index"]: [reason for reason in row["reasons"] if reason["reason"] == "personal_information"]
+               for row in rejected}
     changed, listed = [], []
     for record in records:
         if record.index not in spans:
@@ -183,9 +182,10 @@ def _redacted(records: list[checks.Record], result: checks.CheckResult) -> tuple
     return changed, listed
 
 
-def _excluded_reasons(validation: checks.Validation, kept_reasons: frozenset = frozenset()) -> dict[int, list[dict]]:
+def _excluded_reasons(rejected: list[dict], kept_reasons: frozenset = frozenset()) -> dict[int, list[dict]]:
+    """Each record's reasons from `checks.rejected_records`, less those that keep the record."""
     reasons = defaultdict(list)
-    for row in checks.rejected_records(validation):
+    for row in rejected:
         kept = [reason for reason in row["reasons"] if reason["reason"] not in KEPT_REASONS | kept_reasons]
         if kept:
             reasons[row["index"]] = kept

@@ -10,7 +10,8 @@ Each case runs `bioinstruct` in a child process and prints its wall time, peak R
 - `clean` of records that are all near-duplicates of each other (`Do task {i} now`): Self-Instruct's greedy
   filter compares each record with the kept ones only, so time and memory grow with the records, not the pairs;
 - `validate` of the same records, which counts every pair (N^2/2): time grows with the pairs, memory stays flat;
-- `validate`, `clean` and `build` of a file holding one huge record (`--huge-mb`, default 200 MB).
+- `validate`, `clean` and `build` of a file holding one huge record (`--huge-mb`, default 200 MB), beside what
+  `datasets` alone takes to read that file as JSON and write it as parquet.
 """
 
 import argparse
@@ -51,12 +52,12 @@ def main() -> None:
         meta.write_text("summary: " + "x" * 50_000_000 + "\n")
         report("build --card-meta, a 50 MB META file", ["build", "--source", source, "--out", folder / "o",
                                                           "--card-meta", meta])
-        for size in sorted({int(part) for part in (args.similar + "," + args.similar_validate).split(",") if part}):
+        for size in sorted(set(sizes(args.similar) + sizes(args.similar_validate))):
             write_similar(folder / f"similar-{size}.jsonl", size)
-        for size in (int(part) for part in args.similar.split(",")):
+        for size in sizes(args.similar):
             report(f"clean, {size:,} all-similar records", ["clean", folder / f"similar-{size}.jsonl",
                                                              "--out", folder / f"c{size}.jsonl"])
-        for size in (int(part) for part in args.similar_validate.split(",")):
+        for size in sizes(args.similar_validate):
             report(f"validate, {size:,} all-similar records", ["validate", folder / f"similar-{size}.jsonl"])
         if args.huge_mb:
             huge = folder / "huge.jsonl"
@@ -64,6 +65,21 @@ def main() -> None:
             report(f"validate, one record of {args.huge_mb} MB", ["validate", huge])
             report(f"clean, one record of {args.huge_mb} MB", ["clean", huge, "--out", folder / "huge-clean.jsonl"])
             report(f"build, one record of {args.huge_mb} MB", ["build", "--source", huge, "--out", folder / "huge-built"])
+            # The floor `datasets` itself sets: reading the same file and writing it as one parquet file.
+            seconds, peak_mb, code, _ = run_measured([sys.executable, "-c", DATASETS_ALONE.format(
+                source=str(huge), cache=str(folder / "hf-cache"), out=str(folder / "plain.parquet"))])
+            print(f"{'datasets alone: json -> parquet, same file':<44} {seconds:>8.2f} s {peak_mb:>8,.0f} MB  exit {code}")
+
+
+DATASETS_ALONE = """
+import datasets
+datasets.disable_progress_bars()
+datasets.load_dataset("json", data_files={source!r}, split="train", cache_dir={cache!r}).to_parquet({out!r})
+"""
+
+
+def sizes(listed: str) -> list[int]:
+    return [int(part) for part in listed.split(",") if part]
 
 
 def write_similar(path: Path, size: int) -> None:

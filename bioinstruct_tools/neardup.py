@@ -421,7 +421,7 @@ def _search_chunk(x, x_end, index, group_end, limits, scratch, out):
     Returns (pairs written, -1) when done, or (pairs written, the instruction to resume from) when the
     output might not hold that instruction's pairs (at most one per earlier instruction).
     """
-    found = 0
+    found = np.int64(0)  # not the literal 0: with it, numba compiles `_probe` a second time, for Literal[int](0)
     capacity = out.first.shape[0]
     while x < x_end:
         if found + x > capacity:
@@ -439,7 +439,7 @@ def _greedy_chunk(x, x_end, index, group_end, limits, scratch, entry_group, pref
     out = PairsOut(np.empty(1, dtype=np.int32), np.empty(1, dtype=np.int32), np.empty(1, dtype=np.float64))
     postings_record, postings_signature, signatures = index.postings_record, index.postings_signature, index.signatures
     while x < x_end:
-        if _probe(x, 0, index, group_end, limits, scratch, out, True):
+        if _probe(x, np.int64(0), index, group_end, limits, scratch, out, True):  # the signature the scan compiles
             dropped[x] = True
             partner[x] = out.first[0]
         else:
@@ -512,7 +512,7 @@ def _probe(x, found, index, group_end, limits, scratch, out, earliest_only):
         for i in range(length_x):
             masks[tokens_x[i]] |= np.uint64(1) << np.uint64(i)
     if earliest_only:
-        touched[:n_touched].sort()
+        _heapsort(touched, n_touched)
     settled = False
     for i in range(n_touched):
         y = touched[i]
@@ -544,6 +544,31 @@ def _probe(x, found, index, group_end, limits, scratch, out, earliest_only):
         for i in range(length_x):
             masks[tokens_x[i]] = np.uint64(0)
     return found
+
+
+@njit(nogil=True)
+def _heapsort(values, n):
+    """values[:n] in ascending order, in place. Not `ndarray.sort`: numba's quicksort takes longer to compile
+    than the rest of the greedy path, and a first run after install pays for that."""
+    for start in range(n // 2 - 1, -1, -1):
+        _sift_down(values, start, n)
+    for end in range(n - 1, 0, -1):
+        values[0], values[end] = values[end], values[0]
+        _sift_down(values, 0, end)
+
+
+@njit(nogil=True)
+def _sift_down(values, root, end):
+    while True:
+        child = 2 * root + 1
+        if child >= end:
+            return
+        if child + 1 < end and values[child + 1] > values[child]:
+            child += 1
+        if values[root] >= values[child]:
+            return
+        values[root], values[child] = values[child], values[root]
+        root = child
 
 
 @njit(nogil=True)

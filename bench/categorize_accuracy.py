@@ -24,7 +24,8 @@ import types
 from collections import Counter
 from pathlib import Path
 
-from bioinstruct_tools.categories import CATEGORIES, categorize, categorize_with_reason
+from bioinstruct_tools import categories
+from bioinstruct_tools.categories import CATEGORIES, categorize
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jsonl"
 SPLITS = ("dev", "test", "test_new", "test_dec")
@@ -71,7 +72,7 @@ def main() -> None:
     rows = [json.loads(line) for line in Path(args.file).read_text(encoding="utf-8").splitlines() if line.strip()]
     timings = []
     for _ in range(PASSES):  # one pass is noisy on a shared machine: the median of five
-        categorize_with_reason.cache_clear()  # time the rules, not the memo of the previous pass
+        categories.forget()  # time the rules, not the memo of the previous pass
         start = time.perf_counter()
         predicted = [categorize(row["instruction"], row["input"]) for row in rows]
         timings.append(time.perf_counter() - start)

@@ -4,9 +4,14 @@ The loading script assigns every record its category with `categorize`; the conf
 subsets are cut by it. Nothing here imports `datasets`.
 """
 
-import functools
+import contextlib
+import ctypes
+import multiprocessing
+import os
 import re
-from typing import Optional
+import signal
+import sys
+from typing import Callable, Iterator, Optional, Sequence
 
 from bioinstruct_tools import category_model
 from bioinstruct_tools.records import has_real_input
@@ -375,7 +380,6 @@ def categorize(instruction: str, input: str = "") -> str:
     return categorize_with_reason(instruction, input)[0]
 
 
-@functools.lru_cache(maxsize=1 << 21)
 def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]:
     """`categorize`, with the rule that decided it, for auditing a subset (`bioinstruct categorize`).
 
@@ -384,6 +388,120 @@ def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]
     Remembered: a build categorizes each record in its validation, and the loading script then asks
     again for the same texts; the second time costs a dictionary look-up, not the rules.
     """
+    key = (instruction, input)
+    decided = _remembered.get(key)
+    if decided is None:
+        decided = _remember(key, _decide(instruction, input))
+    return decided
+
+
+def categorize_many(pairs: Sequence[tuple[str, str]],
+                    progress: Callable[[int], None] = lambda done: None) -> list[tuple[str, str]]:
+    """`categorize_with_reason` of each (instruction, input) pair, in order, with `progress(done)` as they come."""
+    with categorizing(pairs) as pending:
+        return pending.result(progress)
+
+
+@contextlib.contextmanager
+def categorizing(pairs: Sequence[tuple[str, str]]) -> Iterator["Categorizing"]:
+    """Start deciding the categories of `pairs`, in the background when the batch is large; `result` collects them.
+
+    A large batch is spread over the cores (Linux: workers forked here inherit the pairs, so no text is copied
+    to them; each sends back only its categories and reasons), while the caller goes on with other work. The
+    decisions are the same: each worker runs the same rules and model. Leaving the block stops the workers.
+    """
+    pending = Categorizing(pairs)
+    try:
+        yield pending
+    finally:
+        pending.stop()
+
+
+class Categorizing:
+    """Categories being decided, by forked workers or, for a small batch or off Linux, here when asked."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]]):
+        global _forked_pairs
+        self.pairs, self._pool, self._answers = pairs, None, None
+        workers = _worker_count(len(pairs))
+        if workers > 1 and not _forked_pairs:  # one batch at a time reads the module's pairs
+            _decide("Warm up.", "")  # the model and every lazily imported module are loaded once, before the fork
+            _forked_pairs = pairs
+            self._chunks = [(start, min(start + _CHUNK, len(pairs))) for start in range(0, len(pairs), _CHUNK)]
+            self._pool = multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker,
+                                                                     initargs=(os.getpid(),))
+            self._answers = self._pool.imap(_categorize_forked, self._chunks)
+
+    def result(self, progress: Callable[[int], None] = lambda done: None) -> list[tuple[str, str]]:
+        if self._pool is None:
+            return [categorize_with_reason(instruction, input) for instruction, input in _reporting(self.pairs, progress)]
+        decided: list[tuple[str, str]] = []
+        for (start, end), answers in zip(self._chunks, self._answers):
+            decided.extend(answers)
+            progress(end - start)
+        self.stop()
+        for key, answer in zip(self.pairs, decided):
+            _remember(key, answer)
+        return decided
+
+    def stop(self) -> None:
+        global _forked_pairs
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+            _forked_pairs = ()
+
+
+_REMEMBER_AT_MOST = 1 << 21  # about a million records of a build, twice over; then memory comes first
+_remembered: dict[tuple[str, str], tuple[str, str]] = {}
+_PARALLEL_FROM = 8192  # below this, starting the workers costs about what they save
+_CHUNK = 2048
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_forked_pairs: Sequence[tuple[str, str]] = ()  # what forked workers read: set only while `categorize_many` runs
+
+
+def forget() -> None:
+    """Forget every remembered decision (a bench times the rules, not the memo of its previous pass)."""
+    _remembered.clear()
+
+
+def _remember(key: tuple[str, str], decided: tuple[str, str]) -> tuple[str, str]:
+    if len(_remembered) >= _REMEMBER_AT_MOST:
+        _remembered.clear()
+    _remembered[key] = decided
+    return decided
+
+
+def _worker_count(records: int) -> int:
+    if records < _PARALLEL_FROM or sys.platform != "linux":  # fork is safe on Linux only
+        return 1
+    return min(len(os.sched_getaffinity(0)), records // _CHUNK)
+
+
+def _reporting(pairs: Sequence[tuple[str, str]], progress: Callable[[int], None]) -> Iterator[tuple[str, str]]:
+    for start in range(0, len(pairs), _CHUNK):
+        yield from pairs[start:start + _CHUNK]
+        progress(min(_CHUNK, len(pairs) - start))
+
+
+def _quiet_worker(parent: int) -> None:
+    """A worker leaves Ctrl-C to its parent, which stops the pool, and ends quietly when the pool stops it with
+    SIGTERM: it drops the handlers it inherited (the command's would raise, and print a traceback per worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # and it dies with its parent (SIGKILL, an OOM kill), instead of living on to fail writing to nobody
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before that call
+        os._exit(1)
+
+
+def _categorize_forked(chunk: tuple[int, int]) -> list[tuple[str, str]]:
+    start, end = chunk
+    return [_decide(instruction, input) for instruction, input in _forked_pairs[start:end]]
+
+
+def _decide(instruction: str, input: str) -> tuple[str, str]:
     category, reason = rule_category(instruction, input)
     model = category_model.predict(instruction, input)
     if category_model.overrules(model, category):

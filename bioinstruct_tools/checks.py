@@ -17,13 +17,13 @@ import string
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from typing import Callable, ContextManager, Iterator, Optional, Sequence
+from typing import Any, Callable, ContextManager, Iterator, Optional, Sequence
 
 import numpy as np
 
 from bioinstruct_tools import contamination, personal_information
 from bioinstruct_tools.benchmarks import Benchmark
-from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, categorize
+from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, categorize_many, categorizing
 from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, greedy_filter, load_kernels_in_background
 from bioinstruct_tools.neardup import scan_near_duplicates
 from bioinstruct_tools.published import expected_rows
@@ -260,6 +260,7 @@ class Subject:
 
     records: list[Record]
     valid: list[Record]
+    started: dict[str, Any] = field(default_factory=dict)  # each check's work begun in the background, by name
 
 
 def _located(record: Record, reason: str, detail: str, partner: Optional[Record] = None) -> Offender:
@@ -293,6 +294,10 @@ class Check:
 
     def applies(self, options: ValidationOptions) -> bool:
         return True
+
+    def start(self, subject: Subject, options: ValidationOptions, background: contextlib.ExitStack) -> None:
+        """Begin work in the background once the schema-valid records are known, while the checks before this one
+        run; `background` stops it when the run ends. Most checks have none."""
 
     def run(self, subject: Subject, options: ValidationOptions, hooks: Hooks) -> CheckResult:
         raise NotImplementedError
@@ -526,8 +531,14 @@ class CategoriesCheck(Check):
     def gates(self, options):
         return False
 
+    def start(self, subject, options, background):
+        # the last check to run, and the longest: its workers decide while the other checks run here
+        subject.started[self.name] = background.enter_context(categorizing(_texts(subject.valid)))
+
     def run(self, subject, options, hooks):
-        labels = [categorize(record.data["instruction"], record.data["input"]) for record in each(subject.valid, hooks)]
+        pending = subject.started.get(self.name)
+        decided = pending.result(hooks.progress) if pending else categorize_many(_texts(subject.valid), hooks.progress)
+        labels = [category for category, _ in decided]
         counts = Counter(labels)
         shares = {category: counts.get(category, 0) / len(labels) for category in CATEGORIES}
         summary = ", ".join(f"{category} {shares[category]:.1%} (paper {PAPER_SHARES[category]:.1%})"
@@ -536,6 +547,10 @@ class CategoriesCheck(Check):
             labels, {category: counts.get(category, 0) for category in CATEGORIES}, shares, dict(PAPER_SHARES)))
         result.informational = True  # the shares are information: no share is wrong
         return result
+
+
+def _texts(records: list[Record]) -> list[tuple[str, str]]:
+    return [(record.data["instruction"], record.data["input"]) for record in records]
 
 
 class ContaminationCheck(Check):
@@ -611,6 +626,7 @@ class Validation:
     results: dict[str, CheckResult]  # by check name, in the registry's order
     records: list[Record]
     valid: list[Record]
+    started: dict[str, Any] = field(default_factory=dict)  # each check's work begun in the background, by name
 
     def __getitem__(self, check: Check) -> CheckResult:
         return self.results[check.name]
@@ -687,20 +703,25 @@ def validate(records: list[Record], path: str, options: ValidationOptions = Vali
     hooks = hooks or Hooks()
     results: dict[str, CheckResult] = {}
     subject = Subject(records=records, valid=[] if SCHEMA in checks else records)
-    for check in checks:
-        if not check.applies(options):
-            continue
-        start = time.perf_counter()
-        if check.reads_content and not subject.valid:
-            results[check.name] = _nothing_to_check(check.name, check.gates(options), "no schema-valid record")
-        else:
-            total = len(subject.records if check is SCHEMA else subject.valid)
-            with hooks.steps(check.name.replace("_", " "), total, "record") as update:
-                results[check.name] = check.run(subject, options, replace(hooks, progress=update))
-        results[check.name].seconds = time.perf_counter() - start
-        if check is SCHEMA:
-            invalid = {offender.index for offender in results[check.name].offenders}
-            subject.valid = [record for record in records if record.index not in invalid]
+    applying = [check for check in checks if check.applies(options)]
+    background_started = False
+    with contextlib.ExitStack() as background:  # what a check started early stops with the run, however it ends
+        for check in applying:
+            if check is not SCHEMA and not background_started and subject.valid:
+                for later in applying:  # the schema-valid records are known: background work may begin
+                    later.start(subject, options, background)
+                background_started = True
+            start = time.perf_counter()
+            if check.reads_content and not subject.valid:
+                results[check.name] = _nothing_to_check(check.name, check.gates(options), "no schema-valid record")
+            else:
+                total = len(subject.records if check is SCHEMA else subject.valid)
+                with hooks.steps(check.name.replace("_", " "), total, "record") as update:
+                    results[check.name] = check.run(subject, options, replace(hooks, progress=update))
+            results[check.name].seconds = time.perf_counter() - start
+            if check is SCHEMA:
+                invalid = {offender.index for offender in results[check.name].offenders}
+                subject.valid = [record for record in records if record.index not in invalid]
     return Validation(path=path, rows=len(records), results=results, records=records, valid=subject.valid)
 
 

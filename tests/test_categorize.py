@@ -1,10 +1,15 @@
 """The category rules: deterministic, total, and right on the cases the card documents."""
 
+import functools
 import json
+import multiprocessing
+import os
+import sys
 from pathlib import Path
 
 import pytest
 
+from bioinstruct_tools import categories, checks
 from bioinstruct_tools.categories import CATEGORIES, categorize, categorize_with_reason, rule_category
 
 EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jsonl"
@@ -127,3 +132,53 @@ def test_the_categorize_command_audits_one_text_or_a_file(tmp_path, capsys):
     assert lines[1] == "0,1,,generation,generation verb 'summarize',Summarize the note."
     assert lines[2].startswith("1,2,,,no instruction string")
     assert main(["categorize"]) == 2
+
+
+@functools.cache
+def _many_texts() -> list[tuple[str, str]]:
+    """Over 8,192 (instruction, input) pairs: every labeled and sample instruction, each in several phrasings."""
+    rows = [json.loads(line) for line in EVAL_FILE.read_text(encoding="utf-8").splitlines()]
+    sample = EVAL_FILE.parent / "sample.jsonl"
+    rows += [json.loads(line) for line in sample.read_text(encoding="utf-8").splitlines()]
+    leads = ("", "Please, ", "Now: ", "Based on the note, ", "As a nurse, ")
+    return [(lead + row["instruction"], input) for row in rows for lead in leads for input in (row["input"], "")]
+
+
+def test_categorize_many_spreads_over_workers_and_decides_as_one_process_does():
+    texts = _many_texts()
+    assert len(texts) > categories._PARALLEL_FROM
+    categories.forget()
+    pending = categories.Categorizing(texts)
+    try:
+        if sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1:
+            assert pending._pool is not None  # workers were forked: this batch is the parallel path
+        reported = []
+        decided = pending.result(reported.append)
+    finally:
+        pending.stop()
+    assert sum(reported) == len(texts)
+    assert not multiprocessing.active_children()  # the workers are gone once the result is in
+    assert decided == _decided_one_by_one()
+    assert categories._remembered[texts[-1]] == decided[-1]  # remembered, as the sequential path remembers
+
+
+@functools.cache
+def _decided_one_by_one() -> list[tuple[str, str]]:
+    return [categories._decide(instruction, input) for instruction, input in _many_texts()]
+
+
+def test_validate_categorizes_a_large_file_in_the_background_as_one_process_does():
+    records = checks.numbered([{"instruction": instruction, "input": input, "output": "x"}
+                               for instruction, input in _many_texts()])
+    categories.forget()
+    validation = checks.validate(records, "many.jsonl", checks=(checks.SCHEMA, checks.UNIQUENESS, checks.CATEGORIES_CHECK))
+    assert not multiprocessing.active_children()
+    assert validation.category_labels() == [category for category, _ in _decided_one_by_one()]
+
+
+def test_a_run_that_fails_stops_its_categorizing_workers():
+    texts = _many_texts()
+    with pytest.raises(KeyboardInterrupt):
+        with categories.categorizing(texts):
+            raise KeyboardInterrupt
+    assert not multiprocessing.active_children()

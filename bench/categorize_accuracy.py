@@ -9,7 +9,11 @@ or the `test_new` split: 100 instructions in styles the first labels lacked (pat
 question, forum posts, polite imperatives, role-play, long multi-sentence instructions, tasks with a given
 case), written before the rules were changed for those styles and never read for misses, or the
 `test_dec` split: 100 more in those styles and patient messages, each labeled with its `style`, written
-after two rounds of rules for those styles and before the next, and never read for misses. `--misses`
+after two rounds of rules for those styles and before the next, and never read for misses, or the
+`test_styles` split: 100 written before the guideline named four more styles (writing for a lay audience, an
+essay or guide, a role-played conversation or consultation, an interactive quiz) and before the rules for
+them, 20 in each style (15 quizzes), with look-alikes that are not the style, and 20 of every kind, each
+labeled with its `style`; never read for misses. `--misses`
 prints the dev misses only. `--vs REV` prints every split again under the rules of a git revision (the
 old rules beside the new), and each split says how many patient messages (the items labeled with that
 style) the rules put in `other`.
@@ -28,7 +32,7 @@ from bioinstruct_tools import categories
 from bioinstruct_tools.categories import CATEGORIES, categorize
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jsonl"
-SPLITS = ("dev", "test", "test_new", "test_dec")
+SPLITS = ("dev", "test", "test_new", "test_dec", "test_styles")
 MESSAGE_STYLES = ("patient",)  # the `style` of labeled items written as a patient's message
 REPOSITORY = Path(__file__).resolve().parent.parent
 PASSES = 5
@@ -48,6 +52,10 @@ def report(name: str, rows: list[dict], predicted: list[str]) -> None:
         total = sum(confusion[(gold, guess)] for guess in labels)
         print(f"{gold:<12}" + "".join(f"{confusion[(gold, guess)]:>12}" for guess in labels)
               + f"{confusion[(gold, gold)] / total if total else 0:>9.1%}")
+    styles = Counter(row["style"] for row in rows if row.get("style") and row["style"] not in MESSAGE_STYLES)
+    for style in sorted(styles):
+        hits = sum(1 for row, guess in zip(rows, predicted) if row.get("style") == style and guess == row["category"])
+        print(f"style {style}: {hits}/{styles[style]}")
     if messages:
         in_other = messages.count("other")
         print(f"patient messages in other: {in_other / len(messages):.1%} ({in_other}/{len(messages)})")

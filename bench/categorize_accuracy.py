@@ -12,8 +12,8 @@ case), written before the rules were changed for those styles and never read for
 after two rounds of rules for those styles and before the next, and never read for misses, or the
 `test_styles` split: 100 written before the guideline named four more styles (writing for a lay audience, an
 essay or guide, a role-played conversation or consultation, an interactive quiz) and before the rules for
-them, 20 in each style (15 quizzes), with look-alikes that are not the style, and 20 of every kind, each
-labeled with its `style`; never read for misses. `--misses`
+them: 21 for each style (16 quizzes), look-alikes that are not the style among them, and 21 of every kind,
+each labeled with its `style`; never read for misses. `--misses`
 prints the dev misses only. `--vs REV` prints every split again under the rules of a git revision (the
 old rules beside the new), and each split says how many patient messages (the items labeled with that
 style) the rules put in `other`.

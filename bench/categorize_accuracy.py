@@ -62,12 +62,25 @@ def report(name: str, rows: list[dict], predicted: list[str]) -> None:
 
 
 def rules_at(revision: str) -> types.ModuleType:
-    """The category rules as they were at a git revision, loaded beside today's."""
-    source = subprocess.run(["git", "show", f"{revision}:bioinstruct_tools/categories.py"], cwd=REPOSITORY,
-                            capture_output=True, text=True, check=True).stdout
-    module = types.ModuleType(f"categories_at_{revision}")
-    exec(compile(source, f"{revision}:categories.py", "exec"), module.__dict__)
+    """The categorizer as it was at a git revision, loaded beside today's: its rules, and its word model with the
+    weights it shipped then (a retraining since must not pass for the old rules)."""
+    model = _module_at(revision, "category_model")
+    weights = json.loads(_source_at(revision, f"bioinstruct_tools/resources/{model.MODEL_FILE}"))
+    model._model = lambda: (weights["weights"], weights["bias"])
+    rules = _module_at(revision, "categories")
+    rules.category_model = model
+    return rules
+
+
+def _module_at(revision: str, name: str) -> types.ModuleType:
+    module = types.ModuleType(f"{name}_at_{revision}")
+    exec(compile(_source_at(revision, f"bioinstruct_tools/{name}.py"), f"{revision}:{name}.py", "exec"), module.__dict__)
     return module
+
+
+def _source_at(revision: str, path: str) -> str:
+    return subprocess.run(["git", "show", f"{revision}:{path}"], cwd=REPOSITORY, capture_output=True, text=True,
+                          check=True).stdout
 
 
 def main() -> None:

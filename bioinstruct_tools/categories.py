@@ -144,17 +144,90 @@ _EXTRACTION_TARGET = re.compile(
     r"list|lists)\b(?:\s+\w+){0,2}\s+(?:in|within|by|on|throughout)\b",
     re.I,
 )
+_LAY_READERS = (r"patients?|layperson|laypeople|lay\s+(?:people|persons?|readers?|audience)|child|children|kids?|family|families|"
+                r"parents?|mother|father|relatives?|carers?|caregivers?|diabetic|smoker|woman|man|teenagers?|adolescents?|"
+                r"clients?|spouse|husband|wife|friend|customers?|public|beginners?|non-?experts?|non-?specialists?|"
+                r"students?|\d+-year-old")
+# Readers that "for ..." names as an audience: one reader with an article ("for a child", "for the family"), or
+# lay readers in general ("for laypeople", "for parents"); "for children" or "for a patient with fever" is a case.
+_FOR_LAY_READER = (r"\bfor\s+(?:an?|the|your)\s+(?:[\w'’-]+\s+){0,2}?(?:layperson|child|kid|family|caregiver|carer|parent|"
+                   r"relative|teenager|beginner|non-?expert|non-?specialist|\d+-year-old)\b(?!['’]s)(?!\s+(?:with|who)\b)"
+                   r"|\bfor\s+(?:laypeople|lay\s+(?:people|persons|readers|audiences?)|non-?experts|non-?specialists|beginners|"
+                   r"(?:the\s+)?(?:general\s+)?public|parents|caregivers|carers|families)\b")
+# Writing for a lay reader: plain or simple words, no jargon, a reader named as lay ("for a worried parent",
+# "to the general public", "someone with no medical training", "a teenager could follow", "ELI5").
 _PLAIN_LANGUAGE = re.compile(
-    r"\b(?:simple(?!\s+(?:examples?|terms?\s+of))|simpler|plain|lay|layman'?s?|laymen'?s?|everyday|non-?technical|non-?medical|patient-friendly|"
-    r"easy[- ]to[- ]understand|understandable|child-friendly|\b\w+-year-old\s+(?:would|could|can)\s+understand)\b|\bfor\s+an?\s+(?:layperson|child|"
-    r"\d+-year-old|family|caregiver|general)\b|\bin\s+words\s+(?:they|he|she|the\s+patient|a\s+patient)\s+(?:can|could|will|would)\s+understand\b"
-    r"|\bto\s+(?:an?|the|your)\s+(?:[\w'’]+\s+){0,2}?(?:patient|layperson|child|kid|family|parent|mother|father|relative|carer|caregiver|"
-    r"diabetic|smoker|woman|man|teenager|adolescent|client|spouse|husband|wife|friend|customer|public|\d+-year-old)\b(?!['’]s)"
-    r"|\b(?:child|kid|teen|teenager|layperson)\s+(?:can|could|would)\s+understand\b"
+    r"\b(?:(?:in|using|with)\s+(?:very\s+)?(?:simple|simpler|plain|everyday|easy|clear|basic|lay(?:man'?s|men'?s|person'?s)?|"
+    r"non-?technical|non-?medical|patient-friendly|child-friendly|understandable|accessible)\s+(?:english\s+|"
+    r"language\s+|words\s+|terms\s+)?(?:terms|words|language|english|way|manner|explanation)"
+    r"|simply|(?:plain|simple|lay)[- ](?:language|english|words)|lay|layman'?s?|simpler"
+    # "simple" and "plain" alone, but not as part of a medical term ("a simple partial seizure", "a plain film")
+    r"|simple(?!\s+(?:examples?|terms?\s+of|partial|febrile|fractures?|cysts?|sugars?|carbohydrates?|diffusion|"
+    r"squamous|columnar|cuboidal|mastectomy|pneumothorax|goit(?:re|er)|harmonic|random|linear|majority))"
+    r"|plain(?![- ](?:film|radiographs?|x-?rays?|abdominal|ct)\b)|laymen'?s?|layperson'?s?|lay\s+(?:terms|language|audience|readers?|people|persons?)|everyday|"
+    r"non-?technical|non-?medical|patient-friendly|easy[- ]to[- ]understand|understandable|child-friendly|jargon|"
+    r"eli5|like\s+i'?m\s+(?:five|5|a\s+(?:child|kid))|non-?specialists?|non-?experts?|general\s+(?:public|audience|readers?)"
+    r"|(?:high|middle|primary|elementary)\s+school\s+(?:students?|pupils?|children|kids)"
+    r"|(?:no|without(?:\s+an?)?|little)\s+(?:medical|scientific|clinical|health(?:care)?|biology)\s+(?:background|training|"
+    r"knowledge|education)"
+    r"|\w+-year-old\s+(?:would|could|can|will)\s+(?:understand|follow))\b"
+    rf"|{_FOR_LAY_READER}"
+    r"|\bin\s+(?:words|language|terms)\s+(?:that\s+)?(?:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,2}?"
+    r"(?:they|he|she|patients?|parents?|child|kid|teenager|layperson|reader|anyone|someone)\s+(?:can|could|will|would)\s+"
+    r"(?:understand|follow|grasp)\b"
+    rf"|\bto\s+(?:an?|the|your|a\s+newly\s+diagnosed)\s+(?:[\w'’]+\s+){{0,2}}?(?:{_LAY_READERS})\b(?!['’]s)"
+    r"|\b(?:child|kid|teen|teenager|layperson|patient|parent|anyone|someone|grandparent|grandmother|grandfather)\s+"
+    r"(?:can|could|would|will)\s+(?:understand|follow|relate)\b"
+    r"|\bso\s+(?:that\s+)?(?:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,2}?(?:child|kid|patient|parent|layperson|person|anyone|someone)\s+"
+    r"(?:can|could|would|will)\s+understand\b"
+    r"|\bhelp\s+(?:an?|the|your|my|this|his|her|their)\s+(?:[\w'’-]+\s+){0,2}?(?:understand|make\s+sense)\b"
     r"|\bfor\s+my\s+(?:grand)?(?:mother|father|parents?|mum|mom|dad|child|children|son|daughter|kids?|family|wife|"
     r"husband)\b(?!['’]s)",
     re.I,
 )
+# A conversation, consultation or interview the assistant is asked to open, conduct or play a part in: a
+# role-played text ("Engage the user in ...", "Start a dialogue with ...", "Take my history", "Interview me").
+_CONVERSATION = re.compile(
+    r"^(?:engage\b|converse\b|(?:start|begin|initiate|open|conduct|hold|have|carry\s+out|run|lead|simulate|role-?play|"
+    r"do|continue)\s+(?:an?\s+|the\s+|my\s+|your\s+|our\s+|this\s+)?(?:[\w'’-]+\s+){0,2}?(?:conversation|consultation|"
+    r"dialogue|dialog|interview|chat|session|role-?play)s?\b"  # not "discussion": discussing a topic is explaining it
+    r"|interview\s+(?:me|us|him|her|them|the|an?|this|my)\b|take\s+(?:an?\s+|my\s+|his\s+|her\s+|their\s+)"
+    r"(?:[\w'’-]+\s+){0,2}?history\b|play\s+(?:the\s+(?:role|part)\s+of\s+)?(?:an?|the)\s+"
+    r"|ask\s+(?:me|us|the\s+[\w'’-]+|an?\s+[\w'’-]+|them|him|her)?\s*(?:[\w'’-]+\s+){0,4}?questions?\b)", re.I)
+# Answering or replying as the patient (or another role) the assistant plays: the answer is a role-played text.
+_ANSWERS_IN_ROLE = re.compile(
+    r"\b(?:as\s+(?:an?|the)\s+(?:[\w'’-]+\s+){0,2}?(?:patient|client|parent|relative|applicant|student)\s+(?:would|might)"
+    r"|(?:you\s+are|you're|act\s+as|play|pretend\s+(?:to\s+be|you\s+are))\s+(?:an?|the)\s+(?:[\w'’-]+\s+){0,3}?"
+    r"(?:patient|client|applicant)\b(?!['’]s))", re.I)
+# An interactive quiz: the assistant asks the questions ("Quiz me on ...", "Test my knowledge of ...", "Drill me"; not
+# "Test your knowledge: which ...?", a quiz item for the assistant to answer) ...
+_QUIZ_ME = re.compile(
+    r"^(?:(?:quiz|drill|grill)\s+(?:me|us|the\s+(?:user|reader|student|learner|class|team)s?|students|learners|trainees)"
+    r"|(?:test|check)\s+(?:my|our|the\s+(?:user|reader|student|learner)['’]?s?)\s+(?:knowledge|understanding|recall|"
+    r"grasp)|challenge\s+(?:me|us))\b", re.I)
+# ... or a quiz, flashcards or practice questions to write, set or ask, as the verb's object ("Set a short quiz",
+# "Give me ten flashcards"; not "Give the answer to the following quiz").
+_QUIZ_NOUNS = re.compile(r"\b(?:quiz|quizzes|flash\s?cards?|practice\s+questions|(?:multiple|single)[- ]choice\s+"
+                         r"questions|mcqs?|exam\s+questions|test\s+questions|review\s+questions|(?:clinical\s+)?"
+                         r"vignettes)\b", re.I)
+_QUIZ_SETTING_VERBS = frozenset("write create make give set prepare design build generate compose develop provide "
+                                "draft construct devise pose ask produce craft".split())
+# "Take the history into account": not taking a history.
+_NOT_CONVERSATION = re.compile(r"^take\s+(?:[\w'’-]+\s+){0,3}?history\s+into\s+account\b", re.I)
+# Asking for lay words in a clause of its own ("ELI5:", "In plain English, please.").
+_LAY_REQUEST = re.compile(r"\b(?:eli5|like\s+i'?m\s+(?:five|5)|(?:in|using)\s+(?:simple|plain|layman'?s|lay|everyday)\s+"
+                          r"(?:terms|words|language|english)|(?:without|avoid(?:ing)?|no)\s+(?:medical\s+|technical\s+)?"
+                          r"jargon)\b", re.I)
+# A text of a named written form, asked for or to be written in ("in a 500-word essay", "as a guide for patients",
+# "Provide a step-by-step guide", "for a school brochure"): writing it, whatever the verb.
+_WRITTEN_FORMS = (r"essays?|guides?(?![-\s]?wires?)|guidebook|articles?|blogs?|blog\s+posts?|brochures?|pamphlets?|"
+                  r"leaflets?|handouts?|fact\s?sheets?|newsletters?|op-?eds?|posters?|infographics?|booklets?|tutorials?|"
+                  r"explainers?|cheat\s?sheets?|how-to")  # not "primer": in a lab, a primer is DNA
+_IN_WRITTEN_FORM = re.compile(
+    rf"\b(?:in|as|into|for|in\s+the\s+form\s+of|in\s+the\s+style\s+of|written\s+as)\s+(?:an?\s+|one\s+|a\s+short\s+|"
+    rf"your\s+|our\s+|my\s+)(?:[\w'’-]+\s+){{0,3}}?(?:{_WRITTEN_FORMS})\b"
+    rf"|^\w+(?:\s+(?:up|together|out))?\s+(?:me\s+|us\s+)?(?:an?\s+|one\s+|your\s+)(?:[\w'’-]+\s+){{0,3}}?"
+    rf"(?:{_WRITTEN_FORMS})\b", re.I)
 _WHETHER = re.compile(r"^\w+\s+(?:\w+\s+){0,3}?(?:whether|if)\b|\b(?:true\s+or\s+false|yes\s+or\s+no)\b", re.I)
 _CLASS_TARGET = re.compile(
     r"^\w+\s+(?:the\s+|each\s+|this\s+|its\s+)?(?:\w+\s+){0,2}?(?:type|category|class|stage|severity|grade|level|"
@@ -171,7 +244,7 @@ _UNIT_CONVERSION = re.compile(
 _ASKS_WHAT_TEXT_SAYS = re.compile(
     r"\b(?:according\s+to|based\s+on|from|in|per)\s+(?:the|this|these|her|his)\s+(?:[\w'-]+\s+){0,2}?(?:notes?|records?|"
     r"chart|reports?|summary|passage|text|orders?|messages?|transcript|conversation|dialogue|abstract|letter|label|history|timeline|"
-    r"paperwork|documents?|forms?|list)\b"
+    r"paperwork|documents?|forms?|list|guide|guidelines?|leaflet|handout|pamphlet|brochure|article|essay|insert)\b"
     r"|\b(?:does|do|did)\s+the\s+(?:[\w'-]+\s+){0,2}?(?:note|record|report|summary|passage|text|radiologist|author|"
     r"message)\s+(?:say|mention|report|recommend|list|state|describe|document)",
     re.I,
@@ -300,8 +373,9 @@ def _base_form(gerund: str) -> str:
     return gerund
 
 
-def _task_verb(text: str) -> Optional[str]:
-    """The verb (or question word) that states the task: the first one found, clause by clause."""
+def _task_clauses(text: str) -> Iterator[str]:
+    """Each clause that may state the task, from where its task would start: lead-ins ("Please, based on the
+    note,") stripped, a polite gerund made a verb, a role sentence cut to its task or skipped."""
     for clause in _CLAUSE_SPLIT.split(text):
         polite = _WOULD_YOU_MIND.match(clause)  # "Would you mind scoring ...": the gerund is the task
         if polite:
@@ -318,6 +392,12 @@ def _task_verb(text: str) -> Optional[str]:
             if stripped == clause:
                 break
             clause = stripped
+        yield clause
+
+
+def _task_verb(text: str) -> Optional[str]:
+    """The verb (or question word) that states the task: the first one found, clause by clause."""
+    for clause in _task_clauses(text):
         words = _WORD.findall(clause.lower())
         verb = _phrasal_verb(_ANY_PHRASAL_VERB, clause)
         if verb:
@@ -361,8 +441,8 @@ def _by_content(text: str, has_source: bool, source: str) -> tuple[str, str]:
     if _WRITTEN_TEXT.search(text):
         return "generation", "no known task verb; asks for a plan, letter or other text to write"
     if len(_WORD.findall(text.lower())) < _MIN_TOPIC_WORDS:
-        return "other", "no task verb, no question and no topic"
-    return "qa", f"no known task verb; a topic to explain, {source}"
+        return _fallback("other", "no task verb, no question and no topic")
+    return _fallback("qa", f"no known task verb; a topic to explain, {source}")
 
 
 def task_verb(instruction: str) -> Optional[str]:
@@ -502,14 +582,52 @@ def _categorize_forked(chunk: tuple[int, int]) -> list[tuple[str, str]]:
 
 
 def _decide(instruction: str, input: str) -> tuple[str, str]:
-    category, reason = rule_category(instruction, input)
+    """The rules' answer, unless they only fell back on a default and the word model, confident, with words that
+    mean something, disagrees. A cue the guideline documents is never overruled."""
+    decision = rule_category(instruction, input)
+    category, reason = decision
+    if not isinstance(decision, Fallback):
+        return category, reason
     model = category_model.predict(instruction, input)
     if category_model.overrules(model, category):
-        words = ", ".join(f"'{word}'" for word in category_model.evidence(instruction, input, model.category,
-                                                                            category))
-        return model.category, (f"the word model overrules '{category}' ({reason}): {model.category} at "
-                                f"{model.probability:.0%}, from {words}")
+        words = category_model.evidence(instruction, input, model.category, category)
+        if words:  # evidence of stop words alone ("the", "of") is no evidence: the rules' default stands
+            return model.category, (f"the word model decides where the rules fall back on '{category}' ({reason}): "
+                                    f"{model.category} at {model.probability:.0%}, from "
+                                    + ", ".join(f"'{word}'" for word in words))
     return category, reason
+
+
+class Fallback(tuple):
+    """A rules' (category, reason) where no documented cue fired, only a default: the task verb's own class, a
+    question word with nothing more specific, or no task verb at all. Only here may the word model decide.
+    Equal to the plain tuple."""
+
+
+def _fallback(category: str, reason: str) -> Fallback:
+    return Fallback((category, reason))
+
+
+def _style(text: str, verb: Optional[str]) -> Optional[tuple[str, str]]:
+    """The four styles the guideline files under generation whatever the task verb: an interactive quiz, a
+    conversation or consultation to conduct, an answer given in a role, a text of a written form (an essay, a
+    guide), and a later clause that asks for lay words ("What is sepsis? Answer for someone with no training.")."""
+    for position, clause in enumerate(_task_clauses(text)):
+        first = next(iter(_WORD.findall(clause.lower())), "")
+        if _QUIZ_ME.match(clause) or first in _QUIZ_SETTING_VERBS and _QUIZ_NOUNS.search(" ".join(clause.split()[:6])):
+            return "generation", "an interactive quiz or its questions: writing them"
+        if _CONVERSATION.match(clause) and not _NOT_CONVERSATION.match(clause):
+            return "generation", "a conversation, consultation or interview to conduct: a role-played text"
+        clause_verb = _task_verb(clause)
+        if clause_verb in _PLAIN_LANGUAGE_VERBS | _REQUEST_VERBS and _IN_WRITTEN_FORM.search(clause):
+            return "generation", f"'{clause_verb}' an essay, guide, article or leaflet: writing it"
+        if position and not _PATIENT_VOICE.match(text) and (
+                clause_verb in _PLAIN_LANGUAGE_VERBS and _PLAIN_LANGUAGE.search(clause)
+                or clause_verb is None and _LAY_REQUEST.search(clause)):  # a patient's "... for my son" is no audience
+            return "generation", "a later clause asks for plain language or a lay reader"
+    if verb in ("answer", "reply", "respond", None) and _ANSWERS_IN_ROLE.search(text):
+        return "generation", "an answer in the role of a patient or client: a role-played text"
+    return None
 
 
 def rule_category(instruction: str, input: str = "") -> tuple[str, str]:
@@ -519,11 +637,14 @@ def rule_category(instruction: str, input: str = "") -> tuple[str, str]:
     given = bool(input) and has_real_input(input)
     has_source = given or bool(_REFERS_TO_SOURCE.search(text))
     source = "a given text" if has_source else "no text given"
+    style = _style(text, verb)
+    if style:
+        return style
     if _PATIENT_VOICE.match(text) and (verb is None or _PLEA.search(text)):
         return "qa", "a patient's own message (symptoms, a question or a plea for help)"
     if verb is None:  # patient voice and typos: a question anywhere is a question
         if "?" in text or _QUESTION_ANYWHERE.search(text):
-            return "qa", "no task verb; a question"
+            return _fallback("qa", "no task verb; a question")
         if _ROLE_SENTENCE.match(text):
             return "generation", "a role to play, no other task: a role-played text"
         if _HEALTH_TALK.search(text):
@@ -554,7 +675,7 @@ def rule_category(instruction: str, input: str = "") -> tuple[str, str]:
         if has_source and (_EXTRACTION_TARGET.search(text) or _ASKS_WHAT_TEXT_SAYS.search(text)) \
                 and not _DIAGNOSTIC.search(text):
             return "extraction", f"question '{verb}' about what a given text says"
-        return "qa", f"question '{verb}'"
+        return _fallback("qa", f"question '{verb}'")
     if verb in _REQUEST_VERBS:
         if _REQUESTED_LIST.match(rest):
             return ("extraction" if has_source else "qa"), f"'{verb}' a list, {source}"
@@ -587,7 +708,7 @@ def rule_category(instruction: str, input: str = "") -> tuple[str, str]:
         if _WHETHER.search(rest) or _CLASS_TARGET.match(rest) or re.match(r"^label\b.*\bas\b", rest, re.I):
             return "other", f"'{verb}' whether, or the type, stage or class"
         if verb in ("determine", "identify", "detect"):
-            return ("extraction" if has_source else "qa"), f"'{verb}', {source}"
+            return _fallback("extraction" if has_source else "qa", f"'{verb}', {source}")
     if verb in ("tell", "state", "say", "indicate", "answer") and _TRUE_OR_FALSE.search(rest):
         return "other", f"'{verb}' whether statements are true or false: a judgement"
     if verb in ("select", "pick", "choose") and re.search(r"\b(?:correct|best|right|most\s+appropriate|option|answer)\b", rest, re.I):
@@ -595,9 +716,9 @@ def rule_category(instruction: str, input: str = "") -> tuple[str, str]:
     if verb in _EXTRACTION_VERBS:
         if not has_source and _ASKS_FOR_QUESTIONS.match(rest):
             return "generation", f"'{verb}' questions to ask, no text given: writing them"
-        return ("extraction" if has_source else "qa"), f"extraction verb '{verb}', {source}"
+        return _fallback("extraction" if has_source else "qa", f"extraction verb '{verb}', {source}")
     if verb in _GENERATION_VERBS:
-        return "generation", f"generation verb '{verb}'"
+        return _fallback("generation", f"generation verb '{verb}'")
     if verb in _QA_VERBS:
-        return "qa", f"question-answering verb '{verb}'"
-    return "other", f"verb '{verb}' (classify, rate, rank, calculate and the like)"
+        return _fallback("qa", f"question-answering verb '{verb}'")
+    return _fallback("other", f"verb '{verb}' (classify, rate, rank, calculate and the like)")

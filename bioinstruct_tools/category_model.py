@@ -1,9 +1,10 @@
-"""The word model: a small logistic regression over an instruction's words that may overrule the rules.
+"""The word model: a small logistic regression over an instruction's words that decides where the rules fall back.
 
 The category rules (`categories.py`) read the task verb; on text phrased unlike anything they were
 written for they fall back on defaults. Trained on the same labels (the `dev` split of
 data/category_eval.jsonl, never a test split), a bag-of-words model generalises differently, and where
-it is confident and disagrees, it decides: `categorize` then says so, with the words that weighed most.
+the rules only fell back on a default and it is confident and disagrees, it decides: `categorize` then
+says so, with the words that weighed most (never stop words alone).
 
 - deterministic and offline: the weights ship as `resources/category_model.json`; predicting is a sum
   of weights in a fixed (sorted) order and one softmax, in plain Python;
@@ -96,12 +97,28 @@ def overrules(prediction: Prediction, rule: str, threshold: float = OVERRULE_AT)
 
 
 def evidence(instruction: str, input: str, category: str, over: str, model: dict | None = None) -> tuple[str, ...]:
-    """The (at most three) words or word pairs of an instruction that weigh most for `category` over `over`."""
+    """The (at most three) words or word pairs of an instruction that weigh most for `category` over `over`,
+    leaving out those made only of stop words ("the", "of", "^the", "in the"): they say nothing of a task. Empty
+    when nothing else weighs for it; `categories` then lets the rules' default stand."""
     weights = model["weights"] if model else _model()[0]
     toward, away = CATEGORIES.index(category), CATEGORIES.index(over)
     margin = {feature: weights[feature][toward] - weights[feature][away]
-              for feature in features(instruction, input) if feature in weights and _is_word(feature)}
+              for feature in features(instruction, input)
+              if feature in weights and _is_word(feature) and not _stop_words_only(feature)}
     return tuple(sorted((feature for feature in margin if margin[feature] > 0), key=lambda f: -margin[f])[:3])
+
+
+# English function words: articles, prepositions, pronouns, auxiliaries and conjunctions. Task words ("what",
+# "how", "list") are not among them: they are what the rules read.
+STOP_WORDS = frozenset(
+    "a an the of in on at to for from by with about into onto over under than as and or but nor so if then that "
+    "this these those it its it's is are was were be been being am do does did has have had having i me my we us "
+    "our you your he him his she her they them their there here not no yes all any some each every more most such "
+    "very can could would should will shall may might must also just only own same other".split())
+
+
+def _stop_words_only(feature: str) -> bool:
+    return all(word in STOP_WORDS for word in feature.lstrip("^").split())
 
 
 def train(rows: list[dict]) -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bioinstruct_tools import categories, checks
+from bioinstruct_tools import categories, category_model, checks
 from bioinstruct_tools.categories import CATEGORIES, categorize, categorize_with_reason, rule_category
 
 EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jsonl"
@@ -55,24 +55,65 @@ EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jso
         ("Is this kidney injury prerenal or intrinsic?", "FENa 0.5%.", "other"),
         ("Determine the NYHA class.", "Symptoms with ordinary activity.", "other"),
         ("Convert the weight from pounds to kilograms.", "176 lb", "other"),
+        # The four styles the guideline files under generation whatever the verb, and their look-alikes.
+        ("Describe the pathophysiology of type 2 diabetes in layman's terms.", "", "generation"),
+        ("What is sepsis? Answer for someone with no medical training.", "", "generation"),
+        ("Describe the benefits of exercise in a 300-word essay.", "", "generation"),
+        ("Explain the DASH diet as a practical guide.", "", "generation"),
+        ("Engage the user in a conversation about their sleep.", "", "generation"),
+        ("Conduct a consultation with me; I have a headache.", "", "generation"),
+        ("You are a patient with chest pain. Answer the doctor's questions.", "Doctor: When did it start?", "generation"),
+        ("Quiz me on the cranial nerves.", "", "generation"),
+        ("Test my knowledge of antibiotics.", "", "generation"),
+        ("As my doctor, is it safe for me to take ibuprofen?", "", "qa"),
+        ("Talk me through what happens in an MRI.", "", "qa"),
+        ("Test your knowledge: which vitamin deficiency causes scurvy?", "", "qa"),
+        ("According to the guide, how often is the dressing changed?", "Every 48 hours.", "extraction"),
+        ("Have a discussion of the causes of gout.", "", "qa"),
     ],
 )
 def test_documented_rules(instruction, input, expected):
-    assert rule_category(instruction, input)[0] == expected
+    assert categorize(instruction, input) == expected  # categorize itself: a retrained word model cannot break it
 
 
-def test_categorize_is_the_rules_unless_the_word_model_overrules_them():
+def test_the_word_model_decides_only_where_the_rules_fall_back():
     rows = [json.loads(line) for line in EVAL_FILE.read_text(encoding="utf-8").splitlines()]
-    overruled = 0
+    decided = 0
     for row in rows:
         category, reason = categorize_with_reason(row["instruction"], row["input"])
         by_rules = rule_category(row["instruction"], row["input"])
-        if reason.startswith("the word model overrules"):
-            overruled += 1
-            assert category != by_rules[0] and f"overrules '{by_rules[0]}' ({by_rules[1]})" in reason
+        if reason.startswith("the word model decides"):
+            decided += 1
+            assert isinstance(by_rules, categories.Fallback)
+            assert category != by_rules[0] and f"fall back on '{by_rules[0]}' ({by_rules[1]})" in reason
         else:
             assert (category, reason) == by_rules
-    assert 0 < overruled < len(rows) // 10
+    assert 0 < decided < len(rows) // 10
+
+
+@pytest.mark.parametrize("instruction", [
+    "Describe the pathophysiology of type 2 diabetes in layman's terms.",  # the issue's two examples
+    "Explain the pathophysiology of atherosclerosis in simple terms.",
+])
+def test_the_word_model_never_overrules_a_documented_cue(instruction):
+    assert category_model.predict(instruction).category == "qa"  # the model still disagrees ...
+    category, reason = categorize_with_reason(instruction)
+    assert category == "generation" and reason.endswith("in plain language or for a lay audience")  # ... and loses
+
+
+def test_stop_words_alone_are_no_evidence(monkeypatch):
+    """A model whose only words for its category are "the" and "of" does not overrule even a default."""
+    weights = {"the": [0.0, 0.0, 3.0, 0.0], "of": [0.0, 0.0, 3.0, 0.0], "^the": [0.0, 0.0, 3.0, 0.0]}
+    monkeypatch.setattr(category_model, "_model", lambda: (weights, [0.0, 0.0, 0.0, 0.0]))
+    categories.forget()
+    instruction = "The of."  # no task verb, no question, no topic: the rules fall back on other
+    by_rules = rule_category(instruction)
+    assert isinstance(by_rules, categories.Fallback) and by_rules[0] != "qa"
+    prediction = category_model.predict(instruction)
+    assert prediction.category == "qa" and category_model.overrules(prediction, by_rules[0])
+    assert category_model.evidence(instruction, "", "qa", by_rules[0]) == ()
+    assert categorize_with_reason(instruction) == by_rules
+    categories.forget()
 
 
 def test_empty_input_placeholder_counts_as_no_input():
@@ -93,7 +134,7 @@ def test_labeled_file_has_1000_items_in_five_splits_and_the_categories_stay_abov
     assert {row["category"] for row in rows} == set(CATEGORIES)
     # floors under what bench/categorize_accuracy.py prints
     for split, floor, least in (("dev", 0.98, 100), ("test", 0.90, 100), ("test_new", 0.88, 40),
-                                ("test_dec", 0.88, 40), ("test_styles", 0.6, 20)):
+                                ("test_dec", 0.88, 40), ("test_styles", 0.9, 20)):
         part = [row for row in rows if row["split"] == split]
         assert sum(1 for row in part if row["input"]) > least and sum(1 for row in part if not row["input"]) > least
         correct = sum(categorize(row["instruction"], row["input"]) == row["category"] for row in part)

@@ -63,8 +63,8 @@ def test_an_overruled_rule_is_named_with_the_words_that_outweighed_it():
     category, reason = categorize_with_reason(instruction, given)
     words = category_model.evidence(instruction, given, "extraction", "qa")
     assert category == "extraction" and len(words) == 3
-    assert reason == (f"the word model overrules 'qa' ({rule_category(instruction, given)[1]}): extraction at "
-                      f"{prediction.probability:.0%}, from " + ", ".join(f"'{word}'" for word in words))
+    assert reason == (f"the word model decides where the rules fall back on 'qa' ({rule_category(instruction, given)[1]}): "
+                      f"extraction at {prediction.probability:.0%}, from " + ", ".join(f"'{word}'" for word in words))
 
 
 def test_features_are_words_pairs_openings_and_the_input_flag():

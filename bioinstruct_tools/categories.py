@@ -65,6 +65,8 @@ _STAGE_VERBS = frozenset("read review consider look examine analyze analyse stud
 
 _LEAD_IN = re.compile(
     r"^(?:(?:edit|update|eta|ps|re|tl;?dr|original\s+post|background|context)\s*\d*\s*:\s*"  # a forum post's labels
+    # courtesy to the reader, not a task ("Thank you doctor, my son ..."; "Thank the patient ..." is one)
+    r"|(?:thank\s+you|thanks)(?:\s+(?:so|very|much|in|advance|a\s+lot|doctor|doc|sir|madam|ma'am))*\s*[,.!-]*\s*"
     r"|(?:please|kindly|now|next|then|also|finally|first|briefly|carefully|concisely)\b[\s,]*"
     r"|(?:can|could|would|will)\s+you\s+(?:please\s+)?"
     r"|(?:i\s+would|i'd|it\s+would\s+be)\s+(?:appreciate\s+it|be\s+grateful|grateful|great|helpful)\s+if\s+you\s+"
@@ -280,7 +282,8 @@ _QUESTIONS_TO_ASK = re.compile(r"\bquestions?\s+(?:to\s+ask|(?:that\s+)?(?:you|a
                                r"(?:doctor|physician|surgeon|nurse|pharmacist))", re.I)
 # A patient's own message: first person, perhaps after a greeting ("Hello doctor, my son has ...").
 _PATIENT_VOICE = re.compile(
-    r"^(?:(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|doctor|doc|sir|madam|ma'am)\b[\s,.!]*)*"
+    r"^(?:(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|doctor|doc|sir|madam|ma'am|thank\s+you|thanks|"
+    r"in\s+advance)\b[\s,.!]*)*"
     r"(?:i|i'm|im|i've|i'd|i'll|my|me|we|we're|our|since\s+my|after\s+my)\b", re.I)
 # A plea that closes a patient's message ("... kindly advise", "please suggest something", "need help").
 _PLEA = re.compile(r"\b(?:advise|advice|suggest|guide|help|recommend)\b(?:\s+\w+){0,2}\W*$", re.I)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bioinstruct_tools import categories, category_model, checks
-from bioinstruct_tools.categories import CATEGORIES, categorize, categorize_with_reason, rule_category
+from bioinstruct_tools.categories import CATEGORIES, categorize, categorize_with_reason, rule_category, task_verb
 
 EVAL_FILE = Path(__file__).resolve().parent.parent / "data" / "category_eval.jsonl"
 
@@ -145,8 +145,15 @@ def test_patient_messages_are_questions_not_other():
     """The guideline files a patient's message under qa, with or without a question mark (issue 21)."""
     for message in ("I have had a cough for three weeks and now I am coughing up blood. please help",
                     "my son is 2 and has a fever of 39.5 since last night", "Hello doctor, I am 45 with a tight chest "
-                    "when I walk uphill. kindly advise", "28 F, missed period, negative test, cramps"):
+                    "when I walk uphill. kindly advise", "28 F, missed period, negative test, cramps",
+                    "Thank you doctor, my son has had a fever for 3 days."):
         assert categorize(message) == "qa", message
+
+
+def test_thanks_to_the_reader_is_no_task_but_thanking_someone_is():
+    assert task_verb("Thank you doctor, my son has had a fever for 3 days.") is None
+    assert task_verb("Thanks, summarize this note.") == "summarize"
+    assert task_verb("Thank the patient for attending and summarize the plan.") == "thank"
 
 
 def test_every_category_comes_with_the_rule_that_decided_it():

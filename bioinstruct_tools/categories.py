@@ -71,7 +71,7 @@ _LEAD_IN = re.compile(
     r"|(?:can|could|would|will)\s+you\s+(?:please\s+)?"
     r"|(?:i\s+would|i'd|it\s+would\s+be)\s+(?:appreciate\s+it|be\s+grateful|grateful|great|helpful)\s+if\s+you\s+"
     r"(?:could|would|can)\s+"
-    r"|(?:i\s+(?:want|need|would\s+like)\s+you\s+to|help\s+me(?:\s+to)?|your\s+task\s+is\s+to|the\s+task\s+is\s+to"
+    r"|(?:i\s+(?:want|need|would\s+like)\s+you\s+to|i'?d\s+like\s+you\s+to|help\s+me(?:\s+to)?|your\s+task\s+is\s+to|the\s+task\s+is\s+to"
     r"|you\s+(?:will|should|must|need\s+to|are\s+asked\s+to|are\s+to)|let'?s|try\s+to|be\s+sure\s+to)\s+"
     r"|(?:given|based\s+on|using|from|in|for|according\s+to|considering|with|upon|after|before|by|referring\s+to"
     r"|regarding|concerning|if|when|while|assuming|suppose|supposing|as|among|within|looking\s+at|taking|under"
@@ -155,7 +155,8 @@ _LAY_READERS = (r"patients?|layperson|laypeople|lay\s+(?:people|persons?|readers
 _FOR_LAY_READER = (r"\bfor\s+(?:an?|the|your)\s+(?:[\w'’-]+\s+){0,2}?(?:layperson|child|kid|family|caregiver|carer|parent|"
                    r"relative|teenager|beginner|non-?expert|non-?specialist|\d+-year-old)\b(?!['’]s)(?!\s+(?:with|who)\b)"
                    r"|\bfor\s+(?:laypeople|lay\s+(?:people|persons|readers|audiences?)|non-?experts|non-?specialists|beginners|"
-                   r"(?:the\s+)?(?:general\s+)?public|parents|caregivers|carers|families)\b")
+                   r"(?:the\s+)?(?:general\s+)?public|parents|caregivers|carers|families|relatives|grandparents|ordinary\s+"
+                   r"(?:readers|people))\b")
 # Writing for a lay reader: plain or simple words, no jargon, a reader named as lay ("for a worried parent",
 # "to the general public", "someone with no medical training", "a teenager could follow", "ELI5").
 _PLAIN_LANGUAGE = re.compile(
@@ -183,6 +184,10 @@ _PLAIN_LANGUAGE = re.compile(
     r"|\bso\s+(?:that\s+)?(?:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,2}?(?:child|kid|patient|parent|layperson|person|anyone|someone)\s+"
     r"(?:can|could|would|will)\s+understand\b"
     r"|\bhelp\s+(?:an?|the|your|my|this|his|her|their)\s+(?:[\w'’-]+\s+){0,2}?(?:understand|make\s+sense)\b"
+    r"|\bto\s+(?:somebody|someone|anyone|a\s+person|people)\s+(?:who|with|without)\b|\bfor\s+(?:somebody|someone|anyone)\s+who\b"
+    r"|\bto\s+my\s+(?:grand)?(?:mother|father|parents?|mum|mom|dad|child|children|son|daughter|kids?|family|wife|husband|"
+    r"friend|neighbou?r)\b(?!['’]s)"
+    r"|\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+know\s+(?:much|anything)\s+about\s+(?:medicine|health|biology|science)\b"
     r"|\bfor\s+my\s+(?:grand)?(?:mother|father|parents?|mum|mom|dad|child|children|son|daughter|kids?|family|wife|"
     r"husband)\b(?!['’]s)",
     re.I,
@@ -192,10 +197,14 @@ _PLAIN_LANGUAGE = re.compile(
 _CONVERSATION = re.compile(
     r"^(?:engage\b|converse\b|(?:start|begin|initiate|open|conduct|hold|have|carry\s+out|run|lead|simulate|role-?play|"
     r"do|continue)\s+(?:an?\s+|the\s+|my\s+|your\s+|our\s+|this\s+)?(?:[\w'’-]+\s+){0,2}?(?:conversation|consultation|"
-    r"dialogue|dialog|interview|chat|session|role-?play)s?\b"  # not "discussion": discussing a topic is explaining it
+    r"dialogue|dialog|interview|chat|session|role-?play|call)s?\b"  # not "discussion": discussing a topic is explaining it
     r"|interview\s+(?:me|us|him|her|them|the|an?|this|my)\b|take\s+(?:an?\s+|my\s+|his\s+|her\s+|their\s+)"
     r"(?:[\w'’-]+\s+){0,2}?history\b|play\s+(?:the\s+(?:role|part)\s+of\s+)?(?:an?|the)\s+"
-    r"|ask\s+(?:me|us|the\s+[\w'’-]+|an?\s+[\w'’-]+|them|him|her)?\s*(?:[\w'’-]+\s+){0,4}?questions?\b)", re.I)
+    r"|ask\s+(?:me|us|the\s+[\w'’-]+|an?\s+[\w'’-]+|them|him|her)?\s*(?:[\w'’-]+\s+){0,4}?questions?\b"
+    r"|ask\s+(?:me|us)\s+about\b)", re.I)
+# A part the assistant is asked to play ("Be my physiotherapist and ...", "Act as my therapist"): with no other task
+# verb and no question, the answer is a role-played text; "Be my doctor: when should I ...?" is a question.
+_ASSISTANT_ROLE = re.compile(r"^(?:(?:be|act\s+as|serve\s+as)\s+(?:my|our)\s+[\w'’-]+|pretend\s+we\s+are\b)", re.I)
 # Answering or replying as the patient (or another role) the assistant plays: the answer is a role-played text.
 _ANSWERS_IN_ROLE = re.compile(
     r"\b(?:as\s+(?:an?|the)\s+(?:[\w'’-]+\s+){0,2}?(?:patient|client|parent|relative|applicant|student)\s+(?:would|might)"
@@ -205,6 +214,7 @@ _ANSWERS_IN_ROLE = re.compile(
 # "Test your knowledge: which ...?", a quiz item for the assistant to answer) ...
 _QUIZ_ME = re.compile(
     r"^(?:(?:quiz|drill|grill)\s+(?:me|us|the\s+(?:user|reader|student|learner|class|team)s?|students|learners|trainees)"
+    r"|(?:test|quiz|drill|examine)\s+(?:me|us)\s+on"
     r"|(?:test|check)\s+(?:my|our|the\s+(?:user|reader|student|learner)['’]?s?)\s+(?:knowledge|understanding|recall|"
     r"grasp)|challenge\s+(?:me|us))\b", re.I)
 # ... or a quiz, flashcards or practice questions to write, set or ask, as the verb's object ("Set a short quiz",
@@ -217,16 +227,19 @@ _QUIZ_SETTING_VERBS = frozenset("write create make give set prepare design build
 # "Take the history into account": not taking a history.
 _NOT_CONVERSATION = re.compile(r"^take\s+(?:[\w'’-]+\s+){0,3}?history\s+into\s+account\b", re.I)
 # Asking for lay words in a clause of its own ("ELI5:", "In plain English, please.").
-_LAY_REQUEST = re.compile(r"\b(?:eli5|like\s+i'?m\s+(?:five|5)|(?:in|using)\s+(?:simple|plain|layman'?s|lay|everyday)\s+"
+_LAY_REQUEST = re.compile(r"\b(?:eli5|like\s+i'?m\s+(?:five|5)|simple\s+enough|(?:keep|make)\s+(?:it|this|that|the\s+[\w-]+)\s+"
+                          r"(?:simple|easy|short\s+and\s+simple)|(?:in|using)\s+(?:simple|plain|layman'?s|lay|everyday)\s+"
                           r"(?:terms|words|language|english)|(?:without|avoid(?:ing)?|no)\s+(?:medical\s+|technical\s+)?"
                           r"jargon)\b", re.I)
 # A text of a named written form, asked for or to be written in ("in a 500-word essay", "as a guide for patients",
 # "Provide a step-by-step guide", "for a school brochure"): writing it, whatever the verb.
 _WRITTEN_FORMS = (r"essays?|guides?(?![-\s]?wires?)|guidebook|articles?|blogs?|blog\s+posts?|brochures?|pamphlets?|"
                   r"leaflets?|handouts?|fact\s?sheets?|newsletters?|op-?eds?|posters?|infographics?|booklets?|tutorials?|"
-                  r"explainers?|cheat\s?sheets?|how-to")  # not "primer": in a lab, a primer is DNA
+                  r"explainers?|cheat\s?sheets?|how-to|walkthroughs?|opinion\s+pieces?|editorials?|commentar(?:y|ies)")  # not "primer": in a lab, a primer is DNA
 _IN_WRITTEN_FORM = re.compile(
-    rf"\b(?:in|as|into|for|in\s+the\s+form\s+of|in\s+the\s+style\s+of|written\s+as)\s+(?:an?\s+|one\s+|a\s+short\s+|"
+    rf"\b(?:in|as)\s+(?:an?\s+)?(?:essay|article|guide|blog|leaflet|brochure|pamphlet|handout)\s+(?:form|format|style)\b"
+    rf"|\bformatted\s+as\s+(?:an?\s+)?(?:[\w'’-]+\s+){{0,2}}?(?:{_WRITTEN_FORMS})\b"
+    rf"|\b(?:in|as|into|for|in\s+the\s+form\s+of|in\s+the\s+style\s+of|written\s+as)\s+(?:an?\s+|one\s+|a\s+short\s+|"
     rf"your\s+|our\s+|my\s+)(?:[\w'’-]+\s+){{0,3}}?(?:{_WRITTEN_FORMS})\b"
     rf"|^\w+(?:\s+(?:up|together|out))?\s+(?:me\s+|us\s+)?(?:an?\s+|one\s+|your\s+)(?:[\w'’-]+\s+){{0,3}}?"
     rf"(?:{_WRITTEN_FORMS})\b", re.I)
@@ -248,7 +261,8 @@ _ASKS_WHAT_TEXT_SAYS = re.compile(
     r"chart|reports?|summary|passage|text|orders?|messages?|transcript|conversation|dialogue|abstract|letter|label|history|timeline|"
     r"paperwork|documents?|forms?|list|guide|guidelines?|leaflet|handout|pamphlet|brochure|article|essay|insert)\b"
     r"|\b(?:does|do|did)\s+the\s+(?:[\w'-]+\s+){0,2}?(?:note|record|report|summary|passage|text|radiologist|author|"
-    r"message)\s+(?:say|mention|report|recommend|list|state|describe|document)",
+    r"message|insert|leaflet|label|guide|guideline|article|letter|handout)\s+(?:say|mention|report|recommend|list|state|"
+    r"describe|document)",
     re.I,
 )
 # A judgement on a given item ("Is this injury prerenal or intrinsic?"): other.
@@ -390,12 +404,16 @@ def _task_clauses(text: str) -> Iterator[str]:
             if task is None:
                 continue
             clause = task.group("task") or _GERUNDS[task.group("gerund").lower()]
-        for _ in range(_MAX_LEAD_INS):  # strip stacked lead-ins: "Please, based on the note, ..."
-            stripped = _LEAD_IN.sub("", clause, count=1)
-            if stripped == clause:
-                break
-            clause = stripped
-        yield clause
+        yield _without_lead_ins(clause)
+
+
+def _without_lead_ins(clause: str) -> str:
+    for _ in range(_MAX_LEAD_INS):  # strip stacked lead-ins: "Please, based on the note, ..."
+        stripped = _LEAD_IN.sub("", clause, count=1)
+        if stripped == clause:
+            break
+        clause = stripped
+    return clause
 
 
 def _task_verb(text: str) -> Optional[str]:
@@ -630,6 +648,9 @@ def _style(text: str, verb: Optional[str]) -> Optional[tuple[str, str]]:
             return "generation", "a later clause asks for plain language or a lay reader"
     if verb in ("answer", "reply", "respond", None) and _ANSWERS_IN_ROLE.search(text):
         return "generation", "an answer in the role of a patient or client: a role-played text"
+    if verb is None and "?" not in text and any(_ASSISTANT_ROLE.match(_without_lead_ins(clause))
+                                                for clause in _CLAUSE_SPLIT.split(text)):
+        return "generation", "a role to play, no other task: a role-played text"
     return None
 
 

@@ -153,7 +153,8 @@ _LAY_READERS = (r"patients?|layperson|laypeople|lay\s+(?:people|persons?|readers
 # Readers that "for ..." names as an audience: one reader with an article ("for a child", "for the family"), or
 # lay readers in general ("for laypeople", "for parents"); "for children" or "for a patient with fever" is a case.
 _FOR_LAY_READER = (r"\bfor\s+(?:an?|the|your)\s+(?:[\w'’-]+\s+){0,2}?(?:layperson|child|kid|family|caregiver|carer|parent|"
-                   r"relative|teenager|beginner|non-?expert|non-?specialist|\d+-year-old)\b(?!['’]s)(?!\s+(?:with|who)\b)"
+                   r"relative|teenager|beginner|non-?expert|non-?specialist|(?:[1-9]|1[0-7])-year-old)\b(?!['’]s)"
+                   r"(?!\s+(?:with|who|man|woman|boy|girl|patient|male|female|child|infant)\b)"
                    r"|\bfor\s+(?:laypeople|lay\s+(?:people|persons|readers|audiences?)|non-?experts|non-?specialists|beginners|"
                    r"(?:the\s+)?(?:general\s+)?public|parents|caregivers|carers|families|relatives|grandparents|ordinary\s+"
                    r"(?:readers|people))\b")
@@ -257,7 +258,7 @@ _UNIT_CONVERSION = re.compile(
 )
 # Asking what a given text says, not what follows from it: extraction, when the text is given.
 _ASKS_WHAT_TEXT_SAYS = re.compile(
-    r"\b(?:according\s+to|based\s+on|from|in|per)\s+(?:the|this|these|her|his)\s+(?:[\w'-]+\s+){0,2}?(?:notes?|records?|"
+    r"\b(?:according\s+to|based\s+on|from|in|per|using)\s+(?:the|this|these|her|his)\s+(?:[\w'-]+\s+){0,2}?(?:notes?|records?|"
     r"chart|reports?|summary|passage|text|orders?|messages?|transcript|conversation|dialogue|abstract|letter|label|history|timeline|"
     r"paperwork|documents?|forms?|list|guide|guidelines?|leaflet|handout|pamphlet|brochure|article|essay|insert)\b"
     r"|\b(?:does|do|did)\s+the\s+(?:[\w'-]+\s+){0,2}?(?:note|record|report|summary|passage|text|radiologist|author|"
@@ -266,6 +267,11 @@ _ASKS_WHAT_TEXT_SAYS = re.compile(
     re.I,
 )
 # A judgement on a given item ("Is this injury prerenal or intrinsic?"): other.
+# Whether a given text supports, refutes or entails a claim ("Does the sentence support ...? Answer yes, no or maybe"):
+# a judgement on a given item, as natural-language inference and PubMedQA-style tasks ask.
+_SUPPORTS_CLAIM = re.compile(r"^(?:does|do|did|is|are)\s+(?:the|this|these|each)\s+(?:[\w-]+\s+){0,2}?(?:sentence|statement|"
+                             r"text|passage|abstract|evidence|study|trial|finding|result|premise)s?\s+(?:support|contradict|"
+                             r"refute|imply|entail|confirm|prove|consistent)|\byes,?\s+no,?\s+or\s+maybe\b", re.I)
 _JUDGES_GIVEN_ITEM = re.compile(r"^(?:is|are)\s+(?:this|these|the\s+following|each|the\s+(?:[\w-]+\s+){1,4}?(?:in|of|on)"
                                 r"\s+(?:this|these|the\s+following))\b", re.I)
 # What follows from a case: diagnosis, cause, culprit. Answering that is question answering.
@@ -310,7 +316,10 @@ _HEALTH_TALK = re.compile(
     r"injur\w*|thirst\w*|pee\w*|urinat\w*|hurts?|heel|stomach|chest|throat|skin|ears?|eyes?|face|vision|ringing|"
     r"droop\w*|chemo\w*|temperature|seizures?|faint\w*|cramps?|bruis\w*|weight|inr|dose|levels?|readings?)\b", re.I)
 _HOW_WOULD_YOU_SAY = re.compile(r"\bhow\s+would\s+you\s+(?:respond|reply|say|word|phrase|tell|break|counsel|reassure|"
-                                r"talk)\b", re.I)
+                                r"talk)\b"
+                                # "How would you explain a DNR order to a patient's family?": the words for someone
+                                r"|\bhow\s+(?:would|should|could)\s+(?:you|i|we)\s+(?:explain|describe|communicate|convey)\b"
+                                r"(?=[^?]*\bto\s+(?:an?|the|your|his|her|their|my)\s)", re.I)
 _COMPARES = re.compile(r"^\w+\s+(?:between\b|(?:the\s+)?(?:main\s+|key\s+)?(?:differences?|similarities)\s+"
                        r"(?:between|of)\b)", re.I)
 # What follows from a case, asked with "which" ("identify which vitamin is deficient"): question answering.
@@ -320,6 +329,10 @@ _WHICH_FROM_CASE = re.compile(
 # Texts one writes: what a plan, leaflet or letter is asked for with is a writing task.
 _WRITTEN_NOUNS = "plan|program|programme|schedule|regimen|routine|checklist|leaflet|handout|letter|poem|story"
 # A plan, programme, leaflet or letter asked for by a describing verb ("Detail a diet plan"): writing it.
+# A cloze ("Fill in the missing medication", "Complete the blank"): a question answered from knowledge.
+_CLOZE = re.compile(r"^(?:fill\s+in|fill|complete|supply)\s+(?:the\s+|each\s+)?(?:blanks?|gaps?|missing\s+(?:word|words|term|terms|"
+                    r"drug|drugs|medication|medications|value|values|number|letters?|names?|answer|entity|entities)"
+                    r"|(?:[\w-]+\s+){0,2}?blanks?)\b", re.I)
 _WRITTEN_PRODUCT = re.compile(
     rf"^\w+\s+(?:an?\s+|the\s+|your\s+)?(?:[\w'-]+\s+){{0,3}}?(?:{_WRITTEN_NOUNS}|email|message)\b", re.I)
 _QUESTION_ANYWHERE = re.compile(r"\b(?:what|why|how|which|should\s+i|can\s+i|is\s+it|is\s+that|is\s+this)\b", re.I)
@@ -327,7 +340,7 @@ _QUESTION_ANYWHERE = re.compile(r"\b(?:what|why|how|which|should\s+i|can\s+i|is\
 _REQUEST_VERBS = frozenset("provide give offer share".split())
 _REQUESTED_QA = re.compile(
     r"\b(?:answer|account|explanation|definition|description|reason|rationale|justification|interpretation|diagnos[ie]s|overview|"
-    r"opinion|views|thoughts|"
+    r"opinion|views|thoughts|meanings?|"
     r"differential|mechanism|cause|causes|dosage|dose)\b",
     re.I,
 )
@@ -429,6 +442,8 @@ def _task_verb(text: str) -> Optional[str]:
                 return verb
         if len(words) > 1 and words[1] == "of" and words[0] in _NOUNS_BEFORE_OF:
             continue  # "List of my meds below.": a heading, not a task
+        if words in (["answer"], ["question"], ["task"]):
+            continue  # "Using the note, answer: what ...?": the question that follows is the task
         # The first word, or, after a stage-setting verb, a verb joined by "and", "then" or "to".
         for position, word in enumerate(words[:12]):
             if word in _STAGE_VERBS:
@@ -694,12 +709,14 @@ def rule_category(instruction: str, input: str = "") -> tuple[str, str]:
     if verb in _QUESTION_WORDS:
         if _HOW_WOULD_YOU_SAY.search(text):
             return "generation", "'how would you respond': writing the reply"
-        if has_source and (_JUDGES_GIVEN_ITEM.match(rest) or _ASKS_SCORE.match(rest)):
+        if has_source and (_JUDGES_GIVEN_ITEM.match(rest) or _ASKS_SCORE.match(rest) or _SUPPORTS_CLAIM.search(rest)):
             return "other", f"question '{verb}' judging a given item"
         if has_source and (_EXTRACTION_TARGET.search(text) or _ASKS_WHAT_TEXT_SAYS.search(text)) \
                 and not _DIAGNOSTIC.search(text):
             return "extraction", f"question '{verb}' about what a given text says"
         return _fallback("qa", f"question '{verb}'")
+    if _CLOZE.match(rest):
+        return "qa", f"'{verb}' the blank or the missing word: a question"
     if verb in _REQUEST_VERBS:
         if _REQUESTED_LIST.match(rest):
             return ("extraction" if has_source else "qa"), f"'{verb}' a list, {source}"

@@ -146,7 +146,7 @@ _EXTRACTION_TARGET = re.compile(
     r"list|lists)\b(?:\s+\w+){0,2}\s+(?:in|within|by|on|throughout)\b",
     re.I,
 )
-_LAY_READERS = (r"patients?|layperson|laypeople|lay\s+(?:people|persons?|readers?|audience)|child|children|kids?|family|families|"
+_LAY_READERS = (r"patients?|layperson|laypeople|schoolchild(?:ren)?|schoolkids?|pupils?|lay\s+(?:people|persons?|readers?|audience)|child|children|kids?|family|families|"
                 r"parents?|mother|father|relatives?|carers?|caregivers?|diabetic|smoker|woman|man|teenagers?|adolescents?|"
                 r"clients?|spouse|husband|wife|friend|customers?|public|beginners?|non-?experts?|non-?specialists?|"
                 r"students?|\d+-year-old")
@@ -165,7 +165,7 @@ _PLAIN_LANGUAGE = re.compile(
     r"\b(?:(?:in|using|with)\s+(?:very\s+)?(?:simple|simpler|plain|everyday|easy|clear|basic|lay(?:man'?s|men'?s|person'?s)?|"
     r"non-?technical|non-?medical|patient-friendly|child-friendly|understandable|accessible)\s+(?:english\s+|"
     r"language\s+|words\s+|terms\s+)?(?:terms|words|language|english|way|manner|explanation)"
-    r"|simply|(?:plain|simple|lay)[- ](?:language|english|words)|lay|layman'?s?|simpler"
+    r"|simply|(?:plain|simple|lay)[- ](?:language|english|words)|lay|layman'?s?|simpler|non-?scientific|non-?clinical"
     # "simple" and "plain" alone, but not as part of a medical term ("a simple partial seizure", "a plain film")
     r"|simple(?!\s+(?:examples?|terms?\s+of|partial|febrile|fractures?|cysts?|sugars?|carbohydrates?|diffusion|"
     r"squamous|columnar|cuboidal|mastectomy|pneumothorax|goit(?:re|er)|harmonic|random|linear|majority))"
@@ -203,7 +203,7 @@ _CONVERSATION = re.compile(
     r"|interview\s+(?:me|us|him|her|them|the|an?|this|my)\b|take\s+(?:an?\s+|my\s+|his\s+|her\s+|their\s+)"
     r"(?:[\w'’-]+\s+){0,2}?history\b|play\s+(?:the\s+(?:role|part)\s+of\s+)?(?:an?|the)\s+"
     r"|ask\s+(?:me|us|the\s+[\w'’-]+|an?\s+[\w'’-]+|them|him|her)?\s*(?:[\w'’-]+\s+){0,4}?questions?\b"
-    r"|ask\s+(?:me|us)\s+about\b)", re.I)
+    r"|ask\s+(?:me|us)\s+about\b|check\s+in\s+(?:with|on)\s+(?:me|us|the|an?|my|your)\b)", re.I)
 # A part the assistant is asked to play ("Be my physiotherapist and ...", "Act as my therapist"): with no other task
 # verb and no question, the answer is a role-played text; "Be my doctor: when should I ...?" is a question.
 _ASSISTANT_ROLE = re.compile(r"^(?:(?:be|act\s+as|serve\s+as)\s+(?:my|our)\s+[\w'’-]+|pretend\s+we\s+are\b)", re.I)
@@ -217,11 +217,12 @@ _ANSWERS_IN_ROLE = re.compile(
 _QUIZ_ME = re.compile(
     r"^(?:(?:quiz|drill|grill)\s+(?:me|us|the\s+(?:user|reader|student|learner|class|team)s?|students|learners|trainees)"
     r"|(?:test|quiz|drill|examine)\s+(?:me|us)\s+on"
+    r"|(?:fire|throw|shoot|put)\s+(?:some\s+|a\s+few\s+|\w+\s+)?questions\s+(?:at|to)\s+(?:me|us)"
     r"|(?:test|check)\s+(?:my|our|the\s+(?:user|reader|student|learner)['’]?s?)\s+(?:knowledge|understanding|recall|"
     r"grasp)|challenge\s+(?:me|us))\b", re.I)
 # ... or a quiz, flashcards or practice questions to write, set or ask, as the verb's object ("Set a short quiz",
 # "Give me ten flashcards"; not "Give the answer to the following quiz").
-_QUIZ_NOUNS = re.compile(r"\b(?:quiz|quizzes|flash\s?cards?|practice\s+questions|(?:multiple|single)[- ]choice\s+"
+_QUIZ_NOUNS = re.compile(r"\b(?:quiz|quizzes|flash\s?cards?|(?:practice|case-based|mock|review)\s+questions?|(?:multiple|single)[- ]choice\s+"
                          r"questions|mcqs?|exam\s+questions|test\s+questions|review\s+questions|(?:clinical\s+)?"
                          r"vignettes)\b", re.I)
 _QUIZ_SETTING_VERBS = frozenset("write create make give set prepare design build generate compose develop provide "

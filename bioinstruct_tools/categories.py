@@ -149,7 +149,7 @@ _EXTRACTION_TARGET = re.compile(
 _LAY_READERS = (r"patients?|layperson|laypeople|schoolchild(?:ren)?|schoolkids?|pupils?|lay\s+(?:people|persons?|readers?|audience)|child|children|kids?|family|families|"
                 r"parents?|mother|father|relatives?|carers?|caregivers?|diabetic|smoker|woman|man|teenagers?|adolescents?|"
                 r"clients?|spouse|husband|wife|friend|customers?|public|beginners?|non-?experts?|non-?specialists?|"
-                r"students?|\d+-year-old")
+                r"\d+-year-old")  # not "students": a pharmacology student is no lay reader
 # Readers that "for ..." names as an audience: one reader with an article ("for a child", "for the family"), or
 # lay readers in general ("for laypeople", "for parents"); "for children" or "for a patient with fever" is a case.
 _FOR_LAY_READER = (r"\bfor\s+(?:an?|the|your)\s+(?:[\w'’-]+\s+){0,2}?(?:layperson|child|kid|family|caregiver|carer|parent|"
@@ -173,7 +173,7 @@ _PLAIN_LANGUAGE = re.compile(
     r"non-?technical|non-?medical|patient-friendly|easy[- ]to[- ]understand|understandable|child-friendly|jargon|"
     r"eli5|like\s+i'?m\s+(?:five|5|a\s+(?:child|kid))|non-?specialists?|non-?experts?|general\s+(?:public|audience|readers?)"
     r"|(?:high|middle|primary|elementary)\s+school\s+(?:students?|pupils?|children|kids)"
-    r"|(?:no|without(?:\s+an?)?|little)\s+(?:medical|scientific|clinical|health(?:care)?|biology)\s+(?:background|training|"
+    r"|(?:no|without(?:\s+an?)?|little)\s+(?:medical|scientific|science|clinical|health(?:care)?|biology)\s+(?:background|training|"
     r"knowledge|education)"
     r"|\w+-year-old\s+(?:would|could|can|will)\s+(?:understand|follow))\b"
     rf"|{_FOR_LAY_READER}"
@@ -181,12 +181,13 @@ _PLAIN_LANGUAGE = re.compile(
     r"(?:they|he|she|patients?|parents?|child|kid|teenager|layperson|reader|anyone|someone)\s+(?:can|could|will|would)\s+"
     r"(?:understand|follow|grasp)\b"
     rf"|\bto\s+(?:an?|the|your|a\s+newly\s+diagnosed)\s+(?:[\w'’]+\s+){{0,2}}?(?:{_LAY_READERS})\b(?!['’]s)"
-    r"|\b(?:child|kid|teen|teenager|layperson|patient|parent|anyone|someone|grandparent|grandmother|grandfather)\s+"
+    r"|\b(?:child|kid|kids|children|teen|teenager|layperson|patient|parent|parents|anyone|someone|grandparent|grandmother|"
+    r"grandfather|son|daughter|mum|mom|dad|mother|father|wife|husband|family)\s+"
     r"(?:can|could|would|will)\s+(?:understand|follow|relate)\b"
     r"|\bso\s+(?:that\s+)?(?:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,2}?(?:child|kid|patient|parent|layperson|person|anyone|someone)\s+"
     r"(?:can|could|would|will)\s+understand\b"
     r"|\bhelp\s+(?:an?|the|your|my|this|his|her|their)\s+(?:[\w'’-]+\s+){0,2}?(?:understand|make\s+sense)\b"
-    r"|\bto\s+(?:somebody|someone|anyone|a\s+person|people)\s+(?:who|with|without)\b|\bfor\s+(?:somebody|someone|anyone)\s+who\b"
+    r"|\bto\s+(?:somebody|someone|anyone|a\s+person|people)\b|\bfor\s+(?:somebody|someone|anyone)\s+who\b"
     r"|\bto\s+my\s+(?:grand)?(?:mother|father|parents?|mum|mom|dad|child|children|son|daughter|kids?|family|wife|husband|"
     r"friend|neighbou?r)\b(?!['’]s)"
     r"|\b(?:doesn'?t|does\s+not|don'?t|do\s+not)\s+know\s+(?:much|anything)\s+about\s+(?:medicine|health|biology|science)\b"
@@ -203,10 +204,13 @@ _CONVERSATION = re.compile(
     r"|interview\s+(?:me|us|him|her|them|the|an?|this|my)\b|take\s+(?:an?\s+|my\s+|his\s+|her\s+|their\s+)"
     r"(?:[\w'’-]+\s+){0,2}?history\b|play\s+(?:the\s+(?:role|part)\s+of\s+)?(?:an?|the)\s+"
     r"|ask\s+(?:me|us|the\s+[\w'’-]+|an?\s+[\w'’-]+|them|him|her)?\s*(?:[\w'’-]+\s+){0,4}?questions?\b"
-    r"|ask\s+(?:me|us)\s+about\b|check\s+in\s+(?:with|on)\s+(?:me|us|the|an?|my|your)\b)", re.I)
+    r"|ask\s+(?:me|us)\s+about\b|check\s+in\s+(?:with|on)\s+(?:me|us|the|an?|my|your)\b|simulate\b|role-?play\b)", re.I)
+# ... or any task done as one ("walk me through my result in a conversation", "explain it as a dialogue").
+_AS_CONVERSATION = re.compile(r"\b(?:in|as)\s+(?:an?\s+)(?:[\w'’-]+\s+)?(?:conversation|dialogue|dialog|role-?play)\b", re.I)
 # A part the assistant is asked to play ("Be my physiotherapist and ...", "Act as my therapist"): with no other task
 # verb and no question, the answer is a role-played text; "Be my doctor: when should I ...?" is a question.
-_ASSISTANT_ROLE = re.compile(r"^(?:(?:be|act\s+as|serve\s+as)\s+(?:my|our)\s+[\w'’-]+|pretend\s+we\s+are\b)", re.I)
+_ASSISTANT_ROLE = re.compile(r"^(?:(?:be|act\s+as|serve\s+as)\s+(?:my|our)\s+[\w'’-]+|be\s+the\s+(?:patient|client|caller|"
+                             r"relative|parent|candidate|examiner|interviewer|customer)\b|pretend\s+we\s+are\b)", re.I)
 # Answering or replying as the patient (or another role) the assistant plays: the answer is a role-played text.
 _ANSWERS_IN_ROLE = re.compile(
     r"\b(?:as\s+(?:an?|the)\s+(?:[\w'’-]+\s+){0,2}?(?:patient|client|parent|relative|applicant|student)\s+(?:would|might)"
@@ -217,12 +221,13 @@ _ANSWERS_IN_ROLE = re.compile(
 _QUIZ_ME = re.compile(
     r"^(?:(?:quiz|drill|grill)\s+(?:me|us|the\s+(?:user|reader|student|learner|class|team)s?|students|learners|trainees)"
     r"|(?:test|quiz|drill|examine)\s+(?:me|us)\s+on"
+    r"|(?:check|test|see|find\s+out)\s+(?:what|how\s+much)\s+(?:i|we)\s+(?:know|remember|understand)"
     r"|(?:fire|throw|shoot|put)\s+(?:some\s+|a\s+few\s+|\w+\s+)?questions\s+(?:at|to)\s+(?:me|us)"
     r"|(?:test|check)\s+(?:my|our|the\s+(?:user|reader|student|learner)['’]?s?)\s+(?:knowledge|understanding|recall|"
     r"grasp)|challenge\s+(?:me|us))\b", re.I)
 # ... or a quiz, flashcards or practice questions to write, set or ask, as the verb's object ("Set a short quiz",
 # "Give me ten flashcards"; not "Give the answer to the following quiz").
-_QUIZ_NOUNS = re.compile(r"\b(?:quiz|quizzes|flash\s?cards?|(?:practice|case-based|mock|review)\s+questions?|(?:multiple|single)[- ]choice\s+"
+_QUIZ_NOUNS = re.compile(r"\b(?:quiz|quizzes|flash\s?cards?|(?:practice|case-based|mock|review)\s+questions?|scenarios?|(?:multiple|single)[- ]choice\s+"
                          r"questions|mcqs?|exam\s+questions|test\s+questions|review\s+questions|(?:clinical\s+)?"
                          r"vignettes)\b", re.I)
 _QUIZ_SETTING_VERBS = frozenset("write create make give set prepare design build generate compose develop provide "
@@ -238,11 +243,13 @@ _LAY_REQUEST = re.compile(r"\b(?:eli5|like\s+i'?m\s+(?:five|5)|simple\s+enough|(
 # "Provide a step-by-step guide", "for a school brochure"): writing it, whatever the verb.
 _WRITTEN_FORMS = (r"essays?|guides?(?![-\s]?wires?)|guidebook|articles?|blogs?|blog\s+posts?|brochures?|pamphlets?|"
                   r"leaflets?|handouts?|fact\s?sheets?|newsletters?|op-?eds?|posters?|infographics?|booklets?|tutorials?|"
-                  r"explainers?|cheat\s?sheets?|how-to|walkthroughs?|opinion\s+pieces?|editorials?|commentar(?:y|ies)")  # not "primer": in a lab, a primer is DNA
+                  r"explainers?|cheat\s?sheets?|how-to|walkthroughs?|(?:opinion|informative|short|news|feature)\s+pieces?|"
+                  r"editorials?|commentar(?:y|ies)|magazine\s+(?:features?|articles?|pieces?)|web\s?pages?|websites?|"
+                  r"listicles?|(?:information|summary|fact)\s+sheets?")  # not "primer": in a lab, a primer is DNA
 # What every match of `_IN_WRITTEN_FORM` holds, tried first: a substring test costs a fraction of the pattern.
 _WRITTEN_FORM_STEMS = ("essay", "guide", "article", "blog", "brochure", "pamphlet", "leaflet", "handout", "fact", "newsletter",
                        "op", "poster", "infographic", "booklet", "tutorial", "explainer", "cheat", "how-to", "walkthrough",
-                       "opinion", "editorial", "commentar")
+                       "piece", "editorial", "commentar", "magazine", "web", "listicle", "sheet")
 _IN_WRITTEN_FORM = re.compile(
     rf"\b(?:in|as)\s+(?:an?\s+)?(?:essay|article|guide|blog|leaflet|brochure|pamphlet|handout)\s+(?:form|format|style)\b"
     rf"|\bformatted\s+as\s+(?:an?\s+)?(?:[\w'’-]+\s+){{0,2}}?(?:{_WRITTEN_FORMS})\b"
@@ -672,7 +679,7 @@ def _style(text: str, verb: Optional[str], clause_verbs: list[tuple[str, Optiona
         first = first_word.group() if first_word else ""
         if _QUIZ_ME.match(clause) or first in _QUIZ_SETTING_VERBS and _QUIZ_NOUNS.search(" ".join(clause.split()[:6])):
             return "generation", "an interactive quiz or its questions: writing them"
-        if _CONVERSATION.match(clause) and not _NOT_CONVERSATION.match(clause):
+        if (_CONVERSATION.match(clause) or _AS_CONVERSATION.search(clause)) and not _NOT_CONVERSATION.match(clause):
             return "generation", "a conversation, consultation or interview to conduct: a role-played text"
         if (clause_verb in _PLAIN_LANGUAGE_VERBS or clause_verb in _REQUEST_VERBS) \
                 and any(form in lowered for form in _WRITTEN_FORM_STEMS) and _IN_WRITTEN_FORM.search(clause):

@@ -94,7 +94,7 @@ _PHRASAL_VERBS = tuple((re.compile(pattern, re.I), verb) for pattern, verb in (
     (r"^work\s+out\b", "calculate"), (r"^figure\s+out\b", "determine"),
     (r"^(?:say|tell\s+(?:me|us)|let\s+(?:me|us)\s+know)\s+which\b", "identify"), (r"^say\s+what\b", "identify"), (r"^say\s+(?:whether|if)\b", "determine"),
     (r"^(?:enlighten|educate|teach)\s+(?:me|us)\b", "explain"), (r"^go\s+over\b(?!.*\b(?:and|then)\b)", "explain"),
-    (r"^put\s+forward\b", "propose"),
+    (r"^put\s+forward\b", "propose"), (r"^dumb\s+(?:[\w'-]+\s+){0,3}?down\b", "simplify"),
     (r"^(?:respond|reply)\s+to\s+(?:this|the|a|these|the\s+following)\s+(?:exam\s+|quiz\s+|test\s+)?questions?\b"
      r"(?!\s+from\s+(?:an?|the|my|your)\s+(?:[\w'-]+\s+)?(?:parent|patient|mother|father|relative|carer|family|client)s?\b)",
      "answer"),  # answering a lay person is writing them a reply: generation
@@ -146,7 +146,7 @@ _EXTRACTION_TARGET = re.compile(
     r"list|lists)\b(?:\s+\w+){0,2}\s+(?:in|within|by|on|throughout)\b",
     re.I,
 )
-_LAY_READERS = (r"patients?|layperson|laypeople|schoolchild(?:ren)?|schoolkids?|pupils?|lay\s+(?:people|persons?|readers?|audience)|child|children|kids?|family|families|"
+_LAY_READERS = (r"patients?|layperson|laypeople|schoolchild(?:ren)?|schoolkids?|pupils?|kindergarteners?|preschoolers?|toddlers?|lay\s+(?:people|persons?|readers?|audience)|child|children|kids?|family|families|"
                 r"parents?|mother|father|relatives?|carers?|caregivers?|diabetic|smoker|woman|man|teenagers?|adolescents?|"
                 r"clients?|spouse|husband|wife|friend|customers?|public|beginners?|non-?experts?|non-?specialists?|"
                 r"\d+-year-old")  # not "students": a pharmacology student is no lay reader
@@ -170,7 +170,11 @@ _PLAIN_LANGUAGE = re.compile(
     r"|simple(?!\s+(?:examples?|terms?\s+of|partial|febrile|fractures?|cysts?|sugars?|carbohydrates?|diffusion|"
     r"squamous|columnar|cuboidal|mastectomy|pneumothorax|goit(?:re|er)|harmonic|random|linear|majority))"
     r"|plain(?![- ](?:film|radiographs?|x-?rays?|abdominal|ct)\b)|laymen'?s?|layperson'?s?|lay\s+(?:terms|language|audience|readers?|people|persons?)|everyday|"
-    r"non-?technical|non-?medical|patient-friendly|easy[- ]to[- ]understand|understandable|child-friendly|jargon|"
+    r"non-?technical|non-?medical|easy[- ]to[- ]understand|understandable|jargon|dumb(?:ed)?\s+(?:it\s+|this\s+)?down|"
+    # "patient-friendly language", not "the patient-friendly features of the pen"
+    r"(?:patient|child|reader|user)-friendly\s+(?:language|terms|way|manner|explanation|words|version|format|summary|text)|"
+    r"accessible\s+(?:overview|explanation|summary|introduction|account|language|way)|members\s+of\s+the\s+public|"
+    r"(?:as\s+if|like)\s+(?:you'?re\s+|you\s+are\s+|you\s+were\s+)?(?:talking|speaking|explaining\s+it)\s+to\s+(?:an?|the|your|my)|"
     r"eli5|like\s+i'?m\s+(?:five|5|a\s+(?:child|kid))|non-?specialists?|non-?experts?|general\s+(?:public|audience|readers?)"
     r"|(?:high|middle|primary|elementary)\s+school\s+(?:students?|pupils?|children|kids)"
     r"|(?:no|without(?:\s+an?)?|little)\s+(?:medical|scientific|science|clinical|health(?:care)?|biology)\s+(?:background|training|"
@@ -202,7 +206,7 @@ _CONVERSATION = re.compile(
     r"do|continue)\s+(?:an?\s+|the\s+|my\s+|your\s+|our\s+|this\s+)?(?:[\w'’-]+\s+){0,2}?(?:conversation|consultation|"
     r"dialogue|dialog|interview|chat|session|role-?play|call)s?\b"  # not "discussion": discussing a topic is explaining it
     r"|interview\s+(?:me|us|him|her|them|the|an?|this|my)\b|take\s+(?:an?\s+|my\s+|his\s+|her\s+|their\s+)"
-    r"(?:[\w'’-]+\s+){0,2}?history\b|play\s+(?:the\s+(?:role|part)\s+of\s+)?(?:an?|the)\s+"
+    r"(?:[\w'’-]+\s+){0,2}?history\b|(?:play|take\s+on)\s+(?:the\s+(?:role|part)\s+of\s+)?(?:an?|the)\s+"
     r"|ask\s+(?:me|us|the\s+[\w'’-]+|an?\s+[\w'’-]+|them|him|her)?\s*(?:[\w'’-]+\s+){0,4}?questions?\b"
     r"|ask\s+(?:me|us)\s+about\b|check\s+in\s+(?:with|on)\s+(?:me|us|the|an?|my|your)\b|simulate\b|role-?play\b)", re.I)
 # ... or any task done as one ("walk me through my result in a conversation", "explain it as a dialogue").
@@ -222,8 +226,9 @@ _QUIZ_ME = re.compile(
     r"^(?:(?:quiz|drill|grill)\s+(?:me|us|the\s+(?:user|reader|student|learner|class|team)s?|students|learners|trainees)"
     r"|(?:test|quiz|drill|examine)\s+(?:me|us)\s+on"
     r"|(?:check|test|see|find\s+out)\s+(?:what|how\s+much)\s+(?:i|we)\s+(?:know|remember|understand)"
+    r"|(?:run|take|walk)\s+(?:me|us)\s+through\s+(?:[\w-]+\s+){0,3}?(?:questions|quiz|quizzes|flash\s?cards|drills?)"
     r"|(?:fire|throw|shoot|put)\s+(?:some\s+|a\s+few\s+|\w+\s+)?questions\s+(?:at|to)\s+(?:me|us)"
-    r"|(?:test|check)\s+(?:my|our|the\s+(?:user|reader|student|learner)['’]?s?)\s+(?:knowledge|understanding|recall|"
+    r"|(?:test|check|examine|assess|gauge|probe)\s+(?:my|our|the\s+(?:user|reader|student|learner)['’]?s?)\s+(?:knowledge|understanding|recall|"
     r"grasp)|challenge\s+(?:me|us))\b", re.I)
 # ... or a quiz, flashcards or practice questions to write, set or ask, as the verb's object ("Set a short quiz",
 # "Give me ten flashcards"; not "Give the answer to the following quiz").

@@ -171,6 +171,7 @@ _PLAIN_LANGUAGE = re.compile(
     r"squamous|columnar|cuboidal|mastectomy|pneumothorax|goit(?:re|er)|harmonic|random|linear|majority))"
     r"|plain(?![- ](?:film|radiographs?|x-?rays?|abdominal|ct)\b)|laymen'?s?|layperson'?s?|lay\s+(?:terms|language|audience|readers?|people|persons?)|everyday|"
     r"non-?technical|non-?medical|easy[- ]to[- ]understand|understandable|jargon|dumb(?:ed)?\s+(?:it\s+|this\s+)?down|"
+    r"non-?(?:doctors|clinicians|scientists|medics|professionals|experts|specialists)|"
     # "patient-friendly language", not "the patient-friendly features of the pen"
     r"(?:patient|child|reader|user)-friendly\s+(?:language|terms|way|manner|explanation|words|version|format|summary|text)|"
     r"accessible\s+(?:overview|explanation|summary|introduction|account|language|way)|members\s+of\s+the\s+public|"
@@ -208,7 +209,10 @@ _CONVERSATION = re.compile(
     r"|interview\s+(?:me|us|him|her|them|the|an?|this|my)\b|take\s+(?:an?\s+|my\s+|his\s+|her\s+|their\s+)"
     r"(?:[\w'’-]+\s+){0,2}?history\b|(?:play|take\s+on)\s+(?:the\s+(?:role|part)\s+of\s+)?(?:an?|the)\s+"
     r"|ask\s+(?:me|us|the\s+[\w'’-]+|an?\s+[\w'’-]+|them|him|her)?\s*(?:[\w'’-]+\s+){0,4}?questions?\b"
-    r"|ask\s+(?:me|us)\s+about\b|check\s+in\s+(?:with|on)\s+(?:me|us|the|an?|my|your)\b|simulate\b|role-?play\b)", re.I)
+    r"|ask\s+(?:me|us)\s+about\b|check\s+in\s+(?:with|on)\s+(?:me|us|the|an?|my|your)\b|simulate\b|role-?play\b"
+    r"|(?:speak|talk)\s+as\s+(?:an?|the|my)\s+"  # "Answer as a cardiologist: what ...?" stays a question
+    r"|(?:lead|guide|take)\s+(?:me|us)\s+through\s+(?:an?|the|my|this)\s+(?:[\w'’-]+\s+)?(?:exercise|session|routine|"
+    r"meditation|practice|drill)s?\b)", re.I)
 # ... or any task done as one ("walk me through my result in a conversation", "explain it as a dialogue").
 _AS_CONVERSATION = re.compile(r"\b(?:in|as)\s+(?:an?\s+)(?:[\w'’-]+\s+)?(?:conversation|dialogue|dialog|role-?play)\b", re.I)
 # A part the assistant is asked to play ("Be my physiotherapist and ...", "Act as my therapist"): with no other task

@@ -5,15 +5,10 @@ subsets are cut by it. Nothing here imports `datasets`.
 """
 
 import contextlib
-import ctypes
-import multiprocessing
-import os
 import re
-import signal
-import sys
 from typing import Callable, Iterator, Optional, Sequence
 
-from bioinstruct_tools import category_model
+from bioinstruct_tools import category_model, workers
 from bioinstruct_tools.records import has_real_input
 
 # The paper's four categories (assigned there by GPT-4) and their published shares of the full set.
@@ -573,13 +568,12 @@ class Categorizing:
     def __init__(self, pairs: Sequence[tuple[str, str]]):
         global _forked_pairs
         self.pairs, self._pool, self._answers = pairs, None, None
-        workers = _worker_count(len(pairs))
-        if workers > 1 and not _forked_pairs:  # one batch at a time reads the module's pairs
+        processes = _worker_count(len(pairs))
+        if processes > 1 and not _forked_pairs:  # one batch at a time reads the module's pairs
             _decide("Warm up.", "")  # the model and every lazily imported module are loaded once, before the fork
             _forked_pairs = pairs
             self._chunks = [(start, min(start + _CHUNK, len(pairs))) for start in range(0, len(pairs), _CHUNK)]
-            self._pool = multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker,
-                                                                     initargs=(os.getpid(),))
+            self._pool = workers.forked_pool(processes)
             self._answers = self._pool.imap(_categorize_forked, self._chunks)
 
     def result(self, progress: Callable[[int], None] = lambda done: None) -> list[tuple[str, str]]:
@@ -607,7 +601,6 @@ _REMEMBER_AT_MOST = 1 << 21  # about a million records of a build, twice over; t
 _remembered: dict[tuple[str, str], tuple[str, str]] = {}
 _PARALLEL_FROM = 8192  # below this, starting the workers costs about what they save
 _CHUNK = 2048
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 _forked_pairs: Sequence[tuple[str, str]] = ()  # what forked workers read: set only while `categorize_many` runs
 
 
@@ -624,26 +617,13 @@ def _remember(key: tuple[str, str], decided: tuple[str, str]) -> tuple[str, str]
 
 
 def _worker_count(records: int) -> int:
-    if records < _PARALLEL_FROM or sys.platform != "linux":  # fork is safe on Linux only
-        return 1
-    return min(len(os.sched_getaffinity(0)), records // _CHUNK)
+    return 1 if records < _PARALLEL_FROM else min(workers.cores(), records // _CHUNK)
 
 
 def _reporting(pairs: Sequence[tuple[str, str]], progress: Callable[[int], None]) -> Iterator[tuple[str, str]]:
     for start in range(0, len(pairs), _CHUNK):
         yield from pairs[start:start + _CHUNK]
         progress(min(_CHUNK, len(pairs) - start))
-
-
-def _quiet_worker(parent: int) -> None:
-    """A worker leaves Ctrl-C to its parent, which stops the pool, and ends quietly when the pool stops it with
-    SIGTERM: it drops the handlers it inherited (the command's would raise, and print a traceback per worker)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # and it dies with its parent (SIGKILL, an OOM kill), instead of living on to fail writing to nobody
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before that call
-        os._exit(1)
 
 
 def _categorize_forked(chunk: tuple[int, int]) -> list[tuple[str, str]]:

@@ -63,6 +63,19 @@ def test_two_reports_of_the_same_input_are_byte_identical(sample_report, tmp_pat
             assert (tmp_path / "again" / path.relative_to(sample_report)).read_bytes() == path.read_bytes(), path
 
 
+def test_figures_drawn_on_one_core_are_the_bytes_drawn_on_two(sample_report, tmp_path, monkeypatch):
+    from bioinstruct_tools import workers
+
+    if workers.cores() < 2:
+        pytest.skip("one core here: the two-process path does not run")
+    monkeypatch.setattr(workers, "cores", lambda: 1)  # every figure drawn in this process
+    assert main(["report", str(SAMPLE), "--out", str(tmp_path / "one-core")]) == 0
+    figures = sorted((sample_report / "figures").iterdir())
+    assert [path.name for path in figures] == sorted(path.name for path in (tmp_path / "one-core" / "figures").iterdir())
+    for path in figures:
+        assert (tmp_path / "one-core" / "figures" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
 @pytest.mark.parametrize("rows", [records(1), [dict(r, input="") for r in records(3)]], ids=["one-record", "no-input"])
 def test_small_files_and_empty_categories_report_without_error(rows, tmp_path):
     source = write_jsonl(tmp_path / "small.jsonl", rows)

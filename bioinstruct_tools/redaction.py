@@ -6,8 +6,6 @@ Apart from `hub.py` so that every command's error path can use it without loadin
 import os
 import re
 
-from huggingface_hub import get_token
-
 _TOKEN_SHAPE = re.compile(r"\bhf_[A-Za-z0-9]{8,}")
 
 
@@ -15,6 +13,8 @@ def redact_tokens(text: str) -> str:
     """`text` with every Hub token masked: the one huggingface_hub resolves, the environment's, any `hf_...`."""
     tokens = {os.environ.get("HF_TOKEN"), os.environ.get("HUGGING_FACE_HUB_TOKEN")}
     try:
+        from huggingface_hub import get_token  # only when a message is printed: 60 ms of imports off every run
+
         tokens.add(get_token())
     except Exception:  # an unreadable token file must not hide the message being printed
         pass

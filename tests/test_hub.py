@@ -162,6 +162,8 @@ def test_push_offline_fails_with_one_line(built, monkeypatch, capsys):
 
 def test_every_token_is_masked(monkeypatch):
     monkeypatch.setenv("HUGGING_FACE_HUB_TOKEN", "legacy-token-value")
-    monkeypatch.setattr(redaction, "get_token", lambda: "cached-login-token")  # as read from HF_HOME/token
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub, "get_token", lambda: "cached-login-token")  # as read from HF_HOME/token
     text = redaction.redact_tokens("Authorization: Bearer cached-login-token; legacy-token-value; hf_AbCdEf0123456789xyz")
     assert text == "Authorization: Bearer ***; ***; hf_***"

@@ -22,6 +22,7 @@ import functools
 import json
 import os
 import tempfile
+import textwrap
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -313,10 +314,12 @@ def draw_verbs(report: ReportNumbers) -> Figure:
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.xaxis.set_major_formatter(THOUSANDS)
     once = all(item["records"] == 1 for verb in verbs for item in verb["objects"])
-    axes.set_xlabel("records (segments: the verb's 4 most frequent objects, then the rest in grey;\n"
-                    "names too long for their segment follow the bar, in segment order"
-                    + ("; every object shown was seen once: equal counts are in alphabetical order" if once else "")
-                    + (f"; '{MISSING_GLYPH}': a character the font cannot draw)" if replaced else ")"))
+    # wrapped to the figure's width: with the note on single counts, one line ran off both edges
+    axes.set_xlabel(textwrap.fill(
+        "records (segments: the verb's 4 most frequent objects, then the rest in grey; "
+        "names too long for their segment follow the bar, in segment order"
+        + ("; every object shown was seen once: equal counts are in alphabetical order" if once else "")
+        + (f"; '{MISSING_GLYPH}': a character the font cannot draw)" if replaced else ")"), width=100))
     questions = report.numbers["questions"]
     axes.set_title((f"Top {len(verbs)} task verbs and their objects" if len(verbs) > 1 else "The task verb and its objects")
                    + (f" ({plural(questions, 'question-form instruction')} not counted)" if questions else ""))

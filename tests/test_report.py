@@ -218,9 +218,14 @@ def test_equal_counts_are_ranked_alphabetically_and_the_figure_says_when_all_are
     numbers = _numbers_of(rows, tmp_path)
     [summarize] = numbers.numbers["verbs"]
     assert [item["object"] for item in summarize["objects"]] == ["abstract", "chart", "letter", "note"]
-    axes = report.draw_verbs(numbers).axes[0]
-    assert "every object shown was seen once" in axes.get_xlabel()
+    figure = report.draw_verbs(numbers)
+    axes = figure.axes[0]
+    assert "every object shown was seen once" in " ".join(axes.get_xlabel().split())  # the label is wrapped
     assert axes.get_xlim()[1] <= 1.45 * summarize["records"]
+    # the whole label lies on the figure: as one line it ran off both edges
+    figure.draw_without_rendering()  # lays the figure out as saving it does
+    label = axes.xaxis.label.get_window_extent()
+    assert 0 <= label.x0 and label.x1 <= figure.bbox.width and label.y0 >= 0
 
 
 def test_the_verbs_axis_ends_near_its_longest_bar_when_every_name_fits(tmp_path):

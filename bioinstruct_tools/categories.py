@@ -528,8 +528,9 @@ def categorize(instruction: str, input: str = "") -> str:
 def categorize_with_reason(instruction: str, input: str = "") -> tuple[str, str]:
     """`categorize`, with the rule that decided it, for auditing a subset (`bioinstruct categorize`).
 
-    The rules decide, unless the word model (`category_model.py`) disagrees with at least
-    `OVERRULE_AT` confidence; the reason then names both and the model's strongest words.
+    The rules decide. Where they only fell back on a default (`Fallback`), the word model (`category_model.py`)
+    decides if it disagrees with at least `OVERRULE_AT` confidence and words that are not stop words alone; the
+    reason then names both and the model's strongest words.
     Remembered: a build categorizes each record in its validation, and the loading script then asks
     again for the same texts; the second time costs a dictionary look-up, not the rules.
     """
@@ -601,7 +602,7 @@ _REMEMBER_AT_MOST = 1 << 21  # about a million records of a build, twice over; t
 _remembered: dict[tuple[str, str], tuple[str, str]] = {}
 _PARALLEL_FROM = 8192  # below this, starting the workers costs about what they save
 _CHUNK = 2048
-_forked_pairs: Sequence[tuple[str, str]] = ()  # what forked workers read: set only while `categorize_many` runs
+_forked_pairs: Sequence[tuple[str, str]] = ()  # what forked workers read: set only while a `Categorizing` runs
 
 
 def forget() -> None:
@@ -670,7 +671,7 @@ def _style(text: str, verb: Optional[str], clause_verbs: list[tuple[str, Optiona
             return "generation", "an interactive quiz or its questions: writing them"
         if (_CONVERSATION.match(clause) or _AS_CONVERSATION.search(clause)) and not _NOT_CONVERSATION.match(clause):
             return "generation", "a conversation, consultation or interview to conduct: a role-played text"
-        if (clause_verb in _PLAIN_LANGUAGE_VERBS or clause_verb in _REQUEST_VERBS) \
+        if clause_verb in _PLAIN_LANGUAGE_VERBS \
                 and any(form in lowered for form in _WRITTEN_FORM_STEMS) and _IN_WRITTEN_FORM.search(clause):
             return "generation", f"'{clause_verb}' an essay, guide, article or leaflet: writing it"
         if position and not _PATIENT_VOICE.match(text) and (

@@ -626,7 +626,6 @@ class Validation:
     results: dict[str, CheckResult]  # by check name, in the registry's order
     records: list[Record]
     valid: list[Record]
-    started: dict[str, Any] = field(default_factory=dict)  # each check's work begun in the background, by name
 
     def __getitem__(self, check: Check) -> CheckResult:
         return self.results[check.name]

@@ -5,10 +5,12 @@ subsets are cut by it. Nothing here imports `datasets`.
 """
 
 import contextlib
+import functools
 import re
+from pathlib import Path
 from typing import Callable, Iterator, Optional, Sequence
 
-from bioinstruct_tools import category_model, workers
+from bioinstruct_tools import category_model, decision_cache, records, workers
 from bioinstruct_tools.records import has_real_input
 
 # The paper's four categories (assigned there by GPT-4) and their published shares of the full set.
@@ -564,29 +566,38 @@ def categorizing(pairs: Sequence[tuple[str, str]]) -> Iterator["Categorizing"]:
 
 
 class Categorizing:
-    """Categories being decided, by forked workers or, for a small batch or off Linux, here when asked."""
+    """Categories being decided: remembered ones looked up (this process's, then the disk's), the rest by forked
+    workers or, for a small batch or off Linux, here when asked."""
 
     def __init__(self, pairs: Sequence[tuple[str, str]]):
         global _forked_pairs
         self.pairs, self._pool, self._answers = pairs, None, None
-        processes = _worker_count(len(pairs))
+        self._known, self._keys = _recalled(pairs)
+        self._todo = [index for index, answer in enumerate(self._known) if answer is None]
+        processes = _worker_count(len(self._todo))
         if processes > 1 and not _forked_pairs:  # one batch at a time reads the module's pairs
             _decide("Warm up.", "")  # the model and every lazily imported module are loaded once, before the fork
-            _forked_pairs = pairs
-            self._chunks = [(start, min(start + _CHUNK, len(pairs))) for start in range(0, len(pairs), _CHUNK)]
+            _forked_pairs = [pairs[index] for index in self._todo]
+            self._chunks = [(start, min(start + _CHUNK, len(self._todo))) for start in range(0, len(self._todo), _CHUNK)]
             self._pool = workers.forked_pool(processes)
             self._answers = self._pool.imap(_categorize_forked, self._chunks)
 
     def result(self, progress: Callable[[int], None] = lambda done: None) -> list[tuple[str, str]]:
+        decided = list(self._known)
+        if len(self._todo) < len(decided):
+            progress(len(decided) - len(self._todo))
         if self._pool is None:
-            return [categorize_with_reason(instruction, input) for instruction, input in _reporting(self.pairs, progress)]
-        decided: list[tuple[str, str]] = []
-        for (start, end), answers in zip(self._chunks, self._answers):
-            decided.extend(answers)
-            progress(end - start)
-        self.stop()
-        for key, answer in zip(self.pairs, decided):
-            _remember(key, answer)
+            todo = [self.pairs[index] for index in self._todo]
+            answers = [_decide(instruction, input) for instruction, input in _reporting(todo, progress)]
+        else:
+            answers = []
+            for (start, end), chunk in zip(self._chunks, self._answers):
+                answers.extend(chunk)
+                progress(end - start)
+            self.stop()
+        for index, answer in zip(self._todo, answers):
+            decided[index] = _remember(self.pairs[index], answer)
+        _keep_on_disk([(self._keys[index], answer) for index, answer in zip(self._todo, answers)])
         return decided
 
     def stop(self) -> None:
@@ -596,6 +607,40 @@ class Categorizing:
             self._pool.join()
             self._pool = None
             _forked_pairs = ()
+
+
+def _recalled(pairs: Sequence[tuple[str, str]]) -> tuple[list[Optional[tuple[str, str]]], list[bytes]]:
+    """The answers this process remembers, then the ones on disk (`decision_cache`), None for the rest; and every
+    pair's disk key."""
+    known = [_remembered.get(pair) for pair in pairs]
+    keys = [decision_cache.key_of(*pair) for pair in pairs]
+    missing = [index for index, answer in enumerate(known) if answer is None]
+    if missing:
+        with decision_cache.opened(_CACHE_NAME, _deciding_version()) as cache:
+            found = cache.look_up([keys[index] for index in missing]) if cache is not None else {}
+        for index in missing:
+            answer = found.get(keys[index])
+            if answer is not None and answer[0] in CATEGORIES:  # anything else is not an answer of ours
+                known[index] = _remember(pairs[index], answer)
+    return known, keys
+
+
+def _keep_on_disk(answers: list[tuple[bytes, tuple[str, str]]]) -> None:
+    if answers:
+        with decision_cache.opened(_CACHE_NAME, _deciding_version()) as cache:
+            if cache is not None:
+                cache.store(answers)
+
+
+_CACHE_NAME = "categories"
+
+
+@functools.cache
+def _deciding_version() -> str:
+    """What decides a category: these rules, the records' notion of a real input, the word model and its weights."""
+    model = Path(category_model.__file__)
+    return decision_cache.version_of([Path(__file__), model, Path(records.__file__),
+                                      model.parent / "resources" / category_model.MODEL_FILE])
 
 
 _REMEMBER_AT_MOST = 1 << 21  # about a million records of a build, twice over; then memory comes first
@@ -627,7 +672,7 @@ def _reporting(pairs: Sequence[tuple[str, str]], progress: Callable[[int], None]
         progress(min(_CHUNK, len(pairs) - start))
 
 
-def _categorize_forked(chunk: tuple[int, int]) -> list[tuple[str, str]]:
+def _categorize_forked(chunk: tuple[int, int]) -> list[tuple[str, str]]:  # indices into `_forked_pairs`
     start, end = chunk
     return [_decide(instruction, input) for instruction, input in _forked_pairs[start:end]]
 

@@ -104,6 +104,16 @@ def built(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(autouse=True)
+def own_decision_cache(tmp_path_factory, monkeypatch) -> Path:
+    """Each test remembers categories in a folder of its own (commands it runs inherit it): no test reads an
+    answer another one wrote, and none writes to the user's cache. `categories.forget()` clears the memory."""
+    folder = tmp_path_factory.mktemp("decisions")
+    monkeypatch.setenv("BIOINSTRUCT_CACHE", str(folder))
+    monkeypatch.delenv("BIOINSTRUCT_NO_CACHE", raising=False)
+    return folder
+
+
 @pytest.fixture
 def sample_rows() -> list[dict]:
     return [json.loads(line) for line in SAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]

@@ -1,0 +1,142 @@
+"""Decisions remembered across runs, on disk: a source validated, cleaned, built and reported is categorized once.
+
+The category rules take most of a `validate`'s time and answer the same for the same text every time, so their
+answers are kept in one SQLite file per *version* of what decides (the rules, the word model and its weights: the
+caller names the files), keyed by a hash of each (instruction, input). A changed rule makes a new version and
+never reads an old answer. The file holds hashes and answers (a category and its reason), not the texts.
+
+It is only ever a shortcut: a folder that cannot be written, a locked, damaged or foreign file, an answer that is
+not a category, each means "not remembered" and never an error. `BIOINSTRUCT_NO_CACHE=1` turns it off.
+
+Where: `$BIOINSTRUCT_CACHE`, else `$XDG_CACHE_HOME/bioinstruct`, else `~/.cache/bioinstruct` (as `huggingface_hub`
+keeps its own under `~/.cache/huggingface`).
+"""
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+import stat
+from pathlib import Path
+from typing import Iterable, Iterator, Optional, Sequence
+
+_KEPT_VERSIONS = 4  # answers of older versions of the rules are dropped past this many files
+_LARGEST_FILE = 512 << 20  # bytes; a file grown past this starts again empty (about 10M remembered answers)
+_BUSY_SECONDS = 0.5  # another run writing: wait this long, then go on without remembering
+
+
+def key_of(instruction: str, input: str) -> bytes:
+    """A 16-byte hash of one (instruction, input); the length prefix keeps ("a", "bc") apart from ("ab", "c")."""
+    text = f"{len(instruction)}:{instruction}\0{input}".encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=16).digest()
+
+
+def version_of(files: Sequence[Path]) -> str:
+    """A digest of the files that decide: any change to any of them is a new version."""
+    digest = hashlib.blake2b(digest_size=12)
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def cache_folder() -> Optional[Path]:
+    """Where the answers are kept, or None when the cache is off."""
+    if os.environ.get("BIOINSTRUCT_NO_CACHE", "") not in ("", "0"):
+        return None
+    if os.environ.get("BIOINSTRUCT_CACHE"):
+        return Path(os.environ["BIOINSTRUCT_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "bioinstruct"
+
+
+@contextlib.contextmanager
+def opened(name: str, version: str) -> Iterator[Optional["DecisionCache"]]:
+    """The cache of `name` at `version`, or None when there is none to be had; closed on leaving."""
+    connection = _connect(name, version)
+    try:
+        yield DecisionCache(connection) if connection is not None else None
+    finally:
+        if connection is not None:
+            connection.close()
+
+
+class DecisionCache:
+    """Answers (two strings) by key. Every failure is a miss or a skipped write."""
+
+    def __init__(self, connection: sqlite3.Connection):
+        self._connection = connection
+
+    def look_up(self, keys: Sequence[bytes]) -> dict[bytes, tuple[str, str]]:
+        """The remembered answers among `keys`."""
+        try:
+            with self._connection:
+                self._connection.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key BLOB PRIMARY KEY) WITHOUT ROWID")
+                self._connection.execute("DELETE FROM wanted")
+                self._connection.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((key,) for key in keys))
+            rows = self._connection.execute(
+                "SELECT a.key, a.decision, r.text FROM wanted w JOIN answers a ON a.key = w.key "
+                "JOIN reasons r ON r.id = a.reason").fetchall()
+        except sqlite3.Error:
+            return {}
+        return {key: (decision, reason) for key, decision, reason in rows
+                if isinstance(decision, str) and isinstance(reason, str)}
+
+    def store(self, answers: Iterable[tuple[bytes, tuple[str, str]]]) -> None:
+        """Remember `answers` (key, (decision, reason)); a reason shared by many texts is stored once."""
+        answers = list(answers)
+        if not answers:
+            return
+        try:
+            with self._connection:
+                reasons = {reason for _, (_, reason) in answers}
+                self._connection.executemany("INSERT OR IGNORE INTO reasons(text) VALUES (?)",
+                                             ((reason,) for reason in reasons))
+                ids = self._reason_ids(reasons)
+                self._connection.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)",
+                                             ((key, decision, ids[reason]) for key, (decision, reason) in answers))
+        except sqlite3.Error:
+            pass
+
+    def _reason_ids(self, reasons: set[str]) -> dict[str, int]:
+        self._connection.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_reasons(text TEXT PRIMARY KEY) WITHOUT ROWID")
+        self._connection.execute("DELETE FROM wanted_reasons")
+        self._connection.executemany("INSERT INTO wanted_reasons VALUES (?)", ((reason,) for reason in reasons))
+        return dict(self._connection.execute(
+            "SELECT r.text, r.id FROM wanted_reasons w JOIN reasons r ON r.text = w.text"))
+
+
+def _connect(name: str, version: str) -> Optional[sqlite3.Connection]:
+    folder = cache_folder()
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _own_folder(folder):
+            return None
+        path = folder / f"{name}-{version}.sqlite"
+        if path.is_symlink() or (path.exists() and path.stat().st_size > _LARGEST_FILE):
+            path.unlink()
+        fresh = not path.exists()
+        connection = sqlite3.connect(path, timeout=_BUSY_SECONDS, isolation_level="DEFERRED")
+        connection.execute("CREATE TABLE IF NOT EXISTS reasons(id INTEGER PRIMARY KEY, text TEXT UNIQUE NOT NULL)")
+        connection.execute("CREATE TABLE IF NOT EXISTS answers(key BLOB PRIMARY KEY, decision TEXT NOT NULL, "
+                           "reason INTEGER NOT NULL) WITHOUT ROWID")
+        connection.commit()
+    except (OSError, sqlite3.Error):
+        return None
+    if fresh:
+        _drop_old_versions(folder, name)
+    return connection
+
+
+def _own_folder(folder: Path) -> bool:
+    """A folder of the user's own that nobody else can write: answers planted by another user are never read."""
+    info = folder.lstat()
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def _drop_old_versions(folder: Path, name: str) -> None:
+    with contextlib.suppress(OSError):  # another run may be dropping the same files
+        files = sorted(folder.glob(f"{name}-*.sqlite"), key=lambda path: path.stat().st_mtime, reverse=True)
+        for old in files[_KEPT_VERSIONS:]:
+            old.unlink()

@@ -1,0 +1,120 @@
+"""Categories remembered on disk (`decision_cache`): the same answers, read back; never an error; never stale."""
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import given, strategies as st
+
+from bioinstruct_tools import categories, decision_cache
+from conftest import SAMPLE
+
+TEXTS = [(row["instruction"], row["input"]) for row in map(json.loads, SAMPLE.read_text(encoding="utf-8").splitlines())]
+
+
+def _decided_afresh() -> list[tuple[str, str]]:
+    return [categories._decide(instruction, input) for instruction, input in TEXTS]
+
+
+def _cache_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("categories-*.sqlite"))
+
+
+def _rules_broken(monkeypatch) -> None:
+    """From here on, deciding anything fails: an answer can only come from memory."""
+    categories.forget()
+
+    def refuse(instruction, input):
+        raise AssertionError(f"decided again: {instruction!r}")
+
+    monkeypatch.setattr(categories, "_decide", refuse)
+
+
+def test_a_second_run_reads_every_answer_back_from_disk(own_decision_cache, monkeypatch):
+    categories.forget()
+    first = categories.categorize_many(TEXTS)
+    assert first == _decided_afresh()
+    assert len(_cache_files(own_decision_cache)) == 1
+    _rules_broken(monkeypatch)
+    progress = []
+    assert categories.categorize_many(TEXTS, progress.append) == first
+    assert sum(progress) == len(TEXTS)
+
+
+def test_only_the_texts_not_remembered_are_decided(own_decision_cache, monkeypatch):
+    categories.forget()
+    categories.categorize_many(TEXTS[:50])
+    categories.forget()
+    expected, decided = _decided_afresh(), []
+    real = categories._decide
+    monkeypatch.setattr(categories, "_decide", lambda *pair: decided.append(pair) or real(*pair))
+    assert categories.categorize_many(TEXTS) == expected
+    assert decided == TEXTS[50:]
+
+
+def test_a_changed_rule_never_reads_the_old_answers(own_decision_cache, monkeypatch, tmp_path):
+    categories.forget()
+    categories.categorize_many(TEXTS)
+    changed = tmp_path / "categories.py"
+    changed.write_text(Path(categories.__file__).read_text(encoding="utf-8") + "\n# a changed rule\n")
+    monkeypatch.setattr(categories, "_deciding_version", lambda: decision_cache.version_of([changed]))
+    _rules_broken(monkeypatch)
+    with pytest.raises(AssertionError, match="decided again"):
+        categories.categorize_many(TEXTS)
+
+
+@pytest.mark.parametrize("damage", ["not a database", "answers not ours", "folder others may write", "cache off"])
+def test_a_cache_that_cannot_be_trusted_is_not_read_and_no_run_fails(own_decision_cache, monkeypatch, damage):
+    categories.forget()
+    expected = categories.categorize_many(TEXTS)
+    [path] = _cache_files(own_decision_cache)
+    if damage == "not a database":
+        path.write_bytes(b"this is not SQLite" * 100)
+    else:  # every remembered answer made wrong: read, it would show
+        planted = "'planted'" if damage == "answers not ours" else "CASE decision WHEN 'qa' THEN 'other' ELSE 'qa' END"
+        with sqlite3.connect(path) as connection:
+            connection.execute(f"UPDATE answers SET decision = {planted}")
+    if damage == "folder others may write":
+        os.chmod(own_decision_cache, 0o777)
+    elif damage == "cache off":
+        monkeypatch.setenv("BIOINSTRUCT_NO_CACHE", "1")
+    categories.forget()
+    assert categories.categorize_many(TEXTS) == expected
+
+
+def test_the_cache_off_writes_nothing(own_decision_cache, monkeypatch):
+    monkeypatch.setenv("BIOINSTRUCT_NO_CACHE", "1")
+    categories.forget()
+    categories.categorize_many(TEXTS)
+    assert list(own_decision_cache.iterdir()) == []
+
+
+def test_a_cache_folder_that_cannot_be_made_only_means_nothing_is_remembered(tmp_path, monkeypatch):
+    (tmp_path / "a file").write_text("in the way")
+    monkeypatch.setenv("BIOINSTRUCT_CACHE", str(tmp_path / "a file" / "cache"))  # refused even to root
+    categories.forget()
+    assert categories.categorize_many(TEXTS) == _decided_afresh()
+
+
+def test_the_file_keeps_hashes_and_answers_not_texts(own_decision_cache):
+    categories.forget()
+    categories.categorize_many(TEXTS)
+    [path] = _cache_files(own_decision_cache)
+    with sqlite3.connect(path) as connection:
+        keys = [key for (key,) in connection.execute("SELECT key FROM answers")]
+    assert sorted(keys) == sorted({decision_cache.key_of(*pair) for pair in TEXTS})
+    assert all(len(key) == 16 for key in keys)
+
+
+def test_older_versions_are_dropped_past_a_few(own_decision_cache):
+    for version in range(decision_cache._KEPT_VERSIONS + 3):
+        with decision_cache.opened("categories", f"v{version}") as cache:
+            cache.store([(b"k" * 16, ("qa", "a reason"))])
+    assert len(_cache_files(own_decision_cache)) == decision_cache._KEPT_VERSIONS
+
+
+@given(st.text(max_size=6), st.text(max_size=6), st.text(max_size=6), st.text(max_size=6))
+def test_keys_differ_whenever_the_pairs_do(a, b, c, d):
+    assert (decision_cache.key_of(a, b) == decision_cache.key_of(c, d)) == ((a, b) == (c, d))

@@ -17,6 +17,7 @@ from regex_worst_case import ADVERSARIAL, REGEX_USERS
 
 from bioinstruct_tools import checks
 from bioinstruct_tools import text as text_module
+from bioinstruct_tools.text import _INVISIBLE_FILLERS
 from bioinstruct_tools.categories import (
     _NEWLINES,
     _SPACES,
@@ -84,8 +85,16 @@ def test_schema_violations_name_known_reasons_and_agree_with_jsonschema(record):
     assert {reason for reason, _ in violations} <= SCHEMA_REASONS
     unicode_ok = not any(isinstance(record.get(name), str) and _LONE_SURROGATE.search(record[name])
                          for name in FIELDS)
-    # Both ways: no violation exactly when jsonschema accepts the record and it holds no lone surrogate.
-    assert (violations == []) == (_RECORD_VALIDATOR.is_valid(record) and unicode_ok)
+    visible = not any(isinstance(record.get(name), str) and _shows_nothing(record[name])
+                      for name in ("instruction", "output"))
+    # Both ways: no violation exactly when jsonschema accepts the record, it holds no lone surrogate, and its
+    # instruction and output show something (the schema's `\S` takes a lone soft hyphen, U+00AD, for text).
+    assert (violations == []) == (_RECORD_VALIDATOR.is_valid(record) and unicode_ok and visible)
+
+
+def _shows_nothing(value: str) -> bool:
+    """Every character is white space, a format character (Unicode category Cf) or one of the invisible fillers."""
+    return all(c.isspace() or unicodedata.category(c) == "Cf" or c in _INVISIBLE_FILLERS for c in value)
 
 
 @SETTINGS

@@ -14,12 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
 
-import numba
-
 
 def njit(**options):
     """`numba.njit(cache=True, **options)`, caching in a private temporary folder when numba has no place of its
-    own, or without a cache when none can be written."""
+    own, or without a cache when none can be written. numba is imported here, by the kernel modules
+    (`neardup_compiled`, `contamination_kernels`), which are imported only when a search needs them."""
+    import numba
 
     def decorate(function):
         try:

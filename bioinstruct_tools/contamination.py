@@ -14,7 +14,8 @@ ignored; and with `min_overlap`, a field counts only when that share of its n-gr
 How: the records' n-grams (and whole short fields) go into a hash table; the benchmark items are read
 in chunks and every window of each item is looked up in compiled code (numba), its hash from prefix
 hashes in O(1). A hash hit counts only after the words themselves are compared, so the result is exact
-n-gram equality; memory holds the records and one chunk of benchmark items.
+n-gram equality; memory holds the records and one chunk of benchmark items. The kernels are in
+`contamination_kernels`, imported at the first scan.
 """
 
 from collections import namedtuple
@@ -23,9 +24,8 @@ from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 import numpy as np
 
-
 from bioinstruct_tools.benchmarks import BenchmarkError, item_texts
-from bioinstruct_tools.compiled import kernel_threads, njit
+from bioinstruct_tools.compiled import kernel_threads
 from bioinstruct_tools.records import FIELDS
 from bioinstruct_tools.text import normalized_words
 
@@ -116,12 +116,13 @@ class _RecordIndex:
         prefix = _prefix_hashes(self.ids.astype(np.uint64))
         starts = self.starts[self.window_sequence] + self.window_offset
         hashes = _window_hashes(prefix, starts, self.window_length)
-        keys = _keyed(hashes, self.window_length)
-        self.table_keys, self.table_window = _build_table(keys)
-        self.key_filter = _build_filter(keys)
+        kernels = _kernels()
+        keys = kernels._keyed(hashes, self.window_length)
+        self.table_keys, self.table_window = kernels._build_table(keys)
+        self.key_filter = kernels._build_filter(keys)
         self.window_lengths_present = np.unique(self.window_length)
-        self.table = RecordTable(_powers(int(self.window_lengths_present.max(initial=1))), self.window_lengths_present,
-                                 self.key_filter, self.table_keys, self.table_window, self.ids, self.starts,
+        longest = int(self.window_lengths_present.max(initial=1))
+        self.table = RecordTable(kernels._powers(longest), self.window_lengths_present, self.key_filter, self.table_keys, self.table_window, self.ids, self.starts,
                                  self.window_sequence, self.window_offset, self.window_length)
 
     def ids_of(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +140,7 @@ class _RecordIndex:
         """`_bulk_bytes` output as word ids (-1: not in the vocabulary), and each text's number of words."""
         out = np.empty(len(data) // 2 + 1, dtype=np.int64)  # a word takes at least one byte and one separator
         counts = np.zeros(texts, dtype=np.int64)
-        found = _lookup_words(np.frombuffer(data, dtype=np.uint8), self._words.arrays, out, counts)
+        found = _kernels()._lookup_words(np.frombuffer(data, dtype=np.uint8), self._words.arrays, out, counts)
         return out[:found].copy(), counts
 
 
@@ -175,69 +176,8 @@ class _WordTable:
         while size < 2 * len(encoded) + 2:
             size *= 2
         keys, slots = np.zeros(size, dtype=np.uint64), np.full(size, -1, dtype=np.int64)
-        _fill_word_table(text, starts, ids, keys, slots)
+        _kernels()._fill_word_table(text, starts, ids, keys, slots)
         self.arrays = WordArrays(keys, slots, text, starts)
-
-
-@njit(nogil=True)
-def _fnv1a(data, start, end):
-    value = np.uint64(0xCBF29CE484222325)
-    for i in range(start, end):
-        value = (value ^ np.uint64(data[i])) * np.uint64(0x100000001B3)
-    return value
-
-
-@njit()
-def _fill_word_table(text, starts, ids, keys, slots):
-    mask = np.uint64(keys.shape[0] - 1)
-    for word in range(starts.shape[0] - 1):
-        key = _fnv1a(text, starts[word], starts[word + 1])
-        slot = key & mask
-        while slots[slot] != -1:
-            slot = (slot + np.uint64(1)) & mask
-        keys[slot] = key
-        slots[slot] = ids[word]  # the vocabulary's id; the word is found again by its bytes through `starts`
-
-
-@njit(nogil=True)
-def _lookup_words(data, words, out, counts):
-    """Split `data` at spaces into words and at NULs into texts; write each word's id (-1: unknown)."""
-    keys, ids, text, starts = words.keys, words.ids, words.text, words.starts
-    mask = np.uint64(keys.shape[0] - 1)
-    found, current, i, n = 0, 0, 0, data.shape[0]
-    while i < n:
-        byte = data[i]
-        if byte == 0:
-            current += 1
-            i += 1
-            continue
-        if byte == 32:
-            i += 1
-            continue
-        start = i
-        while i < n and data[i] != 32 and data[i] != 0:
-            i += 1
-        key = _fnv1a(data, start, i)
-        slot = key & mask
-        word_id = -1
-        while ids[slot] != -1:
-            if keys[slot] == key:
-                candidate = ids[slot]
-                begin, end = starts[candidate], starts[candidate + 1]
-                if end - begin == i - start:
-                    same = True
-                    for k in range(i - start):
-                        if text[begin + k] != data[start + k]:
-                            same = False
-                            break
-                    if same:
-                        word_id = candidate
-                        break
-            slot = (slot + np.uint64(1)) & mask
-        out[found] = word_id
-        found += 1
-        counts[current] += 1
-    return found
 
 
 def find_contamination(
@@ -362,7 +302,7 @@ def _scan(ids: np.ndarray, starts: np.ndarray, item_of: np.ndarray, index: _Reco
         out_window = np.empty(capacity, dtype=np.int64)
         out_item = np.empty(capacity, dtype=np.int64)
         texts = BenchmarkTexts(ids, starts, item_of, prefix)
-        found = _scan_kernel(texts, index.table, Hits(out_window, out_item))
+        found = _kernels()._scan_kernel(texts, index.table, Hits(out_window, out_item))
         if found <= capacity:
             return out_window[:found].copy(), out_item[:found].copy()  # not views: they would keep the buffers
         capacity = found  # the buffer was too small: the kernel counted what it needs
@@ -398,112 +338,15 @@ def _collect(result: BenchmarkResult, index: _RecordIndex, windows: np.ndarray, 
 
 def _prefix_hashes(values: np.ndarray) -> np.ndarray:
     """prefix[i] = hash of values[:i]: h(s + [v]) = h(s) * BASE + v + 1 (mod 2**64)."""
-    return _prefix_kernel(values)
-
-
-@njit()
-def _prefix_kernel(values):
-    prefix = np.zeros(values.shape[0] + 1, dtype=np.uint64)
-    for i in range(values.shape[0]):
-        prefix[i + 1] = prefix[i] * np.uint64(0x100000001B3) + values[i] + np.uint64(1)
-    return prefix
-
-
-@njit()
-def _powers(longest):
-    powers = np.ones(longest + 1, dtype=np.uint64)
-    for i in range(1, longest + 1):
-        powers[i] = powers[i - 1] * np.uint64(0x100000001B3)
-    return powers
+    return _kernels()._prefix_kernel(values)
 
 
 def _window_hashes(prefix: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    powers = _powers(int(lengths.max(initial=0)))
+    powers = _kernels()._powers(int(lengths.max(initial=0)))
     return prefix[starts + lengths] - prefix[starts] * powers[lengths]
 
 
-@njit(nogil=True)
-def _mix(hash_value, length):
-    """A window's table key: its hash and its length together (same words, other length: other key)."""
-    key = (hash_value ^ (np.uint64(length) * np.uint64(0x9E3779B97F4A7C15))) * np.uint64(0xBF58476D1CE4E5B9)
-    return key ^ (key >> np.uint64(31))
+def _kernels():
+    from bioinstruct_tools import contamination_kernels  # numba: only when a benchmark is scanned
 
-
-@njit()
-def _keyed(hashes, lengths):
-    keys = np.empty(hashes.shape[0], dtype=np.uint64)
-    for i in range(hashes.shape[0]):
-        keys[i] = _mix(hashes[i], lengths[i])
-    return keys
-
-
-@njit()
-def _build_table(keys):
-    """Open addressing with linear probing: slot -> window number (-1 empty); equal keys take several slots."""
-    size = 1
-    while size < 2 * keys.shape[0] + 2:
-        size *= 2
-    table_keys = np.zeros(size, dtype=np.uint64)
-    table_window = np.full(size, -1, dtype=np.int64)
-    mask = np.uint64(size - 1)
-    for window in range(keys.shape[0]):
-        slot = keys[window] & mask
-        while table_window[slot] != -1:
-            slot = (slot + np.uint64(1)) & mask
-        table_keys[slot] = keys[window]
-        table_window[slot] = window
-    return table_keys, table_window
-
-
-@njit()
-def _build_filter(keys):
-    bits = np.zeros((1 << 24) // 64, dtype=np.uint64)
-    for key in keys:
-        low = key & np.uint64((1 << 24) - 1)
-        bits[low >> np.uint64(6)] |= np.uint64(1) << (low & np.uint64(63))
-    return bits
-
-
-@njit(nogil=True)
-def _scan_kernel(texts, table, hits):
-    """Look every window of every benchmark text up in the table; confirm hits word by word.
-
-    Returns the number of hits; only the first len(hits.window) are written.
-    """
-    ids, starts, item_of, prefix = texts.ids, texts.starts, texts.item_of, texts.prefix
-    powers, lengths_present, key_filter = table.powers, table.lengths_present, table.key_filter
-    table_keys, table_window, record_ids, record_starts = table.keys, table.window, table.ids, table.starts
-    window_sequence, window_offset, window_length = table.window_sequence, table.window_offset, table.window_length
-    out_window, out_item = hits.window, hits.item
-    mask = np.uint64(table_keys.shape[0] - 1)
-    found = 0
-    capacity = out_window.shape[0]
-    for text in range(starts.shape[0] - 1):
-        begin, end = starts[text], starts[text + 1]
-        for i in range(begin, end):
-            for length in lengths_present:
-                if i + length > end:
-                    break
-                hash_value = prefix[i + length] - prefix[i] * powers[length]
-                key = _mix(hash_value, length)
-                low = key & np.uint64((1 << 24) - 1)
-                if not (key_filter[low >> np.uint64(6)] >> (low & np.uint64(63))) & np.uint64(1):
-                    continue  # no record window has this key
-                slot = key & mask
-                while table_window[slot] != -1:
-                    if table_keys[slot] == key:
-                        window = table_window[slot]
-                        if window_length[window] == length:
-                            start = record_starts[window_sequence[window]] + window_offset[window]
-                            same = True
-                            for k in range(length):
-                                if ids[i + k] != record_ids[start + k]:
-                                    same = False
-                                    break
-                            if same:
-                                if found < capacity:
-                                    out_window[found] = window
-                                    out_item[found] = item_of[text]
-                                found += 1
-                    slot = (slot + np.uint64(1)) & mask
-    return found
+    return contamination_kernels

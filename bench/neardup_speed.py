@@ -2,13 +2,17 @@
 
     python bench/neardup_speed.py                                    # 25,005 Zipf instructions
     python bench/neardup_speed.py --corpus templated --size 100000   # short templated clinical instructions
+    python bench/neardup_speed.py --python                           # where the plain-Python search stops paying
 
 Prints the fast search's time and the process's peak memory, then rouge_score brute force timed on a
 subset of the same corpus (its pair set compared with the fast one's) and extrapolated by pair count.
+With --python: for small corpora, the plain-Python search beside the compiled one (kernels already loaded), at
+Self-Instruct's 0.7 and at the report's histogram floor, and what loading the kernels costs a new process.
 """
 
 import argparse
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +22,7 @@ from rouge_score import rouge_scorer
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import instructions, templated_instructions  # noqa: E402
 
+from bioinstruct_tools import neardup  # noqa: E402
 from bioinstruct_tools.neardup import find_near_duplicates, scan_near_duplicates  # noqa: E402
 
 CORPORA = {"zipf": instructions, "templated": templated_instructions}
@@ -29,10 +34,13 @@ def main() -> None:
     parser.add_argument("--brute-subset", type=int, default=1_000, help="instructions scored by brute force")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--corpus", choices=sorted(CORPORA), default="zipf")
+    parser.add_argument("--python", action="store_true", help="the plain-Python search beside the compiled one")
     args = parser.parse_args()
+    if args.python:
+        return python_beside_compiled(args.corpus, args.seed)
 
     corpus = CORPORA[args.corpus](args.size, seed=args.seed)
-    scan_near_duplicates(corpus[:200])  # load the compiled kernels (numba's cache) before timing
+    neardup._load_a_kernel()  # load the compiled kernels (numba's cache) before timing
     start = time.perf_counter()
     scan = scan_near_duplicates(corpus)
     fast_seconds = time.perf_counter() - start
@@ -62,6 +70,30 @@ def main() -> None:
           f"({len(brute)} pairs)")
     print(f"brute force on all {args.size:,} (extrapolated by pair count): {per_pair * total_pairs / 3600:,.1f} h "
           f"= {per_pair * total_pairs / fast_seconds:,.0f} x the fast search")
+
+
+def python_beside_compiled(corpus_name: str, seed: int) -> None:
+    from bioinstruct_tools.report import HISTOGRAM_FROM
+
+    load = ("import time; start = time.perf_counter(); from bioinstruct_tools import neardup; "
+            "neardup._load_a_kernel(); print(time.perf_counter() - start)")
+    loads = sorted(float(subprocess.run([sys.executable, "-c", load], check=True, capture_output=True,
+                                        text=True).stdout) for _ in range(3))
+    print(f"loading the compiled kernels in a new process (numba's import and cache): median {loads[1]:.2f} s")
+    neardup._load_a_kernel()
+    compiled = neardup._compiled()
+    print(f"{corpus_name} corpus  {'size':>6} {'threshold':>9} {'Python':>8} {'compiled':>9}")
+    for size in (250, 500, 1_000, 2_000, 4_000):
+        corpus = CORPORA[corpus_name](size, seed=seed)
+        for threshold in (0.7, HISTOGRAM_FROM):
+            start = time.perf_counter()
+            found = neardup._python_pairs(corpus, threshold)
+            python = time.perf_counter() - start
+            start = time.perf_counter()
+            batches = list(compiled._Corpus(corpus, threshold, neardup._loosened(threshold)).search())
+            fast = time.perf_counter() - start
+            shown = f"{python:7.3f}s" if found is not None else " gave up"
+            print(f"{'':17}{size:>6,} {threshold:>9} {shown:>8} {fast:8.3f}s")
 
 
 if __name__ == "__main__":

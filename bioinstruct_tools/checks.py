@@ -673,11 +673,12 @@ def validate_file(path: str, options: ValidationOptions = ValidationOptions(), h
 
 def read_records(path: str, field_map: FieldMap = NO_FIELD_MAP, display: Optional[str] = None,
                  hooks: Optional[Hooks] = None) -> list[Record]:
-    """Every record of `path`, any shape `sources` reads; the compiled kernels load meanwhile on another thread.
+    """Every record of `path`, any shape `sources` reads; the compiled kernels load meanwhile on another thread
+    when the file is large enough to need them.
     A JSON file's reading is a step of `hooks`, in bytes."""
-    load_kernels_in_background()
     hooks = hooks or Hooks()
     total = os.path.getsize(path) if os.path.isfile(path) else None
+    load_kernels_in_background(total)
     with cyclic_gc_paused(), hooks.steps("reading", total, "B") as update, reading_progress(update):
         return list(read_source(path, field_map=field_map, display=display))
 

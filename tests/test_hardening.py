@@ -478,12 +478,14 @@ def test_sigterm_during_a_compiled_scan_stops_within_a_second(tmp_path):
 
     (tmp_path / "clean.jsonl").write_text(jsonl(CLEAN))
     slow_chunk = ("import sys, time, bioinstruct_tools.console, bioinstruct_tools.neardup as neardup\n"
-                  "real = neardup._search_chunk\n"
+                  "import bioinstruct_tools.neardup_compiled as compiled\n"
+                  "neardup._COMPILED_FROM = 0  # the compiled search, even for this small file\n"
+                  "real = compiled._search_chunk\n"
                   "def slow(*args):\n"
                   "    print('scanning', file=sys.stderr, flush=True)\n"
                   "    time.sleep(30)\n"
                   "    return real(*args)\n"
-                  "neardup._search_chunk = slow\n"
+                  "compiled._search_chunk = slow\n"
                   "sys.exit(bioinstruct_tools.console.console())\n")
     process = subprocess.Popen([sys.executable, "-c", slow_chunk, "validate", "clean.jsonl", "--rejects", "r.jsonl"],
                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -1,5 +1,6 @@
 """The fast near-duplicate search must equal rouge_score brute force, pair for pair and score for score."""
 
+import functools
 import random
 from collections import Counter
 
@@ -11,17 +12,24 @@ from rouge_score import tokenize as rouge_tokenize
 
 import numpy as np
 
+from bioinstruct_tools import neardup
 from bioinstruct_tools.neardup import (
     NearDuplicatePair,
-    _Corpus,
-    _myers_distance,
     find_near_duplicates,
     greedy_dropped,
     greedy_filter,
-    lcs_length,
     rouge_tokens,
     scan_near_duplicates,
 )
+from bioinstruct_tools.neardup_compiled import _Corpus, _myers_distance, lcs_length
+
+@pytest.fixture(autouse=True, params=["python", "compiled"])
+def search_path(request, monkeypatch):
+    """Every test runs on both searches: the plain-Python one for small corpora, and the compiled one. Python still
+    hands a corpus over to the compiled search once its pairs are too many to verify (`_PYTHON_VERIFIES`)."""
+    monkeypatch.setattr(neardup, "_COMPILED_FROM", 0 if request.param == "compiled" else 10**9)
+    return request.param
+
 
 SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)  # Self-Instruct's scorer
 VOCABULARY = (
@@ -93,9 +101,14 @@ def synthetic_corpus(size, seed):
     return corpus
 
 
-def test_equals_rouge_score_brute_force_on_a_corpus_with_near_duplicates():
+@functools.cache
+def _brute_force_of_2000() -> tuple[list[str], set]:
     corpus = synthetic_corpus(2000, seed=1)
-    expected = brute_force(corpus)
+    return corpus, brute_force(corpus)
+
+
+def test_equals_rouge_score_brute_force_on_a_corpus_with_near_duplicates():
+    corpus, expected = _brute_force_of_2000()
     assert len(expected) > 300  # the corpus really holds near-duplicates
     assert fast(corpus) == expected
 
@@ -138,7 +151,7 @@ def test_prefixes_too_long_for_one_byte_counts():
     rng = random.Random(11)
     base = [" ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(300, 340))) for _ in range(3)]
     corpus = base + [" ".join(text.split()[rng.randint(0, 60):]) for text in base] + [text + " x-ray" for text in base]
-    assert _Corpus(corpus, 0.5).probe_lengths.max() >= 127
+    assert _Corpus(corpus, 0.5, neardup._loosened(0.5)).probe_lengths.max() >= 127
     expected = brute_force(corpus, 0.5)
     assert len(expected) >= 6
     assert fast(corpus, 0.5) == expected
@@ -238,8 +251,8 @@ def test_the_kept_only_filter_on_all_similar_records_keeps_the_first():
 
 def test_a_scan_with_more_pairs_than_a_task_holds_counts_them_all(monkeypatch):
     """All-similar records: each chunk's pairs are handed over in several tasks, in order, and counted exactly."""
-    import bioinstruct_tools.neardup as neardup
-    monkeypatch.setattr(neardup, "_PAIRS_PER_TASK", 500)
+    import bioinstruct_tools.neardup_compiled as neardup_compiled
+    monkeypatch.setattr(neardup_compiled, "_PAIRS_PER_TASK", 500)
     corpus = [f"Do task {i} now" for i in range(700)]
     seen = []
     scan = scan_near_duplicates(corpus, on_pairs=lambda first, second, score: seen.append(second.copy()))
@@ -300,3 +313,42 @@ def test_lcs_of_long_sequences_over_several_words_and_by_myers():
 def test_threshold_must_be_a_fraction():
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         find_near_duplicates(["a b"], threshold=1.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(VOCABULARY[:14]), max_size=12).map(" ".join), max_size=60),
+       st.sampled_from([1e-9, 0.3, 0.5, 0.6, 0.7, 0.9]))
+def test_the_python_search_finds_what_the_compiled_one_finds(corpus, threshold):
+    python = neardup._python_pairs(corpus, threshold)
+    compiled = neardup._compiled()
+    batches = list(compiled._Corpus(corpus, threshold, neardup._loosened(threshold)).search())
+    expected = [np.concatenate([batch[column] for batch in batches]) if batches else np.empty(0)
+                for column in range(3)]
+    for found, wanted in zip(python, expected):
+        assert found.tolist() == wanted.tolist()  # same pairs, same order, same float scores
+
+
+def test_the_python_search_hands_a_corpus_with_too_many_pairs_to_the_compiled_one(monkeypatch):
+    corpus = [f"Do task {i} now" for i in range(300)]  # every pair: 44,850 of them
+    monkeypatch.setattr(neardup, "_COMPILED_FROM", 10**9)
+    monkeypatch.setattr(neardup, "_PYTHON_VERIFIES", 1_000)
+    assert neardup._python_pairs(corpus, 0.7) is None
+    scan = scan_near_duplicates(corpus)
+    assert scan.pairs == 300 * 299 // 2 and scan.dropped == list(range(1, 300))
+
+
+def test_a_small_file_is_validated_without_numba(tmp_path):
+    """Below `_COMPILED_FROM` instructions nothing imports numba: no kernel is loaded, or compiled on a first run."""
+    import subprocess
+    import sys
+
+    from conftest import SAMPLE
+
+    script = ("import sys\n"
+              "from bioinstruct_tools import checks\n"
+              f"validation = checks.validate_file({str(SAMPLE)!r})\n"
+              "assert validation.passed and validation[checks.NEAR_DUPLICATES].status == 'pass'\n"
+              "print(sorted(name for name in sys.modules if name.split('.')[0] == 'numba'"
+              " or name.endswith(('_compiled', '_kernels'))))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert done.stdout.strip() == "[]"

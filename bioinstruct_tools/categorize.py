@@ -13,7 +13,7 @@ def categorize_source(path: str, field_map: FieldMap = NO_FIELD_MAP,
     so an unreadable record yields no partial table; a record with no instruction string has no category."""
     hooks = hooks or checks.Hooks()
     records = checks.read_records(path, field_map, hooks=hooks)
-    with hooks.steps("categorizing", len(records)) as update:
+    with checks.cyclic_gc_paused(), hooks.steps("categorizing", len(records)) as update:
         texts = [(record.data.get("instruction"), record.data.get("input")) for record in records]
         categorizable = [(instruction, given if isinstance(given, str) else "") for instruction, given in texts
                          if isinstance(instruction, str)]

@@ -666,19 +666,19 @@ def validate_file(path: str, options: ValidationOptions = ValidationOptions(), h
     the published size unless `options.expected_rows` says otherwise.
     """
     options = replace(options, expected_rows=expected_rows(options.expected_rows, source=display or path))
-    records = read_records(path, field_map, display, hooks)
+    records = read_records(path, field_map, display, hooks, for_checks=True)
     with cyclic_gc_paused():
         return validate(records, display or path, options, hooks, checks)
 
 
 def read_records(path: str, field_map: FieldMap = NO_FIELD_MAP, display: Optional[str] = None,
-                 hooks: Optional[Hooks] = None) -> list[Record]:
-    """Every record of `path`, any shape `sources` reads; the compiled kernels load meanwhile on another thread
-    when the file is large enough to need them.
-    A JSON file's reading is a step of `hooks`, in bytes."""
+                 hooks: Optional[Hooks] = None, for_checks: bool = False) -> list[Record]:
+    """Every record of `path`, any shape `sources` reads. A JSON file's reading is a step of `hooks`, in bytes.
+    `for_checks`: the near-duplicate kernels load meanwhile on another thread, if a file this size needs them."""
     hooks = hooks or Hooks()
     total = os.path.getsize(path) if os.path.isfile(path) else None
-    load_kernels_in_background(total)
+    if for_checks:
+        load_kernels_in_background(total)
     with cyclic_gc_paused(), hooks.steps("reading", total, "B") as update, reading_progress(update):
         return list(read_source(path, field_map=field_map, display=display))
 

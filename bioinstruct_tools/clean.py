@@ -115,8 +115,8 @@ def clean_file(options: CleanOptions, hooks: Optional[checks.Hooks] = None) -> C
     outputs = paths.check_output_files([options.out, excluded_path], [options.source, *options.validation.benchmark_paths],
                                        options.overwrite, names="--out and --excluded")
     with paths.output_files(outputs, "bioinstruct clean") as (kept_file, excluded_file):
-        result = clean(checks.read_records(options.source, options.field_map, hooks=hooks), options.source,
-                       options.validation, hooks, options.personal_information)
+        records = checks.read_records(options.source, options.field_map, hooks=hooks, for_checks=True)
+        result = clean(records, options.source, options.validation, hooks, options.personal_information)
         if not result.kept:
             raise NothingKept(result)
         rows = (record_with_id(record) for record in result.kept)

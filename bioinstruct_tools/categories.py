@@ -570,43 +570,26 @@ class Categorizing:
     workers or, for a small batch or off Linux, here when asked."""
 
     def __init__(self, pairs: Sequence[tuple[str, str]]):
-        global _forked_pairs
-        self.pairs, self._pool, self._answers = pairs, None, None
+        self.pairs = pairs
         self._known, self._keys = _recalled(pairs)
         self._todo = [index for index, answer in enumerate(self._known) if answer is None]
-        processes = _worker_count(len(self._todo))
-        if processes > 1 and not _forked_pairs:  # one batch at a time reads the module's pairs
+        todo = [pairs[index] for index in self._todo]
+        if len(todo) >= _PARALLEL_FROM:
             _decide("Warm up.", "")  # the model and every lazily imported module are loaded once, before the fork
-            _forked_pairs = [pairs[index] for index in self._todo]
-            self._chunks = [(start, min(start + _CHUNK, len(self._todo))) for start in range(0, len(self._todo), _CHUNK)]
-            self._pool = workers.forked_pool(processes)
-            self._answers = self._pool.imap(_categorize_forked, self._chunks)
+        self._deciding = workers.ForkedMap(_decide_pair, todo, _PARALLEL_FROM, _CHUNK)
 
     def result(self, progress: Callable[[int], None] = lambda done: None) -> list[tuple[str, str]]:
         decided = list(self._known)
         if len(self._todo) < len(decided):
             progress(len(decided) - len(self._todo))
-        if self._pool is None:
-            todo = [self.pairs[index] for index in self._todo]
-            answers = [_decide(instruction, input) for instruction, input in _reporting(todo, progress)]
-        else:
-            answers = []
-            for (start, end), chunk in zip(self._chunks, self._answers):
-                answers.extend(chunk)
-                progress(end - start)
-            self.stop()
+        answers = self._deciding.results(progress)
         for index, answer in zip(self._todo, answers):
             decided[index] = _remember(self.pairs[index], answer)
         _keep_on_disk([(self._keys[index], answer) for index, answer in zip(self._todo, answers)])
         return decided
 
     def stop(self) -> None:
-        global _forked_pairs
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
-            _forked_pairs = ()
+        self._deciding.stop()
 
 
 def _recalled(pairs: Sequence[tuple[str, str]]) -> tuple[list[Optional[tuple[str, str]]], list[bytes]]:
@@ -647,7 +630,6 @@ _REMEMBER_AT_MOST = 1 << 21  # about a million records of a build, twice over; t
 _remembered: dict[tuple[str, str], tuple[str, str]] = {}
 _PARALLEL_FROM = 8192  # below this, starting the workers costs about what they save
 _CHUNK = 2048
-_forked_pairs: Sequence[tuple[str, str]] = ()  # what forked workers read: set only while a `Categorizing` runs
 
 
 def forget() -> None:
@@ -662,19 +644,8 @@ def _remember(key: tuple[str, str], decided: tuple[str, str]) -> tuple[str, str]
     return decided
 
 
-def _worker_count(records: int) -> int:
-    return 1 if records < _PARALLEL_FROM else min(workers.cores(), records // _CHUNK)
-
-
-def _reporting(pairs: Sequence[tuple[str, str]], progress: Callable[[int], None]) -> Iterator[tuple[str, str]]:
-    for start in range(0, len(pairs), _CHUNK):
-        yield from pairs[start:start + _CHUNK]
-        progress(min(_CHUNK, len(pairs) - start))
-
-
-def _categorize_forked(chunk: tuple[int, int]) -> list[tuple[str, str]]:  # indices into `_forked_pairs`
-    start, end = chunk
-    return [_decide(instruction, input) for instruction, input in _forked_pairs[start:end]]
+def _decide_pair(pair: tuple[str, str]) -> tuple[str, str]:
+    return _decide(*pair)
 
 
 def _decide(instruction: str, input: str) -> tuple[str, str]:

@@ -21,7 +21,7 @@ from typing import Any, Callable, ContextManager, Iterator, Optional, Sequence
 
 import numpy as np
 
-from bioinstruct_tools import contamination, personal_information
+from bioinstruct_tools import contamination, personal_information, workers
 from bioinstruct_tools.benchmarks import Benchmark
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES, categorize_many, categorizing
 from bioinstruct_tools.neardup import SELF_INSTRUCT_THRESHOLD, greedy_filter, load_kernels_in_background
@@ -493,18 +493,22 @@ class PersonalInformationCheck(Check):
     def gates(self, options):
         return options.gate_personal_information
 
+    def start(self, subject, options, background):
+        # a large batch is read by forked workers while the checks before this one run here
+        subject.started[self.name] = background.enter_context(_personal_information_search(subject.valid))
+
     def run(self, subject, options, hooks):
         offenders, spans, unchecked = [], {}, set()
-        for record in each(subject.valid, hooks):
-            for name in FIELDS:
-                text = record.data[name]
-                if len(text) > personal_information.MAX_CHECKED_CHARACTERS:  # reported, never passed as clean
+        searching = subject.started.get(self.name) or _personal_information_search(subject.valid)
+        for record, fields in zip(subject.valid, searching.results(hooks.progress)):
+            for name, findings in fields:
+                if findings is None:  # too long: reported, never passed as clean
                     unchecked.add(record.index)
                     offenders.append(_located(record, "personal_information_unchecked",
-                                              f"{name}: {len(text):,} characters, more than the "
+                                              f"{name}: {len(record.data[name]):,} characters, more than the "
                                               f"{personal_information.MAX_CHECKED_CHARACTERS:,} the check reads"))
                     continue
-                for finding in personal_information.find(text):
+                for finding in findings:
                     spans.setdefault(record.index, []).append((name, finding))
                     offenders.append(Offender(
                         reason="personal_information", detail=f"{finding.kind} in {name}: {finding.text!r}",
@@ -521,6 +525,25 @@ class PersonalInformationCheck(Check):
                                                      len(spans), len(subject.valid), spans, len(unchecked)))
         result.counts = dict(sorted(by_kind.items())) | ({"too_long_to_check": len(unchecked)} if unchecked else {})
         return result
+
+
+def _personal_information_search(records: list[Record]) -> workers.ForkedMap:
+    """Each record's identifiers, field by field; on the cores for a large batch."""
+    return workers.ForkedMap(_personal_information_in, records, parallel_from=8192, chunk=2048)
+
+
+def _personal_information_in(record: Record) -> list[tuple[str, Optional[list]]]:
+    """(field, its findings) for each field with any, and (field, None) for one too long to check."""
+    found = []
+    for name in FIELDS:
+        text = record.data[name]
+        if len(text) > personal_information.MAX_CHECKED_CHARACTERS:
+            found.append((name, None))
+        else:
+            findings = personal_information.find(text)
+            if findings:
+                found.append((name, findings))
+    return found
 
 
 class CategoriesCheck(Check):

@@ -199,7 +199,7 @@ def test_categorize_many_spreads_over_workers_and_decides_as_one_process_does():
     pending = categories.Categorizing(texts)
     try:
         if sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1:
-            assert pending._pool is not None  # workers were forked: this batch is the parallel path
+            assert pending._deciding.forked  # workers were forked: this batch is the parallel path
         reported = []
         decided = pending.result(reported.append)
     finally:

@@ -168,3 +168,28 @@ def test_the_gate_holds_in_build_and_push_too(notes, tmp_path):
     pushed = cli("push", tmp_path / "out", "--repo-id", "someone/notes", "--dry-run", "--gate-personal-information",
                  cwd=tmp_path)
     assert pushed.returncode == 1 and "nothing was pushed" in pushed.stderr
+
+
+def test_a_large_batch_is_searched_on_the_cores_as_one_process_searches_it(monkeypatch):
+    """Over 8,192 records, forked workers read them while the earlier checks run; the findings are the same."""
+    import multiprocessing
+    import os
+    import sys
+
+    from bioinstruct_tools import workers
+
+    texts = [item["text"] for item in LABELED]
+    rows = [{"instruction": f"Task {i}: read the note.", "input": texts[i % len(texts)], "output": texts[-i % len(texts)]}
+            for i in range(9_000)]
+    rows[4_321]["input"] = "x" * 2_000_000  # too long to check, on a worker too
+    subject = checks.numbered(rows)
+    on_the_cores = checks.validate(subject, "many.jsonl", checks=(checks.SCHEMA, checks.PERSONAL_INFORMATION))
+    assert not multiprocessing.active_children()
+    if sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1:
+        assert checks._personal_information_search(subject).forked  # this batch takes the parallel path
+        checks._personal_information_search(subject).stop()
+    monkeypatch.setattr(workers, "cores", lambda: 1)
+    here = checks.validate(subject, "many.jsonl", checks=(checks.SCHEMA, checks.PERSONAL_INFORMATION))
+    result, expected = on_the_cores[checks.PERSONAL_INFORMATION], here[checks.PERSONAL_INFORMATION]
+    assert result.offenders == expected.offenders and result.counts == expected.counts
+    assert result.counts["too_long_to_check"] == 1 and len(result.offenders) > 1_000

@@ -24,11 +24,11 @@ The pairs come out grouped by their later instruction, in index order, so Self-I
 filter, the exact counts and any stream of pairs run alongside in one pass. The search runs on two
 threads (the kernel releases the GIL). `rouge_score` brute force is the oracle in tests/test_neardup.py.
 
-Steps 1-4 live in `neardup_compiled`, imported only for a corpus of `_COMPILED_FROM` instructions or more. A
-smaller one is searched here in plain Python by the same bounds (a prefix filter on the same items, then an
-exact bit-parallel LCS on Python integers and the same F arithmetic), so a small file never imports numba or
-compiles a kernel; should its pairs prove too many to verify in Python (`_PYTHON_VERIFIES`), it goes to the
-compiled search after all. Both paths find the same pairs with the same scores; the tests hold them to it.
+Steps 1-4 live in `neardup_compiled`, imported only for a corpus of `_COMPILED_FROM` instructions or more, or of
+more text than `_PYTHON_CHARACTERS`. A smaller one is searched here in plain Python by the same bounds (a prefix
+filter on the same items, then an exact bit-parallel LCS on Python integers and the same F arithmetic), so a small
+file never imports numba or compiles a kernel; should its pairs prove too many to verify in Python
+(`_PYTHON_VERIFIES`), it goes to the compiled search after all. Both paths find the same pairs with the same scores; the tests hold them to it.
 """
 
 import math
@@ -45,6 +45,7 @@ SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instru
 _MARGIN = 1e-9  # bounds are loosened by this much so float rounding never hides a pair
 _ELL = 2  # candidates must share this many prefix items (the l-prefix lemma), as in the compiled search
 _COMPILED_FROM = 1_000  # instructions: past this, the compiled search pays for loading its kernels (bench/neardup_speed.py --python)
+_PYTHON_CHARACTERS = 1_000_000  # and past this much text (one huge instruction), Python's lists of items would not fit
 _PYTHON_VERIFIES = 50_000  # exact LCS runs the Python search may make before it hands over to the compiled one
 _BYTES_PER_INSTRUCTION = 400  # a low guess (BioInstruct: 13.2 MB for 25,005 records): when to load kernels early
 
@@ -145,7 +146,7 @@ def greedy_filter(
         raise ValueError(f"threshold must lie strictly between 0 and 1, got {threshold}")
     dropped = np.zeros(len(instructions), dtype=np.bool_)
     partner = np.full(len(instructions), -1, dtype=np.int64)
-    found = _python_pairs(instructions, threshold) if len(instructions) < _COMPILED_FROM else None
+    found = _python_pairs(instructions, threshold) if _small(instructions) else None
     if found is not None:
         _greedy_in_python(*found[:2], dropped, partner)
         if progress is not None:
@@ -163,7 +164,8 @@ def greedy_filter(
 
 def load_kernels_in_background(source_bytes: Optional[int] = None) -> Optional[threading.Thread]:
     """Start numba (half a second, once a process) on another thread, to overlap reading a file of `source_bytes`
-    (None: unknown); nothing for a file too small to hold `_COMPILED_FROM` instructions, which never needs it.
+    (None: unknown); nothing for a file likely too small to hold `_COMPILED_FROM` instructions (a smaller one that
+    does holds them loads the kernels when its search starts).
 
     LLVM runs through ctypes, which releases the GIL. The thread is not a daemon: a process that ends
     early waits for it rather than tearing LLVM down under it.
@@ -198,12 +200,17 @@ def _loosened(threshold: float) -> float:
 def _search(instructions: Sequence[str], threshold: float):
     """(batches of (first, second, score, instructions covered) in order of the later instruction, the greedy
     filter that reads them): in Python for a small corpus, else compiled."""
-    if len(instructions) < _COMPILED_FROM:
+    if _small(instructions):
         found = _python_pairs(instructions, threshold)
         if found is not None:
             return [(*found, len(instructions))], _greedy_in_python
     compiled = _compiled()
     return compiled._Corpus(instructions, threshold, _loosened(threshold)).search(), compiled._greedy
+
+
+def _small(instructions: Sequence[str]) -> bool:
+    """Few and short enough instructions for the search in Python."""
+    return len(instructions) < _COMPILED_FROM and sum(map(len, instructions)) < _PYTHON_CHARACTERS
 
 
 def _python_pairs(instructions: Sequence[str], threshold: float) -> Optional[tuple[np.ndarray, ...]]:

@@ -352,3 +352,15 @@ def test_a_small_file_is_validated_without_numba(tmp_path):
               " or name.endswith(('_compiled', '_kernels'))))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.strip() == "[]"
+
+
+def test_much_text_goes_to_the_compiled_search_however_few_its_instructions(monkeypatch):
+    """Python holds a tuple per token: one huge instruction would not fit, so the text's size decides too."""
+    monkeypatch.setattr(neardup, "_COMPILED_FROM", 10**9)
+    monkeypatch.setattr(neardup, "_PYTHON_CHARACTERS", 1_000)
+    long = ["list the drugs " * 60, "list the drugs " * 59 + "now"]
+    assert not neardup._small(long) and neardup._small(["list the drugs"] * 2)
+    searched = []
+    monkeypatch.setattr(neardup, "_python_pairs", lambda *args: searched.append(args) or None)
+    scan = scan_near_duplicates(long)
+    assert searched == [] and scan.pairs == 1

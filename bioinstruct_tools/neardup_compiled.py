@@ -5,6 +5,7 @@ small file never imports numba, loads a kernel or, on a first run after install,
 `neardup`'s docstring for the method.
 """
 
+import itertools
 import math
 import os
 import threading
@@ -25,6 +26,7 @@ _PAIRS_PER_TASK = 1 << 18  # a task hands its pairs over once it holds this many
 _GREEDY_CHUNK = 4096  # instructions per call of the greedy scan, between progress reports
 _SIGNATURE_WORDS = 2  # 64-bit words of the hashed item bitmap used for the overlap bound
 _THREADS = min(2, os.cpu_count() or 1)
+_TOKENIZED_AT_ONCE = 8192  # instructions whose tokens are mapped to ids in one pass of C-level calls
 
 
 # What the kernels read and write, passed as named tuples (numba compiles them as structs) rather than as
@@ -49,20 +51,25 @@ class _Corpus:
     def __init__(self, instructions: Sequence[str], threshold: float, loose: float):
         self.threshold = threshold
         self.loose = loose  # the threshold loosened so that float rounding never hides a pair
-        vocabulary: dict[str, int] = {}
-        lengths, token_lists = [], []
-        for text in instructions:  # ids straight away: a million token lists of str would not fit
-            ids = [vocabulary.setdefault(token, len(vocabulary)) for token in rouge_tokens(text)]
-            lengths.append(len(ids))
-            token_lists.append(np.array(ids, dtype=np.int32))
+        vocabulary: dict[str, int] = {}  # token -> id, in order of first use
+        lengths: list[int] = []
+        id_chunks = []
+        for start in range(0, len(instructions), _TOKENIZED_AT_ONCE):  # ids a chunk at a time: a million token
+            token_lists = [rouge_tokens(text) for text in instructions[start:start + _TOKENIZED_AT_ONCE]]  # lists
+            tokens = list(itertools.chain.from_iterable(token_lists))  # of str would not fit
+            for token in dict.fromkeys(tokens):  # the chunk's distinct tokens: few, so this loop is short
+                if token not in vocabulary:
+                    vocabulary[token] = len(vocabulary)
+            id_chunks.append(np.fromiter(map(vocabulary.__getitem__, tokens), dtype=np.int32, count=len(tokens)))
+            lengths += map(len, token_lists)
         self.size = len(lengths)
         self.vocabulary_size = len(vocabulary)
         del vocabulary
         self.lengths = np.array(lengths, dtype=np.int64)
         self.starts = np.zeros(self.size + 1, dtype=np.int64)
         np.cumsum(self.lengths, out=self.starts[1:])
-        self.tokens = np.concatenate(token_lists) if token_lists else np.empty(0, dtype=np.int32)
-        del token_lists
+        self.tokens = np.concatenate(id_chunks) if id_chunks else np.empty(0, dtype=np.int32)
+        del id_chunks
         self.items, item_count = self._items()
         self.probe_lengths = self._prefix_lengths()
         self.signatures = self._signatures()

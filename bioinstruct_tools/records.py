@@ -4,10 +4,9 @@ Shared by the loading script (`bioinstruct.py`) and by the checks of `bioinstruc
 itself is read by `json_reader.py`. Nothing here imports `datasets`, so validating a file starts quickly.
 """
 
+import functools
 import re
 from typing import Optional
-
-import jsonschema
 
 from bioinstruct_tools.errors import Refused
 
@@ -28,7 +27,15 @@ RECORD_SCHEMA = {
         "output": {"type": "string", "pattern": r"\S", "description": "the GPT-4 demonstration"},
     },
 }
-_RECORD_VALIDATOR = jsonschema.Draft202012Validator(RECORD_SCHEMA)
+
+
+@functools.cache
+def _record_validator():
+    """jsonschema's validator of RECORD_SCHEMA, made (and jsonschema imported) when a record is not plainly valid."""
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(RECORD_SCHEMA)
+
 
 # Self-Instruct and Alpaca write "<noinput>" (and variants) where a task has no input.
 EMPTY_WORDS = r"none|n/?a|null|nil|empty|blank"  # shared with the placeholder-output check
@@ -76,7 +83,7 @@ def schema_violations(record: dict) -> list[tuple[str, str]]:
     if plainly_valid(record):
         return []
     violations = []
-    for error in _RECORD_VALIDATOR.iter_errors(record):
+    for error in _record_validator().iter_errors(record):
         field = error.path[0] if error.path else None
         if error.validator == "required":
             missing = error.message.split("'")[1]

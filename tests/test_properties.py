@@ -27,7 +27,7 @@ from bioinstruct_tools.categories import (
 )
 from bioinstruct_tools.records import (
     _LONE_SURROGATE,
-    _RECORD_VALIDATOR,
+    _record_validator,
     FIELDS,
     UnreadableFileError,
     schema_violations,
@@ -89,7 +89,7 @@ def test_schema_violations_name_known_reasons_and_agree_with_jsonschema(record):
                       for name in ("instruction", "output"))
     # Both ways: no violation exactly when jsonschema accepts the record, it holds no lone surrogate, and its
     # instruction and output show something (the schema's `\S` takes a lone soft hyphen, U+00AD, for text).
-    assert (violations == []) == (_RECORD_VALIDATOR.is_valid(record) and unicode_ok and visible)
+    assert (violations == []) == (_record_validator().is_valid(record) and unicode_ok and visible)
 
 
 def _shows_nothing(value: str) -> bool:

@@ -2,7 +2,6 @@
 
 import sys
 
-from bioinstruct_tools.card_meta import CardMeta
 from bioinstruct_tools.commands.arguments import contamination_arguments, field_map_argument, validation_arguments
 from bioinstruct_tools.commands.arguments import validation_options
 from bioinstruct_tools.commands.printing import STEP_BARS, print_json, print_validation, print_warnings
@@ -39,6 +38,7 @@ def register(commands) -> None:
 
 def run(args) -> int:
     from bioinstruct_tools import export  # datasets, only for the commands that build
+    from bioinstruct_tools.card_meta import CardMeta  # YAML, likewise
 
     card_meta = CardMeta.read(args.card_meta) if args.card_meta else None
     options = export.BuildOptions(out_dir=args.out, source=args.source, overwrite=args.overwrite, record=args.record,

@@ -14,29 +14,26 @@ script reads, so the rows built are exactly the records checked (a path is never
 URL). A category with no record has no config: `datasets` cannot load a split of 0 rows. Everything,
 the `datasets` cache included, is written in staging and moved into place only when complete, after
 the validation gates passed (`paths.staged_folder`).
+
+`datasets` takes about a second to import, and drawing the figures about as long: the figures are drawn by a
+forked worker as soon as the validation is known, and this module imports `datasets` (and what imports it: the
+loading script, `card`, `infos`, `configs`, `checkout`) only after that fork, in the functions that use it.
 """
 
+import functools
 import shutil
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
-import datasets
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasets.exceptions import DatasetGenerationError
-from datasets.info import DatasetInfosDict
-from datasets.splits import SplitDict, SplitInfo
-from datasets.table import InMemoryTable
-from datasets.utils.file_utils import cached_path
 
-import bioinstruct
-from bioinstruct_tools import __version__, card, checkout, checks, infos, paths, views
+from bioinstruct_tools import __version__, checks, paths, views, workers
 from bioinstruct_tools.built_folder import manifest, sha256_of
 from bioinstruct_tools.card_meta import CardMeta
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
-from bioinstruct_tools.configs import features_of
 from bioinstruct_tools.errors import Failed, Refused, Unavailable
 from bioinstruct_tools.json_writer import write_json_lines
 from bioinstruct_tools.records import FIELDS, BioInstructInputError
@@ -50,11 +47,20 @@ from bioinstruct_tools.published import (
     CONFIG_NAMES,
     DATASET_NAME,
     DEFAULT_CONFIG,
+    FIGURE_HALVES,
+    FIGURE_NAMES,
+    FIGURE_TITLES,
+    HISTOGRAM_FROM,
     INFOS_FILENAME,
     UPSTREAM_FILENAME,
     UPSTREAM_URL,
     shard_path,
 )
+
+if TYPE_CHECKING:
+    from datasets.info import DatasetInfosDict
+
+    from bioinstruct_tools import card
 
 # The copy of the source in staging, read through the builder's `data_dir`, which joins a path: `data_files`
 # would be resolved as a glob pattern, and a folder such as "w [x]?" would match nothing (0 rows).
@@ -97,7 +103,7 @@ class BuildResult:
     out_dir: Path
     source: str
     rows: dict[str, int]
-    infos: DatasetInfosDict
+    infos: "DatasetInfosDict"
     validation: checks.Validation
 
     def table(self) -> list[dict]:
@@ -116,6 +122,8 @@ class BuildResult:
 
 def download_upstream() -> str:
     """A local path to the pinned upstream file, downloaded once into the datasets cache."""
+    from datasets.utils.file_utils import cached_path
+
     try:
         return cached_path(UPSTREAM_URL)
     except Exception as e:  # offline, DNS, HTTP errors: all mean "no copy here"
@@ -133,12 +141,14 @@ def build(options: BuildOptions, hooks: Optional[checks.Hooks] = None) -> BuildR
     if options.record:
         if not upstream:
             raise OptionsRefused("--record stores the upstream file's checksum and sizes: build without --source")
+        from bioinstruct_tools import checkout
+
         checkout.require_checkout("--record")
     inputs = options.validation.benchmark_paths + ([] if upstream else [options.source])
     out = paths.check_output_dir(options.out_dir, inputs=inputs)  # before any download or validation
     source_path = download_upstream() if upstream else options.source
     shown_source = UPSTREAM_URL if upstream else options.source
-    validation_options = replace(options.validation, histogram_from=_histogram_from())
+    validation_options = replace(options.validation, histogram_from=HISTOGRAM_FROM)  # the card's figure needs them
     build_manifest: dict = {}  # filled once the layout is complete; the marker carries it
     with paths.staged_folder(out, options.overwrite, BUILD_MARKER, "bioinstruct build", __version__,
                              marker_fields=build_manifest) as staging:
@@ -147,34 +157,35 @@ def build(options: BuildOptions, hooks: Optional[checks.Hooks] = None) -> BuildR
                                           display=shown_source, field_map=options.field_map)
         if not validation.passed:
             raise GateFailed(validation)
-        builder_input = _write_builder_input(validation, staging)
-        checksum = checksum or _checksum(builder_input)
-        if upstream:
-            _check_recorded_checksum(checksum)
-        source_name = UPSTREAM_URL if upstream else Path(options.source).name
-        description = card.SourceDescription(published=upstream or _is_recorded_upstream(checksum),
-                                             meta=options.card_meta, instances=_instances(validation))
-        try:
-            measured = _write_layout(builder_input, staging, {source_name: checksum}, validation, description,
-                                     hooks)
-        except DatasetGenerationError as e:  # the loading script refused a record: say which, as the reader does
-            cause = e.__cause__ or e
-            if isinstance(cause, BioInstructInputError):
-                raise cause from None
-            raise BuildError(f"the loading script failed ({one_line(cause)})") from None
+        with _drawing_figures(validation, staging / ASSETS) as drawing:  # forked before datasets is imported
+            from datasets.exceptions import DatasetGenerationError  # datasets: while the figures are drawn
+
+            from bioinstruct_tools import card
+
+            builder_input = _write_builder_input(validation, staging)
+            checksum = checksum or _checksum(builder_input)
+            if upstream:
+                _check_recorded_checksum(checksum)
+            source_name = UPSTREAM_URL if upstream else Path(options.source).name
+            description = card.SourceDescription(published=upstream or _is_recorded_upstream(checksum),
+                                                 meta=options.card_meta, instances=_instances(validation))
+            try:
+                measured = _write_layout(builder_input, staging, {source_name: checksum}, validation, description,
+                                         drawing, hooks)
+            except DatasetGenerationError as e:  # the loading script refused a record: say which, as the reader does
+                cause = e.__cause__ or e
+                if isinstance(cause, BioInstructInputError):
+                    raise cause from None
+                raise BuildError(f"the loading script failed ({one_line(cause)})") from None
         shutil.rmtree(builder_input.parent)
         shutil.rmtree(staging / _RAW_COPY, ignore_errors=True)
         build_manifest.update(manifest(staging))
+    from bioinstruct_tools import infos
+
     if options.record:
         checkout.write_repo_files(recorded=measured)
     rows = {name: infos.measured_rows(measured, name) or 0 for name in CONFIG_NAMES}
     return BuildResult(out_dir=out, source=shown_source, rows=rows, infos=measured, validation=validation)
-
-
-def _histogram_from() -> float:
-    from bioinstruct_tools.report import HISTOGRAM_FROM  # the card's figures need pairs from there
-
-    return HISTOGRAM_FROM
 
 
 _RAW_COPY = "raw"
@@ -215,11 +226,15 @@ def _instances(validation: checks.Validation) -> dict[str, dict]:
 
 def _is_recorded_upstream(checksum: dict) -> bool:
     """A local file is the published one when its checksum is the one a build of the upstream recorded."""
+    from bioinstruct_tools import infos
+
     recorded = infos.read_infos(infos.RECORDED_INFOS_PATH).get(DEFAULT_CONFIG)
     return bool(recorded and (recorded.download_checksums or {}).get(UPSTREAM_URL) == checksum)
 
 
 def _check_recorded_checksum(checksum: dict) -> None:
+    from bioinstruct_tools import infos
+
     recorded = infos.read_infos(infos.RECORDED_INFOS_PATH).get(DEFAULT_CONFIG)
     expected = (recorded.download_checksums or {}).get(UPSTREAM_URL) if recorded else None
     if expected and expected != checksum:
@@ -227,7 +242,7 @@ def _check_recorded_checksum(checksum: dict) -> None:
 
 
 def _build_configs(source_path: Path, cache_dir: Path, folder: Path,
-                   config_progress: Optional[Callable[[str], None]]) -> DatasetInfosDict:
+                   config_progress: Optional[Callable[[str], None]]) -> "DatasetInfosDict":
     """Every config's parquet and measured info, from one run of the loading script.
 
     The script runs once, for the `categorized` config; the others are cut from its table as the script
@@ -235,6 +250,14 @@ def _build_configs(source_path: Path, cache_dir: Path, folder: Path,
     `category`), so the source is read once. The tests compare every config in the folder with what
     the script yields for it.
     """
+    import datasets
+    from datasets.info import DatasetInfosDict
+    from datasets.splits import SplitDict, SplitInfo
+    from datasets.table import InMemoryTable
+
+    import bioinstruct
+    from bioinstruct_tools.configs import features_of
+
     builder = bioinstruct.BioInstruct(config_name=CATEGORIZED_CONFIG, data_dir=str(source_path.parent.resolve()),
                                       cache_dir=str(cache_dir))
     builder.download_and_prepare()
@@ -283,21 +306,40 @@ def _never_cached(config_name: str) -> str:
     return f"bioinstruct-build-{config_name}-{uuid.uuid4().hex}"
 
 
-def _write_figures(validation: checks.Validation, folder: Path) -> tuple[dict[str, str], list[str]]:
-    """The report's figures as PNG in the layout's assets folder: ({path in the repo: title} of the figures the
-    card shows, the lines it says instead of the figures that have nothing to show)."""
-    from bioinstruct_tools import report  # matplotlib only when figures are drawn
+def _drawing_figures(validation: checks.Validation, folder: Path) -> workers.ForkedMap:
+    """Start drawing the report's figures as PNG in the layout's assets folder: two forked workers, a half each, each
+    importing matplotlib itself (this process never does), while this one builds the configs."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return workers.ForkedMap(functools.partial(_draw_half, validation, folder), FIGURE_HALVES, parallel_from=2,
+                             chunk=1)
+
+
+def _draw_half(validation: checks.Validation, folder: Path, names: tuple) -> tuple[list[Path], dict[str, str]]:
+    from bioinstruct_tools import report  # matplotlib: in the worker
 
     numbers = report.collect(validation)
-    drawn = report.write_figures(numbers, folder, formats=("png",))
-    empty = report.empty_figures(numbers)
-    shown = {f"{ASSETS}/{path.name}": report.TITLES[path.stem] for path in drawn if path.stem not in empty}
+    return report.draw(numbers, folder, names, formats=("png",)), report.empty_figures(numbers)
+
+
+def _figures_drawn(drawing: workers.ForkedMap) -> tuple[dict[str, str], list[str]]:
+    """({path in the repo: title} of the figures the card shows, the lines it says instead of the figures that have
+    nothing to show)."""
+    halves = drawing.results()
+    empty = halves[0][1]
+    drawn = sorted((path for paths, _ in halves for path in paths), key=lambda path: FIGURE_NAMES.index(path.stem))
+    shown = {f"{ASSETS}/{path.name}": FIGURE_TITLES[path.stem] for path in drawn if path.stem not in empty}
     return shown, list(empty.values())
 
 
 def _write_layout(source_path: Path, staging: Path, checksums: dict, validation: checks.Validation,
-                  description: "card.SourceDescription", hooks: checks.Hooks) -> DatasetInfosDict:
-    """Every file of the layout, in staging; returns the infos."""
+                  description: "card.SourceDescription", drawing: workers.ForkedMap,
+                  hooks: checks.Hooks) -> "DatasetInfosDict":
+    """Every file of the layout, in staging, the figures from `drawing`; returns the infos."""
+    import datasets
+
+    import bioinstruct
+    from bioinstruct_tools import card, infos
+
     bars_were_disabled = datasets.utils.are_progress_bars_disabled()
     datasets.utils.disable_progress_bars()  # one bar of our own instead of two per config
     try:
@@ -313,7 +355,7 @@ def _write_layout(source_path: Path, staging: Path, checksums: dict, validation:
     config_infos = infos.config_infos(measured, copy=copy)
     (staging / INFOS_FILENAME).write_text(infos.infos_json(config_infos), encoding="utf-8")
     with hooks.steps("drawing figures"):
-        figures, figure_notes = _write_figures(validation, staging / ASSETS)
+        figures, figure_notes = _figures_drawn(drawing)
     (staging / CARD_FILENAME).write_text(
         card.render_card(config_infos, contamination=validation.get(checks.CONTAMINATION), figures=figures,
                          figure_notes=figure_notes,
@@ -321,4 +363,3 @@ def _write_layout(source_path: Path, staging: Path, checksums: dict, validation:
                          description=description),
         encoding="utf-8")
     return config_infos
-

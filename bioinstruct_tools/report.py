@@ -43,14 +43,14 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, StrMethodF
 from bioinstruct_tools import __version__, checks, paths, workers
 from bioinstruct_tools.categories import CATEGORIES, PAPER_SHARES
 from bioinstruct_tools.errors import Failed
-from bioinstruct_tools.published import FIGURE_NAMES, REPORT_MARKER
+from bioinstruct_tools.published import FIGURE_HALVES, FIGURE_NAMES, HISTOGRAM_FROM, REPORT_MARKER
+from bioinstruct_tools.published import FIGURE_TITLES as TITLES
 from bioinstruct_tools.sources import NO_FIELD_MAP, FieldMap
 from bioinstruct_tools.task_verbs import QUESTION, verb_and_object
 from bioinstruct_tools.records import FIELDS, has_real_input
 from bioinstruct_tools.text import markdown_literal, plural, rouge_token_count
 
 WIDTH_IN, HEIGHT_IN, DPI = 9.0, 5.0, 100  # every figure is 900 x 500 pixels
-HISTOGRAM_FROM = 0.5  # pairs above this score are drawn
 TOP_VERBS, TOP_OBJECTS = 20, 4
 COLORS = {"extraction": "#4C72B0", "generation": "#55A868", "qa": "#C44E52", "other": "#8172B2"}
 NO_RECORDS = "no records"  # what an empty category shows in place of a zero
@@ -393,28 +393,20 @@ def draw_checks(report: ReportNumbers) -> Figure:
 
 DRAW = {"categories": draw_categories, "lengths": draw_lengths, "verbs": draw_verbs, "inputs": draw_inputs,
         "near_duplicates": draw_near_duplicates, "checks": draw_checks}
-TITLES = {"categories": "Category shares", "lengths": "Lengths per category", "verbs": "Task verbs and objects",
-          "inputs": "Records with an input", "near_duplicates": "Near-duplicate instructions",
-          "checks": "Validation findings"}
 
 
 def write_figures(report: ReportNumbers, folder: Path, formats=("png", "svg")) -> list[Path]:
-    """Every figure in `folder`, byte-identical for the same numbers; on two cores or more, a forked worker draws
-    half of them (drawing is most of a small build's time)."""
+    """Every figure in `folder`, byte-identical for the same numbers; on two cores or more, two forked workers draw
+    a half each (drawing is most of a small report's time)."""
     folder.mkdir(parents=True, exist_ok=True)
-    if workers.cores() < 2:
-        return _draw(report, folder, FIGURE_NAMES, formats)
-    with workers.forked_pool(1) as pool:
-        theirs = pool.apply_async(_draw, (report, folder, _DRAWN_BESIDE, formats))
-        ours = _draw(report, folder, tuple(name for name in FIGURE_NAMES if name not in _DRAWN_BESIDE), formats)
-        drawn = ours + theirs.get()
+    with workers.ForkedMap(functools.partial(draw, report, folder, formats=formats), FIGURE_HALVES,
+                           parallel_from=2, chunk=1) as drawing:
+        drawn = [path for half in drawing.results() for path in half]
     return sorted(drawn, key=lambda path: (FIGURE_NAMES.index(path.stem), formats.index(path.suffix[1:])))
 
 
-_DRAWN_BESIDE = ("verbs", "near_duplicates", "checks")  # about half of the drawing time, measured on the sample
-
-
-def _draw(report: ReportNumbers, folder: Path, names: tuple, formats) -> list[Path]:
+def draw(report: ReportNumbers, folder: Path, names: tuple, formats=("png", "svg")) -> list[Path]:
+    """The figures `names` in `folder`, in each of `formats`."""
     written = []
     # Matplotlib's own warnings (a glyph missing, a tight layout) are not the user's to read: the figures say
     # what they replaced.

@@ -17,6 +17,8 @@ import hashlib
 import os
 import sqlite3
 import stat
+import sys
+import unicodedata
 from pathlib import Path
 from typing import Iterable, Iterator, Optional, Sequence
 
@@ -32,8 +34,9 @@ def key_of(instruction: str, input: str) -> bytes:
 
 
 def version_of(files: Sequence[Path]) -> str:
-    """A digest of the files that decide: any change to any of them is a new version."""
-    digest = hashlib.blake2b(digest_size=12)
+    """A digest of the files that decide and of what reads them (Python's version and its Unicode tables, which
+    regular expressions and case folding follow): any change to any of them is a new version."""
+    digest = hashlib.blake2b(f"{sys.version_info[:2]} {unicodedata.unidata_version}".encode(), digest_size=12)
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

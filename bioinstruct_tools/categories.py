@@ -600,9 +600,8 @@ def _recalled(pairs: Sequence[tuple[str, str]]) -> tuple[list[Optional[tuple[str
     missing = [index for index, answer in enumerate(known) if answer is None]
     if missing:
         with decision_cache.opened(_CACHE_NAME, _deciding_version()) as cache:
-            found = cache.look_up([keys[index] for index in missing]) if cache is not None else {}
-        for index in missing:
-            answer = found.get(keys[index])
+            found = cache.look_up([keys[index] for index in missing]) if cache is not None else []
+        for index, answer in zip(missing, found):
             if answer is not None and answer[0] in CATEGORIES:  # anything else is not an answer of ours
                 known[index] = _remember(pairs[index], answer)
     return known, keys

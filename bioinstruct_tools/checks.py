@@ -532,8 +532,9 @@ def _personal_information_search(records: list[Record]) -> workers.ForkedMap:
     return workers.ForkedMap(_personal_information_in, records, parallel_from=8192, chunk=2048)
 
 
-def _personal_information_in(record: Record) -> list[tuple[str, Optional[list]]]:
-    """(field, its findings) for each field with any, and (field, None) for one too long to check."""
+def _personal_information_in(record: Record) -> tuple[tuple[str, Optional[list]], ...]:
+    """(field, its findings) for each field with any, and (field, None) for one too long to check; the empty tuple
+    (one object, shared) for most records, which have neither."""
     found = []
     for name in FIELDS:
         text = record.data[name]
@@ -543,7 +544,7 @@ def _personal_information_in(record: Record) -> list[tuple[str, Optional[list]]]
             findings = personal_information.find(text)
             if findings:
                 found.append((name, findings))
-    return found
+    return tuple(found)
 
 
 class CategoriesCheck(Check):

@@ -25,6 +25,7 @@ from typing import Iterable, Iterator, Optional, Sequence
 _KEPT_VERSIONS = 4  # answers of older versions of the rules are dropped past this many files
 _LARGEST_FILE = 512 << 20  # bytes; a file grown past this starts again empty (about 10M remembered answers)
 _BUSY_SECONDS = 0.5  # another run writing: wait this long, then go on without remembering
+_LOOKED_UP_AT_ONCE = 16_384  # keys per query: what a look-up holds at once stays small
 
 
 def key_of(instruction: str, input: str) -> bytes:
@@ -69,20 +70,28 @@ class DecisionCache:
     def __init__(self, connection: sqlite3.Connection):
         self._connection = connection
 
-    def look_up(self, keys: Sequence[bytes]) -> dict[bytes, tuple[str, str]]:
-        """The remembered answers among `keys`."""
+    def look_up(self, keys: Sequence[bytes]) -> list[Optional[tuple[str, str]]]:
+        """The remembered answer of each key, None where there is none, in the keys' order. Keys are looked up a
+        chunk at a time, and a reason many texts share is one string in memory, as it is one row on disk."""
+        answers: list[Optional[tuple[str, str]]] = [None] * len(keys)
         try:
-            with self._connection:
-                self._connection.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key BLOB PRIMARY KEY) WITHOUT ROWID")
-                self._connection.execute("DELETE FROM wanted")
-                self._connection.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((key,) for key in keys))
-            rows = self._connection.execute(
-                "SELECT a.key, a.decision, r.text FROM wanted w JOIN answers a ON a.key = w.key "
-                "JOIN reasons r ON r.id = a.reason").fetchall()
+            reasons = dict(self._connection.execute("SELECT id, text FROM reasons"))
+            decisions: dict[str, str] = {}
+            self._connection.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key BLOB PRIMARY KEY) WITHOUT ROWID")
+            for start in range(0, len(keys), _LOOKED_UP_AT_ONCE):
+                chunk = keys[start:start + _LOOKED_UP_AT_ONCE]
+                with self._connection:
+                    self._connection.execute("DELETE FROM wanted")
+                    self._connection.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((key,) for key in chunk))
+                found = {key: (decision, reason) for key, decision, reason in self._connection.execute(
+                    "SELECT a.key, a.decision, a.reason FROM wanted w JOIN answers a ON a.key = w.key")}
+                for offset, key in enumerate(chunk):
+                    decision, reason = found.get(key, (None, None))
+                    if isinstance(decision, str) and reason in reasons and isinstance(reasons[reason], str):
+                        answers[start + offset] = (decisions.setdefault(decision, decision), reasons[reason])
         except sqlite3.Error:
-            return {}
-        return {key: (decision, reason) for key, decision, reason in rows
-                if isinstance(decision, str) and isinstance(reason, str)}
+            return [None] * len(keys)
+        return answers
 
     def store(self, answers: Iterable[tuple[bytes, tuple[str, str]]]) -> None:
         """Remember `answers` (key, (decision, reason)); a reason shared by many texts is stored once."""

@@ -585,25 +585,29 @@ class Categorizing:
         answers = self._deciding.results(progress)
         for index, answer in zip(self._todo, answers):
             decided[index] = _remember(self.pairs[index], answer)
-        _keep_on_disk([(self._keys[index], answer) for index, answer in zip(self._todo, answers)])
+        if self._keys is not None:
+            _keep_on_disk([(self._keys[index], answer) for index, answer in zip(self._todo, answers)])
         return decided
 
     def stop(self) -> None:
         self._deciding.stop()
 
 
-def _recalled(pairs: Sequence[tuple[str, str]]) -> tuple[list[Optional[tuple[str, str]]], list[bytes]]:
-    """The answers this process remembers, then the ones on disk (`decision_cache`), None for the rest; and every
-    pair's disk key."""
+def _recalled(pairs: Sequence[tuple[str, str]]) -> tuple[list[Optional[tuple[str, str]]], Optional[list]]:
+    """The answers this process remembers, then the ones on disk (`decision_cache`), None for the rest; and the disk
+    key of each pair this process did not remember (None: the disk cache is off, and no key is made)."""
     known = [_remembered.get(pair) for pair in pairs]
-    keys = [decision_cache.key_of(*pair) for pair in pairs]
     missing = [index for index, answer in enumerate(known) if answer is None]
-    if missing:
-        with decision_cache.opened(_CACHE_NAME, _deciding_version()) as cache:
-            found = cache.look_up([keys[index] for index in missing]) if cache is not None else []
-        for index, answer in zip(missing, found):
-            if answer is not None and answer[0] in CATEGORIES:  # anything else is not an answer of ours
-                known[index] = _remember(pairs[index], answer)
+    if not missing or decision_cache.cache_folder() is None:
+        return known, None
+    keys: list[Optional[bytes]] = [None] * len(pairs)
+    for index in missing:
+        keys[index] = decision_cache.key_of(*pairs[index])
+    with decision_cache.opened(_CACHE_NAME, _deciding_version()) as cache:
+        found = cache.look_up([keys[index] for index in missing]) if cache is not None else []
+    for index, answer in zip(missing, found):
+        if answer is not None and answer[0] in CATEGORIES:  # anything else is not an answer of ours
+            known[index] = _remember(pairs[index], answer)
     return known, keys
 
 

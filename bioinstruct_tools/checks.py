@@ -460,11 +460,14 @@ class NearDuplicatesCheck(Check):
         if hooks.on_pairs is not None:
             index_of = np.fromiter((record.index for record in records), dtype=np.int64, count=len(records))
             on_pairs = lambda first, second, score: hooks.on_pairs(index_of[first], index_of[second], score)  # noqa: E731
-        if options.count_pairs:
-            scan = scan_near_duplicates(instructions, threshold=threshold, keep=options.keep_pairs, on_pairs=on_pairs,
-                                        progress=hooks.progress, histogram_from=options.histogram_from)
-        else:  # compares with kept records only: all-similar records cost N comparisons, not N^2/2
-            scan = greedy_filter(instructions, threshold=threshold, progress=hooks.progress)
+        # Tokenizing a large corpus comes before the first instruction is scanned (seconds at 100,000): its own bar.
+        with hooks.steps("near duplicates: tokenizing", len(instructions), "record") as tokenized:
+            if options.count_pairs:
+                scan = scan_near_duplicates(instructions, threshold=threshold, keep=options.keep_pairs,
+                                            on_pairs=on_pairs, progress=hooks.progress,
+                                            histogram_from=options.histogram_from, tokenized=tokenized)
+            else:  # compares with kept records only: all-similar records cost N comparisons, not N^2/2
+                scan = greedy_filter(instructions, threshold=threshold, progress=hooks.progress, tokenized=tokenized)
         offenders = [
             Offender(reason="near_duplicate",
                      detail=f"ROUGE-L {pair.score:.3f}: {instructions[pair.first]!r} ~ {instructions[pair.second]!r}",

@@ -92,13 +92,15 @@ def scan_near_duplicates(
     on_pairs: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], None]] = None,
     progress: Optional[Callable[[int], None]] = None,
     histogram_from: Optional[float] = None,
+    tokenized: Optional[Callable[[int], None]] = None,
 ) -> NearDuplicateScan:
     """Find every pair above `threshold` in one streaming pass.
 
     `keep` pairs are kept in the result (the first ones, ordered by later then earlier instruction);
     `on_pairs`, if given, receives every pair in batches in that order, as arrays (first, second, score):
     never as one object a pair, so that millions of pairs stream in bounded memory; `progress` is called with the
-    number of instructions scanned since its last call. Memory grows with the instructions, not the pairs.
+    number of instructions scanned since its last call, and `tokenized`, before the scan, with the number tokenized.
+    Memory grows with the instructions, not the pairs.
     With `histogram_from` (below `threshold`), the same pass searches down to it and `scores` counts every
     pair above it in bins of 0.01; everything else still speaks of the pairs above `threshold`.
     """
@@ -106,7 +108,7 @@ def scan_near_duplicates(
         if not 0 < value < 1:
             raise ValueError(f"threshold must lie strictly between 0 and 1, got {value}")
     search_from = min(threshold, histogram_from) if histogram_from is not None else threshold
-    batches, greedy = _search(instructions, search_from)
+    batches, greedy = _search(instructions, search_from, tokenized)
     scan = NearDuplicateScan(threshold=threshold)
     dropped = np.zeros(len(instructions), dtype=np.bool_)
     partner = np.full(len(instructions), -1, dtype=np.int64)
@@ -135,6 +137,7 @@ def greedy_filter(
     instructions: Sequence[str],
     threshold: float = SELF_INSTRUCT_THRESHOLD,
     progress: Optional[Callable[[int], None]] = None,
+    tokenized: Optional[Callable[[int], None]] = None,
 ) -> NearDuplicateScan:
     """Self-Instruct's greedy filter alone: what it drops, and each dropped one's earliest kept partner.
 
@@ -149,10 +152,11 @@ def greedy_filter(
     found = _python_pairs(instructions, threshold) if _small(instructions) else None
     if found is not None:
         _greedy_in_python(*found[:2], dropped, partner)
-        if progress is not None:
-            progress(len(instructions))
+        for report in (tokenized, progress):
+            if report is not None:
+                report(len(instructions))
     else:
-        corpus = _compiled()._Corpus(instructions, threshold, _loosened(threshold))
+        corpus = _compiled()._Corpus(instructions, threshold, _loosened(threshold), tokenized)
         for covered in corpus.greedy_search(dropped, partner):
             if progress is not None:
                 progress(covered)
@@ -197,15 +201,17 @@ def _loosened(threshold: float) -> float:
     return threshold * (1 - _MARGIN)
 
 
-def _search(instructions: Sequence[str], threshold: float):
+def _search(instructions: Sequence[str], threshold: float, tokenized: Optional[Callable[[int], None]] = None):
     """(batches of (first, second, score, instructions covered) in order of the later instruction, the greedy
     filter that reads them): in Python for a small corpus, else compiled."""
     if _small(instructions):
         found = _python_pairs(instructions, threshold)
         if found is not None:
+            if tokenized is not None:
+                tokenized(len(instructions))
             return [(*found, len(instructions))], _greedy_in_python
     compiled = _compiled()
-    return compiled._Corpus(instructions, threshold, _loosened(threshold)).search(), compiled._greedy
+    return compiled._Corpus(instructions, threshold, _loosened(threshold), tokenized).search(), compiled._greedy
 
 
 def _small(instructions: Sequence[str]) -> bool:

@@ -10,7 +10,7 @@ import math
 import os
 import threading
 from collections import namedtuple
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Optional, Sequence
 
 import numpy as np
 from numba import types
@@ -48,7 +48,8 @@ def lcs_length(a: Sequence[int], b: Sequence[int]) -> int:
 class _Corpus:
     """The instructions as flat int32 arrays: tokens in text order (for the LCS) and items rarest first."""
 
-    def __init__(self, instructions: Sequence[str], threshold: float, loose: float):
+    def __init__(self, instructions: Sequence[str], threshold: float, loose: float,
+                 tokenized: Optional[Callable[[int], None]] = None):
         self.threshold = threshold
         self.loose = loose  # the threshold loosened so that float rounding never hides a pair
         vocabulary: dict[str, int] = {}  # token -> id, in order of first use
@@ -62,6 +63,8 @@ class _Corpus:
                     vocabulary[token] = len(vocabulary)
             id_chunks.append(np.fromiter(map(vocabulary.__getitem__, tokens), dtype=np.int32, count=len(tokens)))
             lengths += map(len, token_lists)
+            if tokenized is not None:
+                tokenized(len(token_lists))
         self.size = len(lengths)
         self.vocabulary_size = len(vocabulary)
         del vocabulary

@@ -34,8 +34,25 @@ def test_validate_steps_through_reading_and_every_check_with_totals_that_add_up(
     validation = checks.validate_file(str(SAMPLE), hooks=checks.Hooks(steps=recorded))
     rows = validation.rows
     assert recorded.steps["reading"] == (os.path.getsize(SAMPLE), "B", os.path.getsize(SAMPLE))
-    for name in ("schema", "uniqueness", "near duplicates", "categories"):
+    for name in ("schema", "uniqueness", "near duplicates", "near duplicates: tokenizing", "personal information",
+                 "categories"):
         assert recorded.steps[name] == (rows, "record", rows), name  # each reaches its total
+
+
+def test_a_large_corpus_is_tokenized_and_scanned_with_progress_that_reaches_its_totals():
+    """Past `neardup._COMPILED_FROM` instructions the compiled search tokenizes a chunk at a time, reporting each."""
+    from synthetic import templated_instructions
+
+    from bioinstruct_tools import neardup
+
+    size = neardup._COMPILED_FROM + 500
+    records = checks.numbered([{"instruction": text, "input": "", "output": "x"}
+                               for text in templated_instructions(size)])
+    recorded = RecordedSteps()
+    checks.validate(records, "large.jsonl", hooks=checks.Hooks(steps=recorded),
+                    checks=(checks.SCHEMA, checks.NEAR_DUPLICATES))
+    assert recorded.steps["near duplicates: tokenizing"] == (size, "record", size)
+    assert recorded.steps["near duplicates"] == (size, "record", size)
 
 
 def test_categorize_file_steps_through_reading_and_categorizing():

@@ -23,10 +23,18 @@ from bioinstruct_tools.neardup import (
 )
 from bioinstruct_tools.neardup_compiled import _Corpus, _myers_distance, lcs_length
 
-@pytest.fixture(autouse=True, params=["python", "compiled"])
+def pytest_generate_tests(metafunc):
+    """Every test runs on both searches (the plain-Python one for small corpora, and the compiled one), but those
+    of the kernels alone (`no_search`), which run once."""
+    if "search_path" in metafunc.fixturenames:
+        once = metafunc.definition.get_closest_marker("no_search") is not None
+        metafunc.parametrize("search_path", ["compiled"] if once else ["python", "compiled"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
 def search_path(request, monkeypatch):
-    """Every test runs on both searches: the plain-Python one for small corpora, and the compiled one. Python still
-    hands a corpus over to the compiled search once its pairs are too many to verify (`_PYTHON_VERIFIES`)."""
+    """Python still hands a corpus over to the compiled search once its pairs are too many to verify
+    (`_PYTHON_VERIFIES`)."""
     monkeypatch.setattr(neardup, "_COMPILED_FROM", 0 if request.param == "compiled" else 10**9)
     return request.param
 
@@ -66,6 +74,7 @@ def brute_force(instructions, threshold=0.7):
     return pairs
 
 
+@pytest.mark.no_search
 def test_the_brute_force_oracle_scores_as_rouge_scorer_does():
     corpus = synthetic_corpus(120, seed=3)
     every_pair = {(i, j, SCORER.score(corpus[j], corpus[i])["rougeL"].fmeasure)
@@ -189,6 +198,7 @@ def test_edge_cases_match_rouge_score(a, b):
     assert fast([a, b]) == brute_force([a, b])
 
 
+@pytest.mark.no_search
 def test_lcs_matches_rouge_score_dynamic_programming():
     from rouge_score.rouge_scorer import _lcs_table
 
@@ -199,10 +209,12 @@ def test_lcs_matches_rouge_score_dynamic_programming():
         assert lcs_length(a, b) == _lcs_table(a, b)[-1][-1]
 
 
+@pytest.mark.no_search
 def test_tokens_are_rouge_scores():
     assert rouge_tokens("Give the IV dose (5 mg/kg) q6h.") == ["give", "the", "iv", "dose", "5", "mg", "kg", "q6h"]
 
 
+@pytest.mark.no_search
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from("aZ9 _-\n\tİß"), max_size=60))
 def test_tokens_equal_rouge_scores_tokenizer_on_any_text(text):
@@ -293,6 +305,7 @@ def _lcs_dp(a, b):
     return previous[-1]
 
 
+@pytest.mark.no_search
 def test_lcs_of_long_sequences_over_several_words_and_by_myers():
     rng = random.Random(11)
     for n, m in [(65, 65), (128, 300), (200, 5_000), (70, 4_500)]:
@@ -315,6 +328,7 @@ def test_threshold_must_be_a_fraction():
         find_near_duplicates(["a b"], threshold=1.0)
 
 
+@pytest.mark.no_search
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(VOCABULARY[:14]), max_size=12).map(" ".join), max_size=60),
        st.sampled_from([1e-9, 0.3, 0.5, 0.6, 0.7, 0.9]))
@@ -328,6 +342,7 @@ def test_the_python_search_finds_what_the_compiled_one_finds(corpus, threshold):
         assert found.tolist() == wanted.tolist()  # same pairs, same order, same float scores
 
 
+@pytest.mark.no_search  # sets its own thresholds
 def test_the_python_search_hands_a_corpus_with_too_many_pairs_to_the_compiled_one(monkeypatch):
     corpus = [f"Do task {i} now" for i in range(300)]  # every pair: 44,850 of them
     monkeypatch.setattr(neardup, "_COMPILED_FROM", 10**9)
@@ -337,6 +352,7 @@ def test_the_python_search_hands_a_corpus_with_too_many_pairs_to_the_compiled_on
     assert scan.pairs == 300 * 299 // 2 and scan.dropped == list(range(1, 300))
 
 
+@pytest.mark.no_search
 def test_a_small_file_is_validated_without_numba(tmp_path):
     """Below `_COMPILED_FROM` instructions nothing imports numba: no kernel is loaded, or compiled on a first run."""
     import subprocess
@@ -354,6 +370,7 @@ def test_a_small_file_is_validated_without_numba(tmp_path):
     assert done.stdout.strip() == "[]"
 
 
+@pytest.mark.no_search  # sets its own thresholds
 def test_much_text_goes_to_the_compiled_search_however_few_its_instructions(monkeypatch):
     """Python holds a tuple per token: one huge instruction would not fit, so the text's size decides too."""
     monkeypatch.setattr(neardup, "_COMPILED_FROM", 10**9)

@@ -17,7 +17,8 @@ the validation gates passed (`paths.staged_folder`).
 
 `datasets` takes about a second to import, and drawing the figures about as long: the figures are drawn by a
 forked worker as soon as the validation is known, and this module imports `datasets` (and what imports it: the
-loading script, `card`, `infos`, `configs`, `checkout`) only after that fork, in the functions that use it.
+loading script, `card`, `infos`, `configs`) only after that fork, in the functions that use it; `checkout` only
+for `--record`.
 """
 
 import functools

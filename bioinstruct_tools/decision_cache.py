@@ -15,6 +15,7 @@ keeps its own under `~/.cache/huggingface`).
 import contextlib
 import hashlib
 import os
+import re
 import sqlite3
 import stat
 import sys
@@ -149,6 +150,8 @@ def _own_folder(folder: Path) -> bool:
 
 def _drop_old_versions(folder: Path, name: str) -> None:
     with contextlib.suppress(OSError):  # another run may be dropping the same files
-        files = sorted(folder.glob(f"{name}-*.sqlite"), key=lambda path: path.stat().st_mtime, reverse=True)
+        ours = re.compile(rf"{re.escape(name)}-[0-9a-f]{{24}}\.sqlite")  # never a file of the user's own naming
+        files = sorted((path for path in folder.iterdir() if ours.fullmatch(path.name)),
+                       key=lambda path: path.stat().st_mtime, reverse=True)
         for old in files[_KEPT_VERSIONS:]:
             old.unlink()

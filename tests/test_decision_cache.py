@@ -108,11 +108,13 @@ def test_the_file_keeps_hashes_and_answers_not_texts(own_decision_cache):
     assert all(len(key) == 16 for key in keys)
 
 
-def test_older_versions_are_dropped_past_a_few(own_decision_cache):
+def test_older_versions_are_dropped_past_a_few_and_no_file_of_the_users(own_decision_cache):
+    users = own_decision_cache / "categories-mine.sqlite"
+    users.write_text("the user's own")
     for version in range(decision_cache._KEPT_VERSIONS + 3):
-        with decision_cache.opened("categories", f"v{version}") as cache:
+        with decision_cache.opened("categories", f"{version:024x}") as cache:
             cache.store([(b"k" * 16, ("qa", "a reason"))])
-    assert len(_cache_files(own_decision_cache)) == decision_cache._KEPT_VERSIONS
+    assert len(_cache_files(own_decision_cache)) == decision_cache._KEPT_VERSIONS + 1 and users.exists()
 
 
 @given(st.text(max_size=6), st.text(max_size=6), st.text(max_size=6), st.text(max_size=6))

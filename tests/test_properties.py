@@ -1,4 +1,4 @@
-"""Properties of the reader, the schema, the categorizer and validate on any input; linear-time regexes.
+"""Properties of the reader, the schema, the categorizer, its CSV cells and validate on any input; linear-time regexes.
 
 The hypothesis tests assert that nothing but the documented error escapes and that every valid record
 survives a write and read round trip in both layouts. The adversarial tests feed 100 KB strings built
@@ -32,6 +32,7 @@ from bioinstruct_tools.records import (
     UnreadableFileError,
     schema_violations,
 )
+from bioinstruct_tools.commands.categorize import _FORMULA_START, spreadsheet_safe
 from bioinstruct_tools.json_reader import read_records
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -163,3 +164,18 @@ def test_reading_in_small_blocks_equals_reading_the_whole_file(rows, indent, tai
             with open(path, "w", encoding="utf-8", newline="") as f:
                 f.write(text)
             assert _read_in_blocks(path, block) == _read_in_blocks(path, 1 << 24)
+
+
+@pytest.mark.parametrize("cell, safe", [
+    ("=SUM(A1)", "'=SUM(A1)"), ("+1", "'+1"), ("-1", "'-1"), ("@x", "'@x"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("a\n=b", "a\n'=b"), ("a\r+b", "a\r'+b"), ("a = b", "a = b"), ("", ""), ("plain", "plain"), (3, 3), (None, None),
+])
+def test_spreadsheet_safe_quotes_each_formula_lead(cell, safe):
+    assert spreadsheet_safe(cell) == safe
+
+
+@SETTINGS
+@given(st.text(alphabet=st.sampled_from("=+-@\t\r\nab ")) | st.text())
+def test_spreadsheet_safe_agrees_with_its_regex_on_every_cell(cell):
+    """The quick test before the regex skips only cells it would leave alone: the regex alone is the oracle."""
+    assert spreadsheet_safe(cell) == _FORMULA_START.sub(lambda match: f"{match.group(1)}'{match.group(2)}", cell)

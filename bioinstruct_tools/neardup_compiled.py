@@ -27,6 +27,7 @@ _GREEDY_CHUNK = 4096  # instructions per call of the greedy scan, between progre
 _SIGNATURE_WORDS = 2  # 64-bit words of the hashed item bitmap used for the overlap bound
 _THREADS = min(2, os.cpu_count() or 1)
 _TOKENIZED_AT_ONCE = 8192  # instructions whose tokens are mapped to ids in one pass of C-level calls
+_HASHED_AT_ONCE = 1 << 20  # tokens hashed into the signatures at a time
 
 
 # What the kernels read and write, passed as named tuples (numba compiles them as structs) rather than as
@@ -75,11 +76,16 @@ class _Corpus:
         del id_chunks
         self.items, item_count = self._items()
         self.probe_lengths = self._prefix_lengths()
-        self.signatures = self._signatures()
-        self._postings(item_count)
+        record_of = np.repeat(np.arange(self.size, dtype=np.int32), self.lengths)  # each token's record
+        self.signatures = self._signatures(record_of)
+        self._postings(item_count, record_of)
 
     def _items(self) -> tuple[np.ndarray, int]:
-        """Per record, its tokens as items (token rank, occurrence) in ascending order, as dense int32 ids."""
+        """Per record, its tokens as items (token rank, occurrence) in ascending order, as dense int32 ids.
+
+        A million records hold tens of millions of tokens, and this is where a `validate` of them peaks: the
+        arrays are made in place and in int32 where the values fit (every token position does: the index is int32).
+        """
         total = len(self.tokens)
         if not total:
             return np.empty(0, dtype=np.int32), 0
@@ -87,35 +93,42 @@ class _Corpus:
         rank = np.empty(self.vocabulary_size, dtype=np.int64)
         rank[np.lexsort((np.arange(self.vocabulary_size), frequency))] = np.arange(self.vocabulary_size)
         # One sort of (record, rank) keys puts each record's tokens rarest first; records keep their place.
-        rows = np.repeat(np.arange(self.size, dtype=np.int64) * self.vocabulary_size, self.lengths)
-        ranked = rank[self.tokens] + rows
-        ranked.sort()
-        ranked -= rows
+        keys = rank[self.tokens]
+        keys += np.repeat(np.arange(self.size, dtype=np.int64) * self.vocabulary_size, self.lengths)
+        keys.sort()
         new_group = np.ones(total, dtype=bool)
-        new_group[1:] = (ranked[1:] != ranked[:-1]) | (rows[1:] != rows[:-1])
-        del rows
-        position = np.arange(total, dtype=np.int64)
-        occurrence = position - np.maximum.accumulate(np.where(new_group, position, 0))
+        new_group[1:] = keys[1:] != keys[:-1]  # a key holds its record: a new record starts a new group too
+        np.remainder(keys, self.vocabulary_size, out=keys)
+        ranked = keys.astype(np.int32)
+        del keys
+        position = np.arange(total, dtype=np.int32)
+        occurrence = np.where(new_group, position, np.int32(0))
+        np.maximum.accumulate(occurrence, out=occurrence)
+        np.subtract(position, occurrence, out=occurrence)
         del position, new_group
         # Item ids in (rank, occurrence) order: each rank's block is as wide as its most repeated occurrence.
         widest = np.zeros(self.vocabulary_size, dtype=np.int64)
         np.maximum.at(widest, ranked, occurrence)
         block_start = np.zeros(self.vocabulary_size + 1, dtype=np.int64)
         np.cumsum(widest + 1, out=block_start[1:])
-        return (block_start[ranked] + occurrence).astype(np.int32), int(block_start[-1])
+        items = block_start.astype(np.int32)[ranked]
+        items += occurrence
+        return items, int(block_start[-1])
 
-    def _signatures(self) -> np.ndarray:
+    def _signatures(self, record_of: np.ndarray) -> np.ndarray:
         """Each record's items hashed into a bitmap of 64 * _SIGNATURE_WORDS bits, 16 bytes a record.
 
         Items are distinct within a record, so every bit of x that y lacks stands for at least one item of
         x that y does not share: len_x minus those bits bounds the overlap from above, and so does len_y
         minus y's bits that x lacks. The filter cannot lose a pair; the index keeps a copy in each entry.
+        Hashed a slice of tokens at a time: the 64-bit temporaries of all of them at once were the peak.
         """
         bits = 64 * _SIGNATURE_WORDS
-        rows = np.repeat(np.arange(self.size, dtype=np.int64), self.lengths)
-        buckets = (self.items.astype(np.int64) * 2654435761) % bits
         signatures = np.zeros((self.size, _SIGNATURE_WORDS), dtype=np.uint64)
-        np.bitwise_or.at(signatures, (rows, buckets >> 6), np.left_shift(np.uint64(1), (buckets & 63).astype(np.uint64)))
+        for start in range(0, len(self.items), _HASHED_AT_ONCE):
+            buckets = self.items[start:start + _HASHED_AT_ONCE].astype(np.int64) * 2654435761 % bits
+            np.bitwise_or.at(signatures, (record_of[start:start + _HASHED_AT_ONCE], buckets >> 6),
+                             np.left_shift(np.uint64(1), (buckets & 63).astype(np.uint64)))
         return signatures
 
     def _prefix_lengths(self) -> np.ndarray:
@@ -124,37 +137,48 @@ class _Corpus:
         alpha = np.maximum(1, np.ceil(self.loose * (self.lengths + shortest) / 2 - _ROUNDING))  # its smallest
         return np.clip(self.lengths - alpha + _ELL, 0, self.lengths).astype(np.int64)
 
-    def _postings(self, item_count: int) -> None:
+    def _postings(self, item_count: int, record_of: np.ndarray) -> None:
         """The inverted index of the prefixes, grouped by (item, record length, offset), records ascending in a group.
 
         A probe visits only the groups where the item can still lie in both prefixes, and stops at the
         first later record of a group: a frequent item is never scanned for partners it cannot have.
         """
-        offsets = np.arange(len(self.items), dtype=np.int64) - np.repeat(self.starts[:-1], self.lengths)
-        in_prefix = offsets < np.repeat(self.probe_lengths, self.lengths)
-        records = np.repeat(np.arange(self.size, dtype=np.int32), self.lengths)[in_prefix]
-        items, offsets = self.items[in_prefix], offsets[in_prefix].astype(np.int32)
-        lengths = self.lengths[records]
+        offsets = np.arange(len(self.items), dtype=np.int32)  # each token's offset in its record, in int32 as above
+        offsets -= self.starts[:-1].astype(np.int32)[record_of]
+        in_prefix = offsets < self.probe_lengths.astype(np.int32)[record_of]
+        records = record_of[in_prefix]
+        items, offsets = self.items[in_prefix], offsets[in_prefix]
+        del in_prefix
+        lengths = self.lengths.astype(np.int32)[records]
         order = np.lexsort((records, offsets, lengths, items))
-        items, lengths, offsets = items[order], lengths[order], offsets[order]
+        # Reordered one array at a time, each dropped once used, the largest made last: a million records' index
+        # peaks here.
         self.postings_record = records[order]
-        # Each entry carries its record's bitmap, read in sequence with the entry: a probe rules out most
-        # partners there, before it counts them or reads anything of theirs at random.
-        self.postings_signature = self.signatures[self.postings_record]
+        del records
+        items, lengths, offsets = items[order], lengths[order], offsets[order]
         new_group = np.ones(len(items), dtype=bool)
         new_group[1:] = (items[1:] != items[:-1]) | (lengths[1:] != lengths[:-1]) | (offsets[1:] != offsets[:-1])
         group_first = np.flatnonzero(new_group)
-        # Each prefix entry's group, in record order (record x's entries are [prefix_starts[x], prefix_starts[x+1])):
-        # the greedy scan inserts a record into exactly its groups when it keeps it.
-        self.entry_group = np.empty(len(items), dtype=np.int32)
-        self.entry_group[order] = np.cumsum(new_group) - 1
-        self.prefix_starts = np.zeros(self.size + 1, dtype=np.int64)
-        np.cumsum(self.probe_lengths, out=self.prefix_starts[1:])
         self.group_length = lengths[group_first].astype(np.int64)
         self.group_offset = offsets[group_first].astype(np.int64)
+        del lengths, offsets
         self.group_start = np.zeros(item_count + 1, dtype=np.int64)
         np.cumsum(np.bincount(items[group_first], minlength=item_count), out=self.group_start[1:])
         self.group_entries = np.append(group_first, len(items)).astype(np.int64)  # group g: entries [g], [g + 1]
+        # Each prefix entry's group, in record order (record x's entries are [prefix_starts[x], prefix_starts[x+1])):
+        # the greedy scan inserts a record into exactly its groups when it keeps it.
+        self.entry_group = np.empty(len(items), dtype=np.int32)
+        del items
+        groups = np.cumsum(new_group, dtype=np.int32)
+        del new_group
+        groups -= 1
+        self.entry_group[order] = groups
+        del order, groups
+        self.prefix_starts = np.zeros(self.size + 1, dtype=np.int64)
+        np.cumsum(self.probe_lengths, out=self.prefix_starts[1:])
+        # Each entry carries its record's bitmap, read in sequence with the entry: a probe rules out most
+        # partners there, before it counts them or reads anything of theirs at random.
+        self.postings_signature = self.signatures[self.postings_record]
 
     def index(self) -> PrefixIndex:
         return PrefixIndex(self.tokens, self.starts, self.lengths, self.items, self.probe_lengths, self.group_start,

@@ -83,8 +83,9 @@ class _Corpus:
     def _items(self) -> tuple[np.ndarray, int]:
         """Per record, its tokens as items (token rank, occurrence) in ascending order, as dense int32 ids.
 
-        A million records hold tens of millions of tokens, and this is where a `validate` of them peaks: the
-        arrays are made in place and in int32 where the values fit (every token position does: the index is int32).
+        A million records hold tens of millions of tokens, and the temporaries made here set a large `validate`'s
+        peak memory: they are made in place, and in int32 where the values fit (token positions do: the index
+        is int32 throughout).
         """
         total = len(self.tokens)
         if not total:

@@ -25,6 +25,7 @@ from bioinstruct_tools.categories import (
     _normalize_whitespace,
     categorize,
 )
+from bioinstruct_tools.commands.categorize import _FORMULA_START, spreadsheet_safe
 from bioinstruct_tools.records import (
     _LONE_SURROGATE,
     _record_validator,
@@ -32,7 +33,6 @@ from bioinstruct_tools.records import (
     UnreadableFileError,
     schema_violations,
 )
-from bioinstruct_tools.commands.categorize import _FORMULA_START, spreadsheet_safe
 from bioinstruct_tools.json_reader import read_records
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

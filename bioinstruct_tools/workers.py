@@ -4,16 +4,23 @@ report's figures.
 Fork, not spawn: a forked worker starts with everything its parent has loaded (modules, compiled patterns, the
 texts to work on), so it costs milliseconds, not a second of imports. Fork is safe on Linux only; elsewhere, and
 on one core, `cores()` is 1 and callers do the work themselves.
+
+Each worker has its own pipe and its own fixed share of the chunks, and nothing else is shared: no queue, no lock,
+no thread in the parent. A `multiprocessing.Pool` shares a lock between its workers, and a worker killed while
+holding it (a SIGTERM to the process group catches an idle one waiting for its next task) left the parent's
+`terminate` waiting forever; its helper thread also forks replacements for the killed workers. Here, stopping is
+a SIGKILL and a wait for each worker, which nothing can hold up.
 """
 
+import contextlib
 import ctypes
-import itertools
-import multiprocessing
-import multiprocessing.pool
 import os
+import pickle
 import signal
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, BinaryIO, Callable, Sequence
+
+from bioinstruct_tools.errors import Unavailable
 
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
@@ -23,66 +30,70 @@ def cores() -> int:
     return len(os.sched_getaffinity(0)) if sys.platform == "linux" else 1
 
 
-def forked_pool(workers: int) -> multiprocessing.pool.Pool:
-    """A pool of `workers` forked processes that leave signals to their parent and die with it."""
-    return multiprocessing.get_context("fork").Pool(workers, initializer=_quiet_worker, initargs=(os.getpid(),))
-
-
-def _quiet_worker(parent: int) -> None:
-    """A worker leaves Ctrl-C to its parent, which stops the pool, and ends quietly when the pool stops it with
-    SIGTERM: it drops the handlers it inherited (the command's would raise, and print a traceback per worker)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    # and it dies with its parent (SIGKILL, an OOM kill), instead of living on to fail writing to nobody
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the parent died before that call
-        os._exit(1)
-
-
 class ForkedMap:
     """`function` over consecutive chunks of `items` in forked workers, started at once; `results` collects them.
 
-    The workers inherit `items` (nothing is pickled to them but a chunk's bounds) and send back one result per
-    item. With fewer than `parallel_from` items, or one core, the caller's process does the work when
-    `results` is asked for. `stop` ends the workers; call it however the run ends (a `with` block does).
+    The workers inherit `function` and `items` (nothing is pickled to them) and send back one result per item,
+    chunk by chunk: worker k takes chunks k, k + n, k + 2n... of n workers, so the results are read back in order.
+    With fewer than `parallel_from` items, or one core, the caller's process does the work when `results` is
+    asked for. `stop` ends the workers; call it however the run ends (a `with` block does). The workers die with
+    the thread that makes the map (Linux's parent-death signal): make it on the thread that waits for it.
     """
 
     def __init__(self, function: Callable[[Any], Any], items: Sequence, parallel_from: int, chunk: int):
-        self.function, self.items, self._chunk, self._pool = function, items, chunk, None
+        self.function, self.items, self._chunk = function, items, chunk
+        self._bounds = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
+        self._workers: list[tuple[int, BinaryIO]] = []  # (process id, the read end of its pipe)
         processes = 1 if len(items) < parallel_from else min(cores(), len(items) // chunk)
         if processes > 1:
-            token = next(_tokens)
-            _forked[token] = (function, items)  # what a worker forked from here on reads, by its token
-            self._token = token
-            self._bounds = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
-            self._pool = forked_pool(processes)
-            self._answers = self._pool.imap(_run_chunk, [(token, start, end) for start, end in self._bounds])
+            try:
+                for number in range(processes):
+                    self._workers.append(_fork_worker(function, items, self._bounds[number::processes]))
+            except BaseException:
+                self.stop()
+                raise
 
     @property
     def forked(self) -> bool:
-        return self._pool is not None
+        return bool(self._workers)
 
     def results(self, progress: Callable[[int], None] = lambda done: None) -> list:
-        """Every item's result, in order, with `progress(done)` after each chunk."""
-        if self._pool is None:
-            found = []
-            for start in range(0, len(self.items), self._chunk):
-                found += [self.function(item) for item in self.items[start:start + self._chunk]]
-                progress(min(self._chunk, len(self.items) - start))
-            return found
+        """Every item's result, in order, with `progress(done)` after each chunk. A worker's exception is raised
+        here; a worker killed before it answered raises `errors.Unavailable`."""
         found = []
-        for (start, end), answers in zip(self._bounds, self._answers):
-            found += answers
+        if not self._workers:
+            for start, end in self._bounds:
+                found += [self.function(item) for item in self.items[start:end]]
+                progress(end - start)
+            return found
+        for number, (start, end) in enumerate(self._bounds):
+            found += self._received(self._workers[number % len(self._workers)])
             progress(end - start)
         self.stop()
         return found
 
+    def _received(self, worker: tuple[int, BinaryIO]) -> list:
+        pid, reader = worker
+        try:
+            succeeded, answer = pickle.load(reader)
+        except EOFError:
+            _, status = os.waitpid(pid, 0)
+            self._workers.remove(worker)
+            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.WEXITSTATUS(status)}"
+            raise Unavailable(f"a worker process ended before it answered ({how}; out of memory?)") from None
+        if not succeeded:
+            raise answer
+        return answer
+
     def stop(self) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
-            self._pool = None
-            _forked.pop(self._token, None)
+        running, self._workers = self._workers, []
+        for pid, _ in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for pid, reader in running:
+            reader.close()
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
     def __enter__(self) -> "ForkedMap":
         return self
@@ -91,11 +102,45 @@ class ForkedMap:
         self.stop()
 
 
-_forked: dict[int, tuple[Callable, Sequence]] = {}  # the maps running, as their workers find them
-_tokens = itertools.count()
+def _fork_worker(function: Callable[[Any], Any], items: Sequence,
+                 bounds: list[tuple[int, int]]) -> tuple[int, BinaryIO]:
+    """A forked process that writes (True, results) for each of `bounds`, in order, to a pipe, or (False, error)
+    once and stops; its id and the pipe's read end."""
+    parent = os.getpid()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write_end)
+        return pid, os.fdopen(read_end, "rb")
+    code = 1
+    try:  # the worker: nothing it raises may reach the caller's code, which lives on in this copy of the process
+        os.close(read_end)
+        _quiet_worker(parent)
+        with os.fdopen(write_end, "wb") as pipe:
+            for start, end in bounds:
+                try:
+                    answer = (True, [function(item) for item in items[start:end]])
+                except Exception as error:
+                    answer = (False, error)
+                try:
+                    message = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception as error:  # an exception that does not pickle
+                    message = pickle.dumps((False, RuntimeError(f"in a worker: {answer[1]!r} ({error})")))
+                pipe.write(message)
+                pipe.flush()  # each chunk as it is done: the parent's progress moves with it
+                if not answer[0]:
+                    break
+        code = 0
+    finally:
+        os._exit(code)  # no exit handlers and no flush of buffers copied from the parent
 
 
-def _run_chunk(bounds: tuple[int, int, int]) -> list:
-    token, start, end = bounds
-    function, items = _forked[token]
-    return [function(item) for item in items[start:end]]
+def _quiet_worker(parent: int) -> None:
+    """A worker leaves Ctrl-C to its parent, which stops it, and dies at once on SIGTERM: it drops the handlers
+    it inherited (the command's would raise, and print a traceback per worker)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # and it dies with its parent (SIGKILL, an OOM kill), instead of living on to fail writing to nobody
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before that call
+        os._exit(1)

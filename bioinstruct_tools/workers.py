@@ -18,6 +18,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 from typing import Any, BinaryIO, Callable, Sequence
 
 from bioinstruct_tools.errors import Unavailable
@@ -47,8 +48,9 @@ class ForkedMap:
         processes = 1 if len(items) < parallel_from else min(cores(), len(items) // chunk)
         if processes > 1:
             try:
-                for number in range(processes):
-                    self._workers.append(_fork_worker(function, items, self._bounds[number::processes]))
+                with _signals_held():  # one that lands meanwhile is raised here once every worker is listed
+                    for number in range(processes):
+                        self._workers.append(_fork_worker(function, items, self._bounds[number::processes]))
             except BaseException:
                 self.stop()
                 raise
@@ -102,6 +104,35 @@ class ForkedMap:
         self.stop()
 
 
+_HELD = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Ctrl-C and SIGTERM wait while workers are forked, then act in the parent as they would have.
+
+    Python runs at-fork hooks (`logging`'s, `threading`'s) around each fork, and an exception a signal handler
+    raises inside one of them is printed and dropped: a SIGTERM to the process group would be lost in the parent,
+    and in a worker, before `_quiet_worker` drops the command's handlers, it could raise outside the worker's `try`
+    and run on as a second copy of the command. So the signals are blocked on this thread (a worker inherits the
+    mask: a signal waits there until its own handlers are in place), and the parent's handlers only note a signal
+    (another thread may take it) until the forks are done; then it is raised again, to the command's handler.
+    """
+    noted: list[int] = []
+    on_main_thread = threading.current_thread() is threading.main_thread()  # the only one that may set handlers
+    handlers = {number: signal.signal(number, lambda number, frame: noted.append(number))
+                for number in _HELD} if on_main_thread else {}
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(noted):
+            signal.raise_signal(number)
+
+
 def _fork_worker(function: Callable[[Any], Any], items: Sequence,
                  bounds: list[tuple[int, int]]) -> tuple[int, BinaryIO]:
     """A forked process that writes (True, results) for each of `bounds`, in order, to a pipe, or (False, error)
@@ -140,6 +171,7 @@ def _quiet_worker(parent: int) -> None:
     it inherited (the command's would raise, and print a traceback per worker)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # held since before the fork (`_signals_held`)
     # and it dies with its parent (SIGKILL, an OOM kill), instead of living on to fail writing to nobody
     ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # the parent died before that call

@@ -125,3 +125,45 @@ def test_a_process_group_sigterm_halfway_through_validate_ends_it_in_one_line(tm
     time.sleep(0.5)
     assert not subprocess.run(["pgrep", "-g", str(process.pid)], capture_output=True, text=True).stdout.split()
     assert not (tmp_path / "rejects.jsonl").exists()
+
+
+
+_SIGNALLED_AT_FORK = """
+import os, signal, sys
+from bioinstruct_tools import workers
+from bioinstruct_tools.errors import Unavailable
+parent = os.getpid()
+
+def command_handler(signum, frame):  # what the command installs: it raises, and says where it ran
+    print("handler ran in", "the parent" if os.getpid() == parent else "a worker", flush=True)
+    raise KeyboardInterrupt
+
+signal.signal(signal.SIGTERM, command_handler)
+os.register_at_fork(**{sys.argv[1]: lambda: os.kill(os.getpid(), signal.SIGTERM)})  # a signal as the fork ends
+try:
+    workers.ForkedMap(abs, list(range(100)), parallel_from=10, chunk=10).results()
+except Unavailable as error:
+    print("parent:", error, flush=True)
+except KeyboardInterrupt:
+    try:
+        os.waitpid(-1, os.WNOHANG)
+        print("parent: interrupted, a worker is left", flush=True)
+    except ChildProcessError:  # no child at all: every worker was stopped and reaped
+        print("parent: interrupted, no worker left", flush=True)
+"""
+
+
+@pytest.mark.parametrize("hook, expected", [
+    # in the worker, the signal waits for the worker's own handlers, which die at once
+    ("after_in_child", ["parent: a worker process ended before it answered (signal 15; out of memory?)"]),
+    # in the parent, it reaches the command's handler once the workers are listed, and they are stopped
+    ("after_in_parent", ["handler ran in the parent", "parent: interrupted, no worker left"]),
+])
+def test_a_sigterm_that_lands_as_a_worker_is_forked_acts_once_in_the_right_process(hook, expected):
+    """The window that hung a process-group SIGTERM: Python's at-fork hooks run there, and drop what a handler
+    raises in them. The command's handler must never run in a worker, and never be lost in the parent."""
+    run = subprocess.run([sys.executable, "-c", _SIGNALLED_AT_FORK, hook], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == expected
+    assert "Traceback" not in run.stderr

@@ -2,9 +2,11 @@
 signal that lands after the command's work, and ends both in one line and their exit code.
 """
 
+import atexit
 import os
 import signal
 import sys
+import threading
 
 
 def console() -> int:
@@ -30,13 +32,36 @@ def console() -> int:
     if code in (130, 143):
         # Interrupted or terminated: every clean-up has run; a compiled kernel may still be finishing its
         # chunk on a worker thread, and a normal exit would wait for it. End now.
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
+        _flushed()
         os._exit(code)
-    return code
+    _end_without_teardown(code)
+    return code  # a stream that could not be flushed: Python's own exit says so
+
+
+def _end_without_teardown(code: int) -> None:
+    """End the process as a normal exit would, minus the interpreter's teardown.
+
+    The command's files are written and closed by now, and what is left is freeing every object and unloading
+    every module: 0.1-0.3 s once numba and its compiled kernels are loaded, for nothing the user sees. So the
+    steps of a normal exit that matter run here, in its order (threads that are not daemons finish, `atexit`
+    handlers run, the streams are flushed), and the process ends.
+    """
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    if _flushed():
+        os._exit(code)
+
+
+def _flushed() -> bool:
+    done = True
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            done = False
+    return done
 
 
 def _late_signal(signum, frame) -> None:

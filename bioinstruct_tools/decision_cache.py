@@ -76,20 +76,22 @@ class DecisionCache:
         chunk at a time, and a reason many texts share is one string in memory, as it is one row on disk."""
         answers: list[Optional[tuple[str, str]]] = [None] * len(keys)
         try:
-            reasons = dict(self._connection.execute("SELECT id, text FROM reasons"))
-            decisions: dict[str, str] = {}
+            strings: dict[str, str] = {}  # each decision and reason once in memory
             self._connection.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key BLOB PRIMARY KEY) WITHOUT ROWID")
             for start in range(0, len(keys), _LOOKED_UP_AT_ONCE):
                 chunk = keys[start:start + _LOOKED_UP_AT_ONCE]
                 with self._connection:
                     self._connection.execute("DELETE FROM wanted")
                     self._connection.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((key,) for key in chunk))
+                # the reasons joined here, not read whole: the table grows with every text ever remembered
                 found = {key: (decision, reason) for key, decision, reason in self._connection.execute(
-                    "SELECT a.key, a.decision, a.reason FROM wanted w JOIN answers a ON a.key = w.key")}
+                    "SELECT a.key, a.decision, r.text FROM wanted w JOIN answers a ON a.key = w.key "
+                    "JOIN reasons r ON r.id = a.reason")}
                 for offset, key in enumerate(chunk):
                     decision, reason = found.get(key, (None, None))
-                    if isinstance(decision, str) and reason in reasons and isinstance(reasons[reason], str):
-                        answers[start + offset] = (decisions.setdefault(decision, decision), reasons[reason])
+                    if isinstance(decision, str) and isinstance(reason, str):
+                        answers[start + offset] = (strings.setdefault(decision, decision),
+                                                   strings.setdefault(reason, reason))
         except sqlite3.Error:
             return [None] * len(keys)
         return answers

@@ -65,13 +65,17 @@ def test_a_changed_rule_never_reads_the_old_answers(own_decision_cache, monkeypa
         categories.categorize_many(TEXTS)
 
 
-@pytest.mark.parametrize("damage", ["not a database", "answers not ours", "folder others may write", "cache off"])
+@pytest.mark.parametrize("damage", ["not a database", "answers not ours", "reasons gone", "reasons not text",
+                                    "folder others may write", "cache off"])
 def test_a_cache_that_cannot_be_trusted_is_not_read_and_no_run_fails(own_decision_cache, monkeypatch, damage):
     categories.forget()
     expected = categories.categorize_many(TEXTS)
     [path] = _cache_files(own_decision_cache)
     if damage == "not a database":
         path.write_bytes(b"this is not SQLite" * 100)
+    elif damage.startswith("reasons"):  # an answer whose reason cannot be read is no answer
+        with sqlite3.connect(path) as connection:
+            connection.execute("DELETE FROM reasons" if damage == "reasons gone" else "UPDATE reasons SET text = randomblob(16)")
     else:  # every remembered answer made wrong: read, it would show
         planted = "'planted'" if damage == "answers not ours" else "CASE decision WHEN 'qa' THEN 'other' ELSE 'qa' END"
         with sqlite3.connect(path) as connection:
@@ -81,7 +85,11 @@ def test_a_cache_that_cannot_be_trusted_is_not_read_and_no_run_fails(own_decisio
     elif damage == "cache off":
         monkeypatch.setenv("BIOINSTRUCT_NO_CACHE", "1")
     categories.forget()
+    decided = []
+    monkeypatch.setattr(categories, "_decide", lambda *pair, decide=categories._decide: decided.append(pair) or
+                        decide(*pair))
     assert categories.categorize_many(TEXTS) == expected
+    assert len(decided) == len(set(TEXTS))  # nothing was read back: every text was decided again
 
 
 def test_the_cache_off_writes_nothing(own_decision_cache, monkeypatch):

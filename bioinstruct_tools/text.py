@@ -62,10 +62,12 @@ def rouge_tokens(text: str) -> list[str]:
     """Tokens exactly as `rouge_score.rouge_scorer.RougeScorer(["rougeL"])` (no stemmer) makes them.
 
     rouge_score lowercases, turns every run of other characters into a space, splits and keeps the
-    `[a-z0-9]+` tokens: the maximal runs of `[a-z0-9]`, found here in one pass (twice as fast; its
-    `tokenize` is the oracle in tests/test_neardup.py).
+    `[a-z0-9]+` tokens: the maximal runs of `[a-z0-9]` of the lowercased text. Here every other character
+    becomes one byte that `_ASCII_SEPARATORS` turns into a space, and the text is split: C calls only, twice as
+    fast as a regular expression's `findall` (`lower` first: it turns some non-ASCII letters, such as the Kelvin
+    sign, into ASCII ones). rouge_score's `tokenize` is the oracle in tests/test_neardup.py.
     """
-    return _ROUGE_TOKEN.findall(text.lower())
+    return text.lower().encode("ascii", "replace").translate(_ASCII_SEPARATORS).decode("ascii").split()
 
 
 def rouge_token_count(text: str) -> int:

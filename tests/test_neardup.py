@@ -212,11 +212,15 @@ def test_lcs_matches_rouge_score_dynamic_programming():
 @pytest.mark.no_search
 def test_tokens_are_rouge_scores():
     assert rouge_tokens("Give the IV dose (5 mg/kg) q6h.") == ["give", "the", "iv", "dose", "5", "mg", "kg", "q6h"]
+    # letters that lowercase into ASCII (the Kelvin sign, a dotted capital I), and ones that do not
+    for text in ("\u212aelvin xİy", "Straße naïve ٣ ＡＢ", "a\ud800b", "tab\tnew\nline\x00nul"):
+        assert rouge_tokens(text) == rouge_tokenize.tokenize(text, None)
 
 
 @pytest.mark.no_search
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from("aZ9 _-\n\tİß"), max_size=60))
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from("aZ9 _-\n\tİß\u212a"),
+               max_size=60))
 def test_tokens_equal_rouge_scores_tokenizer_on_any_text(text):
     assert rouge_tokens(text) == rouge_tokenize.tokenize(text, None)
 

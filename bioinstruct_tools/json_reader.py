@@ -19,6 +19,7 @@ from typing import Callable, Iterator, NamedTuple, Optional
 from bioinstruct_tools.records import BioInstructInputError, UnreadableFileError, json_type
 
 _JSON_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_MEMBER_SEPARATOR = re.compile(r"[ \t\n\r]*,[ \t\n\r]*")
 _MAX_NUMBER_DIGITS = 100  # a longer number is an attack or corruption; int() of 4,300+ digits raises anyway
 
 
@@ -55,6 +56,7 @@ def _parse_float(text: str) -> float:
 # Strict JSON: duplicate keys, NaN/Infinity and absurd numbers are errors, not silently accepted.
 _DECODER = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_reject_constant, parse_int=_parse_int,
                             parse_float=_parse_float)
+_SCAN = _DECODER.scan_once  # what `raw_decode` calls, with the same hooks, minus a Python frame per record
 
 
 class JsonRecord(NamedTuple):
@@ -201,7 +203,9 @@ class _TextStream:
 
     def decode(self, index: int, what: str = "the record") -> dict:
         """The JSON object at the position; errors say which record and line."""
-        value = self._value(index)
+        value = self._plain_object()
+        if value is None:  # not the common case: decoded again, carefully, to read on or to say what is wrong
+            value = self._value(index)
         if not isinstance(value, dict):
             raise UnreadableFileError(self.path, f"expected a JSON object as {what}, found {json_type(value)}",
                                       index=index, line=self.line, reason="not_an_object")
@@ -220,6 +224,30 @@ class _TextStream:
         self.position += 1
         self.skip_whitespace()
         return key
+
+    def skip_separator(self) -> bool:
+        """Consume a member separator (`,` and white space) that lies wholly in the block; False if there is none."""
+        match = _MEMBER_SEPARATOR.match(self.text, self.position)
+        if match is None or match.end() == len(self.text):  # not there, or the white space may go on past the block
+            return False
+        self.line += self.text.count("\n", self.position, match.end())
+        self.position = match.end()
+        return True
+
+    def _plain_object(self) -> Optional[dict]:
+        """The common case, consumed: a whole object, within the record limit, that decodes without error. Else
+        None, and nothing is consumed. An object cut by the block's end cannot decode: its closing brace is missing.
+        """
+        try:
+            value, end = _SCAN(self.text, self.position)
+        except (StopIteration, ValueError, RecursionError):
+            return None
+        if type(value) is not dict or (self.max_record_chars is not None
+                                       and end - self.position > self.max_record_chars):
+            return None
+        self.line += self.text.count("\n", self.position, end)
+        self.position = end
+        return value
 
     def _value(self, index: int):
         """The JSON value at the position, consumed."""
@@ -270,6 +298,8 @@ def _array_records(stream: _TextStream) -> Iterator[JsonRecord]:
             record = stream.decode(index)
             yield JsonRecord(index, line, None, record)
             index += 1
+            if stream.skip_separator():  # the common case: on to the next record
+                continue
             if _closed_after_member(stream, "]", index - 1):
                 break
             stream.skip_whitespace()

@@ -14,6 +14,7 @@ keeps its own under `~/.cache/huggingface`).
 
 import contextlib
 import hashlib
+import json
 import os
 import re
 import sqlite3
@@ -27,12 +28,13 @@ _KEPT_VERSIONS = 4  # answers of older versions of the rules are dropped past th
 _LARGEST_FILE = 512 << 20  # bytes; a file grown past this starts again empty (about 10M remembered answers)
 _BUSY_SECONDS = 0.5  # another run writing: wait this long, then go on without remembering
 _LOOKED_UP_AT_ONCE = 16_384  # keys per query: what a look-up holds at once stays small
+KEY_BYTES = 16  # `key_of`'s digest size
 
 
 def key_of(instruction: str, input: str) -> bytes:
     """A 16-byte hash of one (instruction, input); the length prefix keeps ("a", "bc") apart from ("ab", "c")."""
     text = f"{len(instruction)}:{instruction}\0{input}".encode("utf-8", "surrogatepass")
-    return hashlib.blake2b(text, digest_size=16).digest()
+    return hashlib.blake2b(text, digest_size=KEY_BYTES).digest()
 
 
 def version_of(files: Sequence[Path]) -> str:
@@ -72,52 +74,60 @@ class DecisionCache:
         self._connection = connection
 
     def look_up(self, keys: Sequence[bytes]) -> list[Optional[tuple[str, str]]]:
-        """The remembered answer of each key, None where there is none, in the keys' order. Keys are looked up a
-        chunk at a time, and a reason many texts share is one string in memory, as it is one row on disk."""
+        """The remembered answer of each key (`key_of`), None where there is none, in the keys' order. Keys are
+        looked up a chunk at a time, and a decision or reason many texts share is one string in memory."""
         answers: list[Optional[tuple[str, str]]] = [None] * len(keys)
+        wanted = [index for index, key in enumerate(keys) if len(key) == KEY_BYTES]  # any other is no key of ours
+        strings: dict[str, str] = {}
         try:
-            strings: dict[str, str] = {}  # each decision and reason once in memory
-            self._connection.execute("CREATE TEMP TABLE IF NOT EXISTS wanted(key BLOB PRIMARY KEY) WITHOUT ROWID")
-            for start in range(0, len(keys), _LOOKED_UP_AT_ONCE):
-                chunk = keys[start:start + _LOOKED_UP_AT_ONCE]
-                with self._connection:
-                    self._connection.execute("DELETE FROM wanted")
-                    self._connection.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((key,) for key in chunk))
-                # the reasons joined here, not read whole: the table grows with every text ever remembered
-                found = {key: (decision, reason) for key, decision, reason in self._connection.execute(
-                    "SELECT a.key, a.decision, r.text FROM wanted w JOIN answers a ON a.key = w.key "
-                    "JOIN reasons r ON r.id = a.reason")}
-                for offset, key in enumerate(chunk):
-                    decision, reason = found.get(key, (None, None))
+            for start in range(0, len(wanted), _LOOKED_UP_AT_ONCE):
+                chunk = wanted[start:start + _LOOKED_UP_AT_ONCE]
+                (found,) = self._connection.execute(_LOOK_UP, (b"".join(keys[index] for index in chunk),
+                                                               len(chunk))).fetchone()
+                for position, decision, reason in json.loads(found):
                     if isinstance(decision, str) and isinstance(reason, str):
-                        answers[start + offset] = (strings.setdefault(decision, decision),
-                                                   strings.setdefault(reason, reason))
-        except sqlite3.Error:
+                        answers[chunk[position]] = (strings.setdefault(decision, decision),
+                                                    strings.setdefault(reason, reason))
+        except (sqlite3.Error, ValueError):
             return [None] * len(keys)
         return answers
 
     def store(self, answers: Iterable[tuple[bytes, tuple[str, str]]]) -> None:
         """Remember `answers` (key, (decision, reason)); a reason shared by many texts is stored once."""
-        answers = list(answers)
+        answers = [(key, answer) for key, answer in answers if len(key) == KEY_BYTES]
         if not answers:
             return
+        keys = b"".join(key for key, _ in answers)
+        reasons = json.dumps(sorted({reason for _, (_, reason) in answers}))
+        rows = json.dumps([answer for _, answer in answers])
         try:
             with self._connection:
-                reasons = {reason for _, (_, reason) in answers}
-                self._connection.executemany("INSERT OR IGNORE INTO reasons(text) VALUES (?)",
-                                             ((reason,) for reason in reasons))
-                ids = self._reason_ids(reasons)
-                self._connection.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?)",
-                                             ((key, decision, ids[reason]) for key, (decision, reason) in answers))
+                self._connection.execute(_STORE_REASONS, (reasons,))
+                self._connection.execute(_STORE_ANSWERS, (keys, rows))
         except sqlite3.Error:
             pass
 
-    def _reason_ids(self, reasons: set[str]) -> dict[str, int]:
-        self._connection.execute("CREATE TEMP TABLE IF NOT EXISTS wanted_reasons(text TEXT PRIMARY KEY) WITHOUT ROWID")
-        self._connection.execute("DELETE FROM wanted_reasons")
-        self._connection.executemany("INSERT INTO wanted_reasons VALUES (?)", ((reason,) for reason in reasons))
-        return dict(self._connection.execute(
-            "SELECT r.text, r.id FROM wanted_reasons w JOIN reasons r ON r.text = w.text"))
+
+# Each chunk is one statement, whatever its size. Python's sqlite3 lets other threads run during every step of a
+# statement, one step per row (`executemany`, a fetch), and takes the GIL back after each: with a busy thread beside
+# it (numba loading its kernels), a look-up of 25,005 keys one row at a time took over two minutes instead of 0.2 s.
+# So the keys go in as one blob, cut into 16-byte keys by a recursive count, and the answers come back as one JSON
+# array of [position, decision, reason].
+_LOOK_UP = f"""
+    WITH RECURSIVE position(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM position WHERE n + 1 < ?2)
+    SELECT json_group_array(json_array(position.n, a.decision, r.text))
+    FROM position
+    CROSS JOIN answers a ON a.key = substr(?1, position.n * {KEY_BYTES} + 1, {KEY_BYTES})
+    JOIN reasons r ON r.id = a.reason
+"""
+_STORE_REASONS = "INSERT OR IGNORE INTO reasons(text) SELECT value FROM json_each(?1)"
+# ?1 the keys as one blob, ?2 [decision, reason] for each, in the keys' order
+_STORE_ANSWERS = f"""
+    INSERT OR REPLACE INTO answers(key, decision, reason)
+    SELECT substr(?1, answer.key * {KEY_BYTES} + 1, {KEY_BYTES}), json_extract(answer.value, '$[0]'), reason.id
+    FROM json_each(?2) answer
+    JOIN reasons reason ON reason.text = json_extract(answer.value, '$[1]')
+"""
 
 
 def _connect(name: str, version: str) -> Optional[sqlite3.Connection]:

@@ -3,6 +3,7 @@
 import json
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,29 @@ def test_older_versions_are_dropped_past_a_few_and_no_file_of_the_users(own_deci
 @given(st.text(max_size=6), st.text(max_size=6), st.text(max_size=6), st.text(max_size=6))
 def test_keys_differ_whenever_the_pairs_do(a, b, c, d):
     assert (decision_cache.key_of(a, b) == decision_cache.key_of(c, d)) == ((a, b) == (c, d))
+
+
+@pytest.mark.timeout(60)
+def test_a_busy_thread_beside_it_does_not_stall_a_large_look_up_or_store(own_decision_cache):
+    """Each chunk is one SQL statement: a statement stepped row by row hands the GIL to the other thread at every
+    row and waits for it back, and 25,005 keys took minutes beside a busy thread (numba loading its kernels)."""
+    rows = [(decision_cache.key_of(str(number), ""), ("qa", f"reason {number % 7}")) for number in range(40_000)]
+    rows.append((b"short", ("qa", "a key that is not a key_of digest is neither stored nor looked up")))
+    busy, done = threading.Event(), threading.Event()
+
+    def spin():
+        busy.set()
+        while not done.is_set():
+            pass
+
+    spinner = threading.Thread(target=spin)
+    spinner.start()
+    try:
+        busy.wait()
+        with decision_cache.opened("categories", "0" * 24) as cache:
+            cache.store(rows)
+            found = cache.look_up([key for key, _ in rows] + [decision_cache.key_of("never", "stored")])
+    finally:
+        done.set()
+        spinner.join()
+    assert found == [answer for _, answer in rows[:-1]] + [None, None]

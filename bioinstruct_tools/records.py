@@ -69,8 +69,12 @@ def plainly_valid(record: dict) -> bool:
     instruction, input, output = record.get("instruction"), record.get("input"), record.get("output")
     return (type(instruction) is str and type(input) is str and type(output) is str
             and not is_blank(instruction) and not is_blank(output)
-            and not _LONE_SURROGATE.search(instruction) and not _LONE_SURROGATE.search(input)
-            and not _LONE_SURROGATE.search(output))
+            and _utf8(instruction) and _utf8(input) and _utf8(output))
+
+
+def _utf8(text: str) -> bool:
+    """No lone surrogate: `isascii` answers at once for most texts (CPython keeps the flag), the search the rest."""
+    return text.isascii() or not _LONE_SURROGATE.search(text)
 
 
 def schema_violations(record: dict) -> list[tuple[str, str]]:

@@ -35,7 +35,7 @@ def console() -> int:
         _flushed()
         os._exit(code)
     _end_without_teardown(code)
-    return code  # a stream that could not be flushed: Python's own exit says so
+    return code  # a thread still at work, or a stream that could not be flushed: Python's own exit
 
 
 def _end_without_teardown(code: int) -> None:
@@ -43,12 +43,13 @@ def _end_without_teardown(code: int) -> None:
 
     The command's files are written and closed by now, and what is left is freeing every object and unloading
     every module: 0.1-0.3 s once numba and its compiled kernels are loaded, for nothing the user sees. So the
-    steps of a normal exit that matter run here, in its order (threads that are not daemons finish, `atexit`
-    handlers run, the streams are flushed), and the process ends.
+    `atexit` handlers run and the streams are flushed, as in a normal exit, and the process ends. Not while a
+    thread that is not a daemon still runs: the interpreter's own shutdown waits for it, and first tells the
+    thread pools that a library left open to stop, which only it can do; that exit is left to Python.
     """
-    for thread in threading.enumerate():
-        if thread is not threading.current_thread() and not thread.daemon:
-            thread.join()
+    if any(thread is not threading.current_thread() and not thread.daemon and thread.is_alive()
+           for thread in threading.enumerate()):
+        return
     atexit._run_exitfuncs()
     if _flushed():
         os._exit(code)

@@ -786,22 +786,30 @@ def test_a_signal_after_the_work_still_prints_one_line(tmp_path):
                                                        "work)\n")
 
 
-@pytest.mark.parametrize("code", [0, 1, 2])
-def test_the_console_ends_without_teardown_yet_keeps_what_an_exit_owes(tmp_path, code):
+@pytest.mark.parametrize("code, threads", [(0, "none"), (1, "none"), (2, "none"), (0, "thread"), (0, "pool")])
+def test_the_console_ends_without_teardown_yet_keeps_what_an_exit_owes(tmp_path, code, threads):
     """The process ends before the interpreter frees everything, but as a normal exit would end it: its code, all
-    of a large output, `atexit` handlers (temporary folders are removed by one) and a thread that is not a daemon."""
-    script = ("import atexit, sys, threading, time, tempfile\n"
+    of a large output, `atexit` handlers (temporary folders are removed by one); and, while a thread that is not a
+    daemon still works or a thread pool was left open, by Python's own exit, which waits for the one and stops
+    the other."""
+    script = ("import atexit, concurrent.futures, sys, threading, time, tempfile\n"
               "import bioinstruct_tools.cli as cli\n"
               "from bioinstruct_tools.console import console\n"
               "kept = tempfile.TemporaryDirectory(dir='.')\n"
               "def work(argv=None):\n"
               "    sys.stdout.write('x' * 1_000_000 + '\\n')  # more than any pipe buffer holds\n"
-              "    threading.Thread(target=lambda: (time.sleep(0.5), open('thread.txt', 'w').write('done'))).start()\n"
               "    atexit.register(lambda: print('atexit ran', file=sys.stderr))\n"
+              "    if sys.argv[1] == 'thread':\n"
+              "        threading.Thread(target=lambda: (time.sleep(0.5), open('thread.txt', 'w').write('done'))).start()\n"
+              "    elif sys.argv[1] == 'pool':  # its idle worker waits until Python's shutdown tells it to stop\n"
+              "        concurrent.futures.ThreadPoolExecutor(1).submit(lambda: open('thread.txt', 'w').write('done'))\n"
+              "    else:\n"
+              "        open('thread.txt', 'w').write('done')\n"
               f"    return {code}\n"
               "cli.main = work\n"
               "sys.exit(console())\n")
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-c", script, threads], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=60)
     assert (result.returncode, result.stdout, result.stderr) == (code, "x" * 1_000_000 + "\n", "atexit ran\n")
     assert (tmp_path / "thread.txt").read_text() == "done"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["thread.txt"]

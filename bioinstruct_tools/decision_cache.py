@@ -94,7 +94,8 @@ class DecisionCache:
 
     def store(self, answers: Iterable[tuple[bytes, tuple[str, str]]]) -> None:
         """Remember `answers` (key, (decision, reason)); a reason shared by many texts is stored once."""
-        answers = [(key, answer) for key, answer in answers if len(key) == KEY_BYTES]
+        answers = [(key, answer) for key, answer in answers
+                   if len(key) == KEY_BYTES and _storable(answer[0]) and _storable(answer[1])]
         if not answers:
             return
         keys = b"".join(key for key, _ in answers)
@@ -106,6 +107,18 @@ class DecisionCache:
                 self._connection.execute(_STORE_ANSWERS, (keys, rows))
         except sqlite3.Error:
             pass
+
+
+def _storable(text: str) -> bool:
+    """Whether `text` comes back from SQLite's JSON functions as it went in: not with a NUL (it would come back cut
+    there) or a lone surrogate (it would not go in). Such an answer is not remembered, and is decided again."""
+    if "\0" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # Each chunk is one statement, whatever its size. Python's sqlite3 lets other threads run during every step of a

@@ -623,10 +623,12 @@ _CACHE_NAME = "categories"
 
 @functools.cache
 def _deciding_version() -> str:
-    """What decides a category: these rules, the records' notion of a real input, the word model and its weights."""
+    """What decides a category: these rules, the records' notion of a real input, the word model and its weights; and
+    the cache's own code, which writes and reads the answers (a file it wrote another way is never read)."""
     model = Path(category_model.__file__)
     return decision_cache.version_of([Path(__file__), model, Path(records.__file__),
-                                      model.parent / "resources" / category_model.MODEL_FILE])
+                                      model.parent / "resources" / category_model.MODEL_FILE,
+                                      Path(decision_cache.__file__)])
 
 
 _REMEMBER_AT_MOST = 1 << 21  # about a million records of a build, twice over; then memory comes first

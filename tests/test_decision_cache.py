@@ -66,6 +66,21 @@ def test_a_changed_rule_never_reads_the_old_answers(own_decision_cache, monkeypa
         categories.categorize_many(TEXTS)
 
 
+def test_a_changed_cache_code_is_a_new_version(monkeypatch, tmp_path):
+    """Answers a different cache code wrote (another layout, another escaping) are never read back."""
+    changed = tmp_path / "decision_cache.py"
+    changed.write_text(Path(decision_cache.__file__).read_text(encoding="utf-8") + "\n# another way to store\n")
+    before = categories._deciding_version()
+    monkeypatch.setattr(decision_cache, "__file__", str(changed))
+    categories._deciding_version.cache_clear()
+    try:
+        assert categories._deciding_version() != before
+    finally:
+        monkeypatch.undo()
+        categories._deciding_version.cache_clear()
+    assert categories._deciding_version() == before
+
+
 @pytest.mark.parametrize("damage", ["not a database", "answers not ours", "reasons gone", "reasons not text",
                                     "folder others may write", "cache off"])
 def test_a_cache_that_cannot_be_trusted_is_not_read_and_no_run_fails(own_decision_cache, monkeypatch, damage):

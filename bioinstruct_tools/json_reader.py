@@ -235,19 +235,26 @@ class _TextStream:
         return True
 
     def _plain_object(self) -> Optional[dict]:
-        """The common case, consumed: a whole object, within the record limit, that decodes without error. Else
-        None, and nothing is consumed. An object cut by the block's end cannot decode: its closing brace is missing.
-        """
-        try:
-            value, end = _SCAN(self.text, self.position)
-        except (StopIteration, ValueError, RecursionError):
+        """The common case, consumed: a whole plain object at the position (`object_at`). Else None, and nothing is
+        consumed. An object cut by the block's end cannot decode: its closing brace is missing."""
+        found = self.object_at(self.position)
+        if found is None:
             return None
-        if type(value) is not dict or (self.max_record_chars is not None
-                                       and end - self.position > self.max_record_chars):
-            return None
+        value, end = found
         self.line += self.text.count("\n", self.position, end)
         self.position = end
         return value
+
+    def object_at(self, start: int) -> Optional[tuple[dict, int]]:
+        """The object that starts at `start` and where it ends, when it decodes without error and within the record
+        limit; else None (the careful path then says why)."""
+        try:
+            value, end = _SCAN(self.text, start)
+        except (StopIteration, ValueError, RecursionError):
+            return None
+        if type(value) is not dict or (self.max_record_chars is not None and end - start > self.max_record_chars):
+            return None
+        return value, end
 
     def _value(self, index: int):
         """The JSON value at the position, consumed."""
@@ -408,14 +415,7 @@ def _plain_line(stream: _TextStream, start: int, end: int) -> Optional[dict]:
     """The line's object when it is one plain object and nothing else, decoded where it lies; else None."""
     if start >= end or stream.text[start] != "{":
         return None
-    try:
-        value, stop = _DECODER.raw_decode(stream.text, start)
-    except (ValueError, RecursionError):  # invalid JSON, a key twice, NaN...: the careful path says which
+    found = stream.object_at(start)  # invalid JSON, a key twice, NaN...: None, and the careful path says which
+    if found is None or found[1] > end or _JSON_WHITESPACE.match(stream.text, found[1], end).end() != end:
         return None
-    if stop > end or type(value) is not dict or _JSON_WHITESPACE.match(stream.text, stop, end).end() != end:
-        return None
-    if stream.max_record_chars is not None and stop - start > stream.max_record_chars:
-        return None
-    return value
-
-
+    return found[0]

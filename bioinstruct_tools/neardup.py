@@ -14,7 +14,9 @@ scores, in seconds, and in memory bounded by the number of instructions, not of 
    inverted index of the prefixes, grouped by item, length and position, gives the candidates. Each
    entry of the index carries a 128-bit bitmap of its record's items, which bounds the overlap of the
    pair as the entry is read, so that most candidates are ruled out in sequential reads; the few left
-   are counted, in a byte array, with PPJoin's positional filter pruning as they are counted;
+   are counted, in a byte array, with PPJoin's positional filter pruning as they are counted. A chunk of
+   instructions reads the index together, item by item: each entry fetched from memory is tested against
+   every instruction of the chunk with that item in its prefix;
 4. verify each candidate with an exact LCS: bit-parallel, or, for long pairs, Myers' O(ND) difference
    algorithm capped at the largest D that can still reach the threshold, so that two near-identical
    10 MB instructions cost O(n*D) rather than O(n^2); then F with rouge_score's float arithmetic, so a

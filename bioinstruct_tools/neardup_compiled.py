@@ -21,10 +21,11 @@ from bioinstruct_tools.text import rouge_tokens
 
 _ROUNDING = 1e-9  # taken off before a ceiling, so float rounding never raises a bound
 _ELL = 2  # candidates must share this many prefix items (the l-prefix lemma)
-_CHUNK = 256  # instructions per task on a thread
+_CHUNK = 2048  # instructions per task on a thread, read from the index together (`_join`)
+_JOINED = 1 << 20  # candidates a task gathers at most at once (20 MB a thread); more: fewer instructions at once
 _PAIRS_PER_TASK = 1 << 18  # a task hands its pairs over once it holds this many (4 MB): memory stays flat
 _GREEDY_CHUNK = 4096  # instructions per call of the greedy scan, between progress reports
-_SIGNATURE_WORDS = 2  # 64-bit words of the hashed item bitmap used for the overlap bound
+_SIGNATURE_WORDS = 2  # 64-bit words of the hashed item bitmap used for the overlap bound (`_bitmaps_allow`)
 _THREADS = min(2, os.cpu_count() or 1)
 _TOKENIZED_AT_ONCE = 8192  # instructions whose tokens are mapped to ids in one pass of C-level calls
 _HASHED_AT_ONCE = 1 << 20  # tokens hashed into the signatures at a time
@@ -33,10 +34,16 @@ _HASHED_AT_ONCE = 1 << 20  # tokens hashed into the signatures at a time
 # What the kernels read and write, passed as named tuples (numba compiles them as structs) rather than as
 # two dozen positional arrays, so that no call can silently swap two of them.
 PrefixIndex = namedtuple("PrefixIndex", "tokens starts lengths items probe_lengths group_start group_length "
-                                        "group_offset group_entries postings_record postings_signature signatures")
+                                        "group_offset group_entries postings_record postings_signature signatures "
+                                        "prefix_starts")
 Limits = namedtuple("Limits", "ell loose threshold")  # prefix items a pair must share; loosened and exact thresholds
 ScratchArrays = namedtuple("ScratchArrays", "counts touched masks words positions position_starts diagonals")
 PairsOut = namedtuple("PairsOut", "first second score")
+# `_search_chunk_joined`'s working memory, per thread: for each instruction of a chunk (probe_x ... filled), for
+# each instruction reading a group (active_x ... active_signature) and for each candidate (probe ... sorted_needed).
+JoinArrays = namedtuple("JoinArrays", "probe_x probe_offset done first filled active_x spare_x spare_y "
+                                      "active_needed active_signature probe record needed sorted_record "
+                                      "sorted_needed")
 
 
 def lcs_length(a: Sequence[int], b: Sequence[int]) -> int:
@@ -184,7 +191,7 @@ class _Corpus:
     def index(self) -> PrefixIndex:
         return PrefixIndex(self.tokens, self.starts, self.lengths, self.items, self.probe_lengths, self.group_start,
                            self.group_length, self.group_offset, self.group_entries, self.postings_record,
-                           self.postings_signature, self.signatures)
+                           self.postings_signature, self.signatures, self.prefix_starts)
 
     def scratch(self) -> ScratchArrays:
         return _scratch(self.vocabulary_size, self.size, int(self.lengths.max(initial=0)),
@@ -204,17 +211,25 @@ class _Corpus:
         def run(start: int, end: int):
             if not hasattr(local, "scratch"):
                 local.scratch = self.scratch()
+                local.joined = _join_arrays(_CHUNK, _JOINED)
                 local.out = PairsOut(np.empty(capacity, dtype=np.int32), np.empty(capacity, dtype=np.int32),
                                      np.empty(capacity, dtype=np.float64))
-            out, parts, x, held = local.out, [], start, 0
-            while x >= 0 and held < _PAIRS_PER_TASK:  # the kernel stops when the output may not hold x's pairs
-                found, x = _search_chunk(x, end, index, group_end, limits, local.scratch, out)
+            out, parts, x, held, span = local.out, [], start, 0, end - start
+            while x < end and held < _PAIRS_PER_TASK:  # the kernel stops when the output may not hold x's pairs
+                found, reached = _search_chunk_joined(x, min(x + span, end), index, group_end, limits, local.scratch,
+                                                      local.joined, out)
+                if found < 0 and span > 1:  # more candidates than `joined` holds: half as many instructions
+                    span //= 2
+                    continue
+                if found < 0:  # one instruction with that many: its candidates are counted as they are read
+                    found, _ = _search_chunk(x, x + 1, index, group_end, limits, local.scratch, out)
+                    reached = x + 1
                 parts.append((out.first[:found].copy(), out.second[:found].copy(), out.score[:found].copy()))
                 held += found
+                x = reached
             first, second, score = (np.concatenate(column) for column in zip(*parts))
             order = np.lexsort((first, second))
-            resume = x if x >= 0 else end
-            return first[order], second[order], score[order], resume - start, resume, end
+            return first[order], second[order], score[order], x - start, x, end
 
         with kernel_threads(_THREADS) as pool:
             chunks = [(start, min(start + _CHUNK, self.size)) for start in range(0, self.size, _CHUNK)]
@@ -241,6 +256,14 @@ class _Corpus:
             _greedy_chunk(start, end, index, group_end, limits, scratch, self.entry_group, self.prefix_starts,
                           dropped, partner)
             yield end - start
+
+
+def _join_arrays(chunk: int, candidates: int) -> JoinArrays:
+    """`_search_chunk_joined`'s working memory for chunks of up to `chunk` instructions."""
+    per_instruction = [np.zeros(chunk + 1, dtype=dtype) for dtype in (np.int64, np.int64, np.bool_, np.int64, np.int64)]
+    per_active = [np.zeros(chunk, dtype=np.int64) for _ in range(4)] + [np.zeros((chunk, 2), dtype=np.uint64)]
+    per_candidate = [np.zeros(candidates, dtype=np.int32) for _ in range(5)]
+    return JoinArrays(*per_instruction, *per_active, *per_candidate)
 
 
 def _scratch(vocabulary_size: int, size: int, longest: int, longest_probe: int = 2**31 - 1) -> ScratchArrays:
@@ -293,6 +316,145 @@ def _search_chunk(x, x_end, index, group_end, limits, scratch, out):
 
 
 @njit(nogil=True)
+def _search_chunk_joined(x, x_end, index, group_end, limits, scratch, joined, out):
+    """The pairs `_search_chunk` finds, with the index read once for the whole chunk: each item's groups are read
+    for all the chunk's instructions with the item in their prefix at once (`_join`), so that an entry fetched
+    from memory is tested against all of them. Each instruction's candidates are then counted in the order
+    `_candidates` counts them and verified as `_probe` verifies them: the same pairs, in the same order.
+
+    Returns (pairs written, x_end) when done; (pairs written, the instruction to resume from) when the output might
+    not hold that instruction's pairs; (-1, x), writing nothing, when the candidates would overflow `joined`.
+    """
+    size = x_end - x
+    passed = _join(x, x_end, index, group_end, limits, joined)
+    if passed < 0:
+        return np.int64(-1), x
+    # A stable counting sort of the candidates by instruction: each one's in the order the join found them.
+    first = joined.first
+    first[: size + 1] = 0
+    for i in range(passed):
+        first[joined.probe[i] + 1] += 1
+    for local in range(size):
+        first[local + 1] += first[local]
+    filled = joined.filled
+    filled[:size] = 0
+    for i in range(passed):
+        local = joined.probe[i]
+        slot = first[local] + filled[local]
+        joined.sorted_record[slot] = joined.record[i]
+        joined.sorted_needed[slot] = joined.needed[i]
+        filled[local] += 1
+    found = np.int64(0)
+    capacity = out.first.shape[0]
+    for local in range(size):
+        if found + x + local > capacity:
+            return found, x + local
+        n_touched = 0
+        for i in range(first[local], first[local + 1]):
+            n_touched = _count(joined.sorted_record[i], joined.sorted_needed[i], scratch.counts, scratch.touched,
+                               n_touched)
+        found = _verify(x + local, found, n_touched, index, limits, scratch, out, False)
+    return found, x_end
+
+
+@njit(nogil=True)
+def _join(x_first, x_end, index, group_end, limits, joined):
+    """Every (instruction of x_first..x_end, earlier record) that `_candidates` would count, with what it would
+    need, into `joined` (probe, record, needed), grouped by item; the number written, or -1 if they overflow it.
+
+    For one instruction they come in `_candidates`' order: its items ascend (rarest first), and within an item
+    the groups and their entries are read in index order.
+    """
+    starts, lengths, items = index.starts, index.lengths, index.items
+    group_start, group_length, group_offset, group_entries = (index.group_start, index.group_length,
+                                                              index.group_offset, index.group_entries)
+    postings_record, postings_signature, signatures = index.postings_record, index.postings_signature, index.signatures
+    ell_wanted, loose = limits.ell, limits.loose
+    size = x_end - x_first
+    # Every (item, instruction) of the chunk's prefixes, sorted by item: one key each.
+    keys = np.empty(index.prefix_starts[x_end] - index.prefix_starts[x_first], dtype=np.int64)
+    n_keys = 0
+    for x in range(x_first, x_end):
+        for offset_x in range(index.probe_lengths[x]):
+            keys[n_keys] = np.int64(items[starts[x] + offset_x]) * size + (x - x_first)
+            n_keys += 1
+    _heapsort(keys, n_keys)
+    probe_x, probe_offset, done = joined.probe_x, joined.probe_offset, joined.done
+    active_x, spare_x, spare_y, needed = joined.active_x, joined.spare_x, joined.spare_y, joined.active_needed
+    active_signature = joined.active_signature
+    capacity = joined.record.shape[0]
+    passed = 0
+    start = 0
+    while start < n_keys:
+        item = keys[start] // size
+        end = start
+        while end < n_keys and keys[end] // size == item:
+            local = keys[end] - item * size
+            x = x_first + local
+            probe_x[end - start] = x
+            # items ascend in a record: the offset of this item in x's prefix
+            low, high = starts[x], starts[x] + index.probe_lengths[x]
+            while low < high:
+                middle = (low + high) >> 1
+                if items[middle] < item:
+                    low = middle + 1
+                else:
+                    high = middle
+            probe_offset[end - start] = low - starts[x]
+            done[end - start] = False
+            end += 1
+        probes = end - start
+        left_probes = probes
+        for group in range(group_start[item], group_start[item + 1]):
+            length_y = group_length[group]
+            offset_y = group_offset[group]
+            n_active = 0
+            for p in range(probes):
+                if done[p]:
+                    continue
+                x = probe_x[p]
+                length_x = lengths[x]
+                if length_y < length_x * loose / (2 - loose) - 1e-9:
+                    continue
+                alpha = _alpha(loose, length_x, length_y)
+                ell = ell_wanted if alpha >= ell_wanted else alpha
+                if length_y > length_x * (2 - loose) / loose + 1e-9 or probe_offset[p] >= length_x - alpha + ell:
+                    done[p] = True  # as `_candidates` stops: the groups left are longer still
+                    left_probes -= 1
+                    continue
+                if offset_y >= length_y - alpha + ell:
+                    continue
+                active_x[n_active] = x
+                active_signature[n_active, 0] = signatures[x, 0]
+                active_signature[n_active, 1] = signatures[x, 1]
+                spare_x[n_active] = length_x - alpha
+                spare_y[n_active] = length_y - alpha
+                needed[n_active] = alpha - min(length_x - probe_offset[p] - 1, length_y - offset_y - 1)
+                n_active += 1
+            if left_probes == 0:
+                break
+            last = active_x[n_active - 1] if n_active else 0  # active instructions ascend: this is the latest
+            for entry in range(group_entries[group], group_end[group]):
+                y = postings_record[entry]
+                if y >= last:
+                    break  # records ascend in a group: the rest come later than every active instruction
+                word_0, word_1 = postings_signature[entry, 0], postings_signature[entry, 1]
+                for a in range(n_active):
+                    x = active_x[a]
+                    if y >= x or not _bitmaps_allow(active_signature[a, 0], active_signature[a, 1], word_0, word_1,
+                                                     spare_x[a], spare_y[a]):
+                        continue
+                    if passed == capacity:
+                        return -1
+                    joined.probe[passed] = x - x_first
+                    joined.record[passed] = y
+                    joined.needed[passed] = needed[a]
+                    passed += 1
+        start = end
+    return passed
+
+
+@njit(nogil=True)
 def _greedy_chunk(x, x_end, index, group_end, limits, scratch, entry_group, prefix_starts, dropped, partner):
     """The greedy filter over instructions x..x_end: each is dropped if a kept earlier one is above the
     threshold (its partner is the earliest such), else kept and added to the index's groups. Records are
@@ -321,19 +483,28 @@ def _probe(x, found, index, group_end, limits, scratch, out, earliest_only):
     A group's entries end at `group_end`. With `earliest_only`, candidates are verified in index order and
     only the first pair found is written.
     """
-    tokens, starts, lengths, items = index.tokens, index.starts, index.lengths, index.items
+    n_touched = _candidates(x, index, group_end, limits, scratch)
+    return _verify(x, found, n_touched, index, limits, scratch, out, earliest_only)
+
+
+@njit(nogil=True)
+def _candidates(x, index, group_end, limits, scratch):
+    """x's candidates among the earlier records, read from the index: their shared prefix items are counted in
+    `scratch.counts` (-1: ruled out by the positional filter), and they are listed in `scratch.touched`, whose
+    length this returns."""
+    starts, lengths, items = index.starts, index.lengths, index.items
     group_start, group_length, group_offset, group_entries = (index.group_start, index.group_length,
                                                               index.group_offset, index.group_entries)
     postings_record, postings_signature = index.postings_record, index.postings_signature
-    ell_wanted, loose, threshold = limits.ell, limits.loose, limits.threshold
-    counts, touched, masks = scratch.counts, scratch.touched, scratch.masks
+    ell_wanted, loose = limits.ell, limits.loose
+    counts, touched = scratch.counts, scratch.touched
     length_x = lengths[x]
     if length_x == 0:
-        return found
+        return 0
     start_x = starts[x]
     shortest = length_x * loose / (2 - loose) - 1e-9
     longest = length_x * (2 - loose) / loose + 1e-9
-    signature_x = index.signatures[x]
+    signature_0, signature_1 = index.signatures[x, 0], index.signatures[x, 1]
     n_touched = 0
     for offset_x in range(index.probe_lengths[x]):
         item = items[start_x + offset_x]
@@ -356,16 +527,37 @@ def _probe(x, found, index, group_end, limits, scratch, out, earliest_only):
                 y = postings_record[entry]
                 if y >= x:
                     break  # records ascend in a group: the rest come later than x
-                if not _signatures_allow(signature_x, postings_signature, entry, length_x, length_y, alpha):
+                if not _bitmaps_allow(signature_0, signature_1, postings_signature[entry, 0],
+                                      postings_signature[entry, 1], length_x - alpha, length_y - alpha):
                     continue  # too few items in common: never counted
-                count = counts[y]
-                if count < 0:
-                    continue  # already ruled out
-                if count == 0:
-                    touched[n_touched] = y
-                    n_touched += 1
-                count += 1
-                counts[y] = count if count + left >= alpha else -1
+                n_touched = _count(y, alpha - left, counts, touched, n_touched)
+    return n_touched
+
+
+@njit(nogil=True)
+def _count(y, needed, counts, touched, n_touched):
+    """One more shared prefix item with y: y is listed when first seen, and ruled out (-1) once its count plus what
+    is left can no longer reach alpha (`needed` = alpha minus what is left). Returns the new length of `touched`."""
+    count = counts[y]
+    if count < 0:
+        return n_touched  # already ruled out
+    if count == 0:
+        touched[n_touched] = y
+        n_touched += 1
+    count += 1
+    counts[y] = count if count >= needed else -1
+    return n_touched
+
+
+@njit(nogil=True)
+def _verify(x, found, n_touched, index, limits, scratch, out, earliest_only):
+    """The exact LCS of x with each of its `n_touched` candidates that still can reach the threshold; pairs above
+    it are written from out[found]. Clears the candidates' counts. Returns the new total."""
+    tokens, starts, lengths, items = index.tokens, index.starts, index.lengths, index.items
+    ell_wanted, loose, threshold = limits.ell, limits.loose, limits.threshold
+    counts, touched, masks = scratch.counts, scratch.touched, scratch.masks
+    length_x = lengths[x]
+    start_x = starts[x]
     tokens_x = tokens[start_x:starts[x + 1]]
     items_x = items[start_x:starts[x + 1]]
     short_x = length_x <= 64
@@ -504,15 +696,13 @@ def _popcount(typing_context, value):
 
 
 @njit(nogil=True)
-def _signatures_allow(signature_x, entry_signatures, entry, length_x, length_y, alpha):
-    """False when the item bitmaps (`_Corpus._signatures`) prove that x and the entry's record share
-    fewer than alpha items."""
-    missing_x = 0  # bits of x that y lacks, and the other way round
-    missing_y = 0
-    for word in range(_SIGNATURE_WORDS):  # a compile-time constant: the loop unrolls
-        missing_x += _popcount(signature_x[word] & ~entry_signatures[entry, word])
-        missing_y += _popcount(entry_signatures[entry, word] & ~signature_x[word])
-    return (length_x - missing_x >= alpha) & (length_y - missing_y >= alpha)
+def _bitmaps_allow(x_0, x_1, y_0, y_1, spare_x, spare_y):
+    """False when the item bitmaps of x and y (`_Corpus._signatures`, two words each) prove that they share fewer
+    than alpha items: each bit of x that y lacks stands for an item of x outside the overlap, and x has only
+    `spare_x` = len_x - alpha of those to spare (and the same the other way round)."""
+    if _popcount(x_0 & ~y_0) + _popcount(x_1 & ~y_1) > spare_x:
+        return False
+    return _popcount(y_0 & ~x_0) + _popcount(y_1 & ~x_1) <= spare_y
 
 
 @njit(nogil=True)

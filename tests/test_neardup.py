@@ -272,7 +272,7 @@ def test_a_scan_with_more_pairs_than_a_task_holds_counts_them_all(monkeypatch):
     corpus = [f"Do task {i} now" for i in range(700)]
     seen = []
     scan = scan_near_duplicates(corpus, on_pairs=lambda first, second, score: seen.append(second.copy()))
-    assert scan.pairs == 700 * 699 // 2 and len(seen) > 2 * (700 // 256 + 1)  # more batches than chunks
+    assert scan.pairs == 700 * 699 // 2 and len(seen) > 2 * (700 // neardup_compiled._CHUNK + 1)  # more batches
     later = np.concatenate(seen)
     assert (np.diff(later) >= 0).all()  # still ordered by the later record
     assert scan.dropped == list(range(1, 700))
@@ -344,6 +344,33 @@ def test_the_python_search_finds_what_the_compiled_one_finds(corpus, threshold):
                 for column in range(3)]
     for found, wanted in zip(python, expected):
         assert found.tolist() == wanted.tolist()  # same pairs, same order, same float scores
+
+
+@pytest.mark.no_search
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(VOCABULARY[:12]), max_size=12).map(" ".join), max_size=80),
+       st.sampled_from([1e-9, 0.5, 0.7, 0.9]), st.sampled_from([0, 5, 1 << 20]), st.sampled_from([1, 7, 2048]))
+def test_reading_the_index_for_a_chunk_at_once_finds_what_reading_it_per_instruction_finds(corpus, threshold,
+                                                                                           joined, chunk):
+    """The search reads the index for a chunk of instructions at once (`_search_chunk_joined`); with few candidate
+    slots (`_JOINED`) it reads it for fewer at once, down to one instruction at a time (`_search_chunk`, which the
+    slots 0 force). Every way finds the same pairs, in the same order, with the same scores."""
+    compiled = neardup._compiled()
+    corpus_ = compiled._Corpus(corpus, threshold, neardup._loosened(threshold))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(compiled, "_JOINED", joined)
+        patch.setattr(compiled, "_CHUNK", chunk)
+        batches = list(corpus_.search())
+    found = [np.concatenate([batch[column] for batch in batches]).tolist() if batches else [] for column in range(3)]
+    index, limits = corpus_.index(), compiled.Limits(compiled._ELL, corpus_.loose, corpus_.threshold)
+    out = compiled.PairsOut(*(np.empty(max(len(corpus), 1), dtype=dtype) for dtype in (np.int32, np.int32, float)))
+    expected, scratch = [[], [], []], corpus_.scratch()
+    for x in range(len(corpus)):  # one instruction at a time, its candidates counted as the index is read
+        pairs, _ = compiled._search_chunk(x, x + 1, index, corpus_.group_entries[1:], limits, scratch, out)
+        order = np.argsort(out.first[:pairs], kind="stable")
+        for column, values in zip(expected, out):
+            column += values[:pairs][order].tolist()
+    assert found == expected
 
 
 @pytest.mark.no_search  # sets its own thresholds

@@ -27,28 +27,42 @@ from bioinstruct_tools.compiled import njit  # noqa: E402
 
 CORPORA = {"zipf": instructions, "templated": templated_instructions}
 COUNTED = ("groups visited", "entries read", "bitmap passes", "LCS runs", "pairs")
-# Where each count is taken in `_probe`: (a line of its source, the count to add before it).
+# Where each count is taken: (the kernel, a line of its source, the count to add before it).
 _COUNTERS = (
-    ("            length_y = group_length[group]\n", 0),
-    ("                if not _signatures_allow(", 1),
-    ("                count = counts[y]\n                if count < 0:", 2),
-    ("        tokens_y = tokens[starts[y]:starts[y + 1]]\n", 3),
-    ("            out.first[found] = y\n", 4),
+    ("_candidates", "            length_y = group_length[group]\n", 0),
+    ("_candidates", "                if not _bitmaps_allow(", 1),
+    ("_candidates", "                n_touched = _count(", 2),
+    ("_verify", "        tokens_y = tokens[starts[y]:starts[y + 1]]\n", 3),
+    ("_verify", "            out.first[found] = y\n", 4),
 )
 
 
 def counting_probe():
-    """`_probe` with a `counts` argument that it adds to at each of `_COUNTERS`; fails if the source has moved."""
-    source = inspect.getsource(compiled._probe).replace("@njit(nogil=True)\n", "")
-    source = source.replace("earliest_only):", "earliest_only, tally):", 1)
-    for line, counter in _COUNTERS:
-        if line not in source:
-            sys.exit(f"_probe no longer has {line.strip()!r}: update bench/neardup_work.py")
-        indent = line[:len(line) - len(line.lstrip())]
-        source = source.replace(line, f"{indent}tally[{counter}] += 1\n{line}", 1)
+    """`_probe` (`_candidates`, then `_verify`) with a `tally` argument that they add to at each of `_COUNTERS`;
+    fails if the source has moved. The scan reads a chunk's entries together (`_join`), but tests each entry
+    against each instruction exactly as `_candidates` does: these counts are the scan's."""
     namespace = dict(vars(compiled))
-    exec(source, namespace)
-    return njit(nogil=True)(namespace["_probe"])
+    for kernel in ("_candidates", "_verify"):
+        source = inspect.getsource(getattr(compiled, kernel)).replace("@njit(nogil=True)\n", "")
+        head = source.index("):\n")
+        source = source[:head] + ", tally" + source[head:]
+        for name, line, counter in _COUNTERS:
+            if name != kernel:
+                continue
+            if line not in source:
+                sys.exit(f"{kernel} no longer has {line.strip()!r}: update bench/neardup_work.py")
+            indent = line[:len(line) - len(line.lstrip())]
+            source = source.replace(line, f"{indent}tally[{counter}] += 1\n{line}", 1)
+        exec(source, namespace)
+        namespace[kernel] = njit(nogil=True)(namespace[kernel])
+    candidates, verify = namespace["_candidates"], namespace["_verify"]
+
+    @njit(nogil=True)
+    def probe(x, found, index, group_end, limits, scratch, out, earliest_only, tally):
+        return verify(x, found, candidates(x, index, group_end, limits, scratch, tally), index, limits, scratch, out,
+                      earliest_only, tally)
+
+    return probe
 
 
 def main() -> None:

@@ -8,12 +8,17 @@ Prints the fast search's time and the process's peak memory, then rouge_score br
 subset of the same corpus (its pair set compared with the fast one's) and extrapolated by pair count.
 With --python: for small corpora, the plain-Python search beside the compiled one (kernels already loaded), at
 Self-Instruct's 0.7 and at the report's histogram floor, and what loading the kernels costs a new process.
+With --join: the compiled search with and without a chunk's instructions reading the index together (`_join`),
+templated corpora of 25,005 to 200,000 instructions, and what compiling `_join` costs a first run after install.
 """
 
 import argparse
+import os
 import resource
+import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,9 +40,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--corpus", choices=sorted(CORPORA), default="zipf")
     parser.add_argument("--python", action="store_true", help="the plain-Python search beside the compiled one")
+    parser.add_argument("--join", action="store_true", help="the compiled search with and without `_join`")
     args = parser.parse_args()
     if args.python:
         return python_beside_compiled(args.corpus, args.seed)
+    if args.join:
+        return joined_beside_one_at_a_time(args.seed)
 
     corpus = CORPORA[args.corpus](args.size, seed=args.seed)
     neardup._load_a_kernel()  # load the compiled kernels (numba's cache) before timing
@@ -94,6 +102,39 @@ def python_beside_compiled(corpus_name: str, seed: int) -> None:
             fast = time.perf_counter() - start
             shown = f"{python:7.3f}s" if found is not None else " gave up"
             print(f"{'':17}{size:>6,} {threshold:>9} {shown:>8} {fast:8.3f}s")
+
+
+def joined_beside_one_at_a_time(seed: int, runs: int = 3) -> None:
+    """Where `neardup_compiled._JOIN_FROM` should lie: the search's median time each way, and the compile."""
+    # In a new process with an empty numba cache: the one-at-a-time scan first (what every corpus compiles), then
+    # what the joined one adds.
+    compile_join = (
+        "import time, numpy as np; from bioinstruct_tools import neardup; from bioinstruct_tools import "
+        "neardup_compiled as c; corpus = c._Corpus(['a b c d'] * 3, 0.7, neardup._loosened(0.7)); "
+        "arguments = (corpus.index(), corpus.group_entries[1:], c.Limits(c._ELL, corpus.loose, corpus.threshold), "
+        "corpus.scratch()); out = c.PairsOut(np.empty(3, np.int32), np.empty(3, np.int32), np.empty(3)); "
+        "c._search_chunk(0, 3, *arguments, out); start = time.perf_counter(); "
+        "c._search_chunk_joined(0, 3, *arguments, c._join_arrays(3, 16), out); print(time.perf_counter() - start)")
+    with tempfile.TemporaryDirectory() as cache:
+        seconds = float(subprocess.run([sys.executable, "-c", compile_join], check=True, capture_output=True, text=True,
+                                       env=dict(os.environ, NUMBA_CACHE_DIR=cache)).stdout)
+    print(f"compiling what the joined scan adds (`_search_chunk_joined`, `_join`), empty numba cache: {seconds:.1f} s")
+    neardup._load_a_kernel()
+    compiled = neardup._compiled()
+    print(f"{'templated':>10} {'one at a time':>14} {'joined':>8}   (median of {runs}, 2 threads)")
+    for size in (25_005, 50_000, 100_000, 200_000):
+        corpus = compiled._Corpus(templated_instructions(size, seed=seed), 0.7, neardup._loosened(0.7))
+        medians = []
+        for join_from in (size + 1, 0):
+            compiled._JOIN_FROM = join_from
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                for _ in corpus.search():
+                    pass
+                times.append(time.perf_counter() - start)
+            medians.append(statistics.median(times))
+        print(f"{size:>10,} {medians[0]:>13.2f}s {medians[1]:>7.2f}s")
 
 
 if __name__ == "__main__":

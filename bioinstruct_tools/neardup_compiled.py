@@ -21,7 +21,12 @@ from bioinstruct_tools.text import rouge_tokens
 
 _ROUNDING = 1e-9  # taken off before a ceiling, so float rounding never raises a bound
 _ELL = 2  # candidates must share this many prefix items (the l-prefix lemma)
-_CHUNK = 2048  # instructions per task on a thread, read from the index together (`_join`)
+_CHUNK = 256  # instructions per task on a thread
+# From this many instructions, a task's instructions read the index together (`_join`). It saves about 0.6 s a search
+# at 100,000 templated instructions and 3 s at 200,000, and little below; compiling it costs a first run after install
+# about 7 s, which a smaller corpus would pay for nothing (bench/neardup_speed.py --join).
+_JOIN_FROM = 100_000
+_JOINED_CHUNK = 2048  # instructions per task on a thread then
 _JOINED = 1 << 20  # candidates a task gathers at most at once (20 MB a thread); more: fewer instructions at once
 _PAIRS_PER_TASK = 1 << 18  # a task hands its pairs over once it holds this many (4 MB): memory stays flat
 _GREEDY_CHUNK = 4096  # instructions per call of the greedy scan, between progress reports
@@ -208,31 +213,42 @@ class _Corpus:
         group_end = self.group_entries[1:]  # every entry of a group: the scan reads each record's earlier ones
         capacity = max(self.size, _PAIRS_PER_TASK)
 
+        join = self.size >= _JOIN_FROM
+        chunk = _JOINED_CHUNK if join else _CHUNK
+
+        def scan(x: int, end: int, span: int) -> tuple[int, int, int]:
+            """(pairs written to local.out, the instruction reached, the span to go on with) for a first part of
+            x..end: all of it, or up to an instruction whose pairs the output might not hold."""
+            if not join:
+                found, resume = _search_chunk(x, end, index, group_end, limits, local.scratch, local.out)
+                return found, end if resume < 0 else resume, span
+            while True:
+                found, reached = _search_chunk_joined(x, min(x + span, end), index, group_end, limits, local.scratch,
+                                                      local.joined, local.out)
+                if found >= 0:
+                    return found, reached, span
+                if span == 1:  # one instruction with more candidates than `joined` holds: counted as they are read
+                    found, _ = _search_chunk(x, x + 1, index, group_end, limits, local.scratch, local.out)
+                    return found, x + 1, span
+                span //= 2  # more candidates than `joined` holds: half as many instructions at once
+
         def run(start: int, end: int):
             if not hasattr(local, "scratch"):
                 local.scratch = self.scratch()
-                local.joined = _join_arrays(_CHUNK, _JOINED)
+                local.joined = _join_arrays(chunk, _JOINED) if join else None
                 local.out = PairsOut(np.empty(capacity, dtype=np.int32), np.empty(capacity, dtype=np.int32),
                                      np.empty(capacity, dtype=np.float64))
             out, parts, x, held, span = local.out, [], start, 0, end - start
-            while x < end and held < _PAIRS_PER_TASK:  # the kernel stops when the output may not hold x's pairs
-                found, reached = _search_chunk_joined(x, min(x + span, end), index, group_end, limits, local.scratch,
-                                                      local.joined, out)
-                if found < 0 and span > 1:  # more candidates than `joined` holds: half as many instructions
-                    span //= 2
-                    continue
-                if found < 0:  # one instruction with that many: its candidates are counted as they are read
-                    found, _ = _search_chunk(x, x + 1, index, group_end, limits, local.scratch, out)
-                    reached = x + 1
+            while x < end and held < _PAIRS_PER_TASK:  # a scan stops when the output may not hold x's pairs
+                found, x, span = scan(x, end, span)
                 parts.append((out.first[:found].copy(), out.second[:found].copy(), out.score[:found].copy()))
                 held += found
-                x = reached
             first, second, score = (np.concatenate(column) for column in zip(*parts))
             order = np.lexsort((first, second))
             return first[order], second[order], score[order], x - start, x, end
 
         with kernel_threads(_THREADS) as pool:
-            chunks = [(start, min(start + _CHUNK, self.size)) for start in range(0, self.size, _CHUNK)]
+            chunks = [(start, min(start + chunk, self.size)) for start in range(0, self.size, chunk)]
             chunks.reverse()  # popped from the end: in index order
             pending = []
             while chunks or pending:

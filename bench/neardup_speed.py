@@ -9,7 +9,8 @@ subset of the same corpus (its pair set compared with the fast one's) and extrap
 With --python: for small corpora, the plain-Python search beside the compiled one (kernels already loaded), at
 Self-Instruct's 0.7 and at the report's histogram floor, and what loading the kernels costs a new process.
 With --join: the compiled search with and without a chunk's instructions reading the index together (`_join`),
-templated corpora of 25,005 to 200,000 instructions, and what compiling `_join` costs a first run after install.
+templated corpora of 25,005 to 200,000 instructions at 0.7 and 100,000 at 0.5 and 0.6, and what compiling
+`_join` costs a first run after install.
 """
 
 import argparse
@@ -121,9 +122,11 @@ def joined_beside_one_at_a_time(seed: int, runs: int = 3) -> None:
     print(f"compiling what the joined scan adds (`_search_chunk_joined`, `_join`), empty numba cache: {seconds:.1f} s")
     neardup._load_a_kernel()
     compiled = neardup._compiled()
-    print(f"{'templated':>10} {'one at a time':>14} {'joined':>8}   (median of {runs}, 2 threads)")
-    for size in (25_005, 50_000, 100_000, 200_000):
-        corpus = compiled._Corpus(templated_instructions(size, seed=seed), 0.7, neardup._loosened(0.7))
+    print(f"{'templated':>10} {'threshold':>9} {'one at a time':>14} {'joined':>8}   (median of {runs}, 2 threads)")
+    compiled._JOIN_THRESHOLD = 0
+    for size, threshold in ((25_005, 0.7), (50_000, 0.7), (100_000, 0.7), (200_000, 0.7), (100_000, 0.5),
+                            (100_000, 0.6)):
+        corpus = compiled._Corpus(templated_instructions(size, seed=seed), threshold, neardup._loosened(threshold))
         medians = []
         for join_from in (size + 1, 0):
             compiled._JOIN_FROM = join_from
@@ -134,7 +137,7 @@ def joined_beside_one_at_a_time(seed: int, runs: int = 3) -> None:
                     pass
                 times.append(time.perf_counter() - start)
             medians.append(statistics.median(times))
-        print(f"{size:>10,} {medians[0]:>13.2f}s {medians[1]:>7.2f}s")
+        print(f"{size:>10,} {threshold:>9} {medians[0]:>13.2f}s {medians[1]:>7.2f}s")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,10 @@ _CHUNK = 256  # instructions per task on a thread
 # at 100,000 templated instructions and 3 s at 200,000, and little below; compiling it costs a first run after install
 # about 7 s, which a smaller corpus would pay for nothing (bench/neardup_speed.py --join).
 _JOIN_FROM = 100_000
+# And only at this threshold or above. Lower, prefixes grow long and lengths far apart can still pair, so a chunk's
+# instructions mostly read different groups, and reading together costs more than it shares (100,000 templated:
+# at 0.5, the report's histogram floor, 14.4 s one at a time, 22.1 s joined; at 0.6, 5.0 s and 3.7 s).
+_JOIN_THRESHOLD = 0.6
 _JOINED_CHUNK = 2048  # instructions per task on a thread then
 _JOINED = 1 << 20  # candidates a task gathers at most at once (20 MB a thread); more: fewer instructions at once
 _PAIRS_PER_TASK = 1 << 18  # a task hands its pairs over once it holds this many (4 MB): memory stays flat
@@ -213,7 +217,7 @@ class _Corpus:
         group_end = self.group_entries[1:]  # every entry of a group: the scan reads each record's earlier ones
         capacity = max(self.size, _PAIRS_PER_TASK)
 
-        join = self.size >= _JOIN_FROM
+        join = self.size >= _JOIN_FROM and self.threshold >= _JOIN_THRESHOLD
         chunk = _JOINED_CHUNK if join else _CHUNK
 
         def scan(x: int, end: int, span: int) -> tuple[int, int, int]:

@@ -353,13 +353,14 @@ def test_the_python_search_finds_what_the_compiled_one_finds(corpus, threshold):
 def test_reading_the_index_for_a_chunk_at_once_finds_what_reading_it_per_instruction_finds(corpus, threshold,
                                                                                            joined, chunk):
     """A large corpus's search reads the index for a chunk of instructions at once (`_search_chunk_joined`, from
-    `_JOIN_FROM` instructions: 0 here); with few candidate slots (`_JOINED`) it reads it for fewer at once, down to
+    `_JOIN_FROM` instructions and `_JOIN_THRESHOLD`: 0 here); with few candidate slots (`_JOINED`) it reads it for fewer at once, down to
     one instruction at a time (`_search_chunk`, which the slots 0 force). Every way finds the same pairs, in the
     same order, with the same scores."""
     compiled = neardup._compiled()
     corpus_ = compiled._Corpus(corpus, threshold, neardup._loosened(threshold))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(compiled, "_JOIN_FROM", 0)
+        patch.setattr(compiled, "_JOIN_THRESHOLD", 0)
         patch.setattr(compiled, "_JOINED", joined)
         patch.setattr(compiled, "_JOINED_CHUNK", chunk)
         batches = list(corpus_.search())

@@ -434,15 +434,12 @@ def _join(x_first, x_end, index, group_end, limits, joined):
                     continue
                 x = probe_x[p]
                 length_x = lengths[x]
-                if length_y < length_x * loose / (2 - loose) - 1e-9:
-                    continue
-                alpha = _alpha(loose, length_x, length_y)
-                ell = ell_wanted if alpha >= ell_wanted else alpha
-                if length_y > length_x * (2 - loose) / loose + 1e-9 or probe_offset[p] >= length_x - alpha + ell:
+                alpha = _group_alpha(loose, ell_wanted, length_x, probe_offset[p], length_y, offset_y)
+                if alpha == _NO_LONGER:
                     done[p] = True  # as `_candidates` stops: the groups left are longer still
                     left_probes -= 1
                     continue
-                if offset_y >= length_y - alpha + ell:
+                if alpha == _NOT_THIS_GROUP:
                     continue
                 active_x[n_active] = x
                 active_signature[n_active, 0] = signatures[x, 0]
@@ -522,25 +519,18 @@ def _candidates(x, index, group_end, limits, scratch):
     if length_x == 0:
         return 0
     start_x = starts[x]
-    shortest = length_x * loose / (2 - loose) - 1e-9
-    longest = length_x * (2 - loose) / loose + 1e-9
     signature_0, signature_1 = index.signatures[x, 0], index.signatures[x, 1]
     n_touched = 0
     for offset_x in range(index.probe_lengths[x]):
         item = items[start_x + offset_x]
         for group in range(group_start[item], group_start[item + 1]):
             length_y = group_length[group]
-            if length_y < shortest:
-                continue
-            if length_y > longest:
-                break
-            alpha = _alpha(loose, length_x, length_y)
-            ell = ell_wanted if alpha >= ell_wanted else alpha
-            if offset_x >= length_x - alpha + ell:
-                break  # outside x's l-prefix for this length, and for every longer one (alpha grows)
             offset_y = group_offset[group]
-            if offset_y >= length_y - alpha + ell:
-                continue  # outside y's l-prefix for this pair
+            alpha = _group_alpha(loose, ell_wanted, length_x, offset_x, length_y, offset_y)
+            if alpha == _NO_LONGER:
+                break
+            if alpha == _NOT_THIS_GROUP:
+                continue
             # PPJoin's positional filter: matches so far plus what is left after them on the shorter side.
             left = min(length_x - offset_x - 1, length_y - offset_y - 1)
             for entry in range(group_entries[group], group_end[group]):
@@ -552,6 +542,28 @@ def _candidates(x, index, group_end, limits, scratch):
                     continue  # too few items in common: never counted
                 n_touched = _count(y, alpha - left, counts, touched, n_touched)
     return n_touched
+
+
+_NOT_THIS_GROUP = -1  # `_group_alpha`: no pair from this group, but maybe from the next
+_NO_LONGER = -2  # no pair from this group or any later group of the item (its lengths only grow)
+
+
+@njit(nogil=True)
+def _group_alpha(loose, ell_wanted, length_x, offset_x, length_y, offset_y):
+    """The overlap x needs with the records of a group (length_y, offset_y) of an item x holds at offset_x, or why
+    none of them can pair with x: their length is out of reach, or the item lies outside x's or their l-prefix
+    for this pair (groups of an item come by length, then offset)."""
+    if length_y < length_x * loose / (2 - loose) - 1e-9:
+        return _NOT_THIS_GROUP
+    if length_y > length_x * (2 - loose) / loose + 1e-9:
+        return _NO_LONGER
+    alpha = _alpha(loose, length_x, length_y)
+    ell = ell_wanted if alpha >= ell_wanted else alpha
+    if offset_x >= length_x - alpha + ell:
+        return _NO_LONGER  # outside x's l-prefix for this length, and for every longer one (alpha grows)
+    if offset_y >= length_y - alpha + ell:
+        return _NOT_THIS_GROUP  # outside y's l-prefix for this pair
+    return alpha
 
 
 @njit(nogil=True)

@@ -2,6 +2,7 @@
 
     python bench/neardup_work.py                                   # templated, 50,000 / 100,000 / 200,000
     python bench/neardup_work.py --corpus zipf --sizes 25005,200000
+    python bench/neardup_work.py --ell 1,2                         # the l-prefix lemma's l, each way
 
 Times say how long; these counts say why. The scan (`neardup_compiled._probe`) is run here one instruction at a
 time, single-threaded, through a copy of it that counts as it goes: the groups of the index it visits, the
@@ -13,6 +14,7 @@ square of the corpus, the index is what costs, not the LCS.
 
 import argparse
 import inspect
+import itertools
 import sys
 import time
 from pathlib import Path
@@ -69,11 +71,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", choices=sorted(CORPORA), default="templated")
     parser.add_argument("--sizes", default="50000,100000,200000", help="corpus sizes, comma-separated")
+    parser.add_argument("--ell", default=str(compiled._ELL),
+                        help="prefix items a candidate must share (the scan's own by default), comma-separated")
     args = parser.parse_args()
     probe = counting_probe()
-    print(f"{'instructions':>12} {'vocabulary':>10} {'seconds':>8} " + " ".join(f"{name:>15}" for name in COUNTED)
-          + f" {'read per instr.':>15}")
-    for size in (int(size) for size in args.sizes.split(",")):
+    print(f"{'instructions':>12} {'l':>2} {'vocabulary':>10} {'seconds':>8} "
+          + " ".join(f"{name:>15}" for name in COUNTED) + f" {'read per instr.':>15}")
+    for size, ell in itertools.product((int(size) for size in args.sizes.split(",")),
+                                       [int(ell) for ell in args.ell.split(",")]):
+        compiled._ELL = ell  # read when the prefixes are cut and the limits made
         texts = CORPORA[args.corpus](size)
         corpus = compiled._Corpus(texts, 0.7, 0.7 - 1e-9)
         index, limits = corpus.index(), compiled.Limits(compiled._ELL, corpus.loose, corpus.threshold)
@@ -88,7 +94,7 @@ def main() -> None:
         kernel_pairs = sum(len(first) for first, *_ in corpus.search())
         if kernel_pairs != tally[-1]:
             sys.exit(f"the counting copy found {tally[-1]:,} pairs, the kernel {kernel_pairs:,}")
-        print(f"{size:>12,} {corpus.vocabulary_size:>10,} {seconds:>8.1f} " + " ".join(f"{n:>15,}" for n in tally)
+        print(f"{size:>12,} {ell:>2} {corpus.vocabulary_size:>10,} {seconds:>8.1f} " + " ".join(f"{n:>15,}" for n in tally)
               + f" {tally[1] / size:>15,.0f}", flush=True)
 
 

@@ -8,8 +8,9 @@ scores, in seconds, and in memory bounded by the number of instructions, not of 
 2. write every instruction as its multiset of *items* (token, occurrence number), rarest token first.
    ROUGE-L F = 2*LCS/(len_a + len_b) and LCS is at most the multiset overlap, so a pair above the
    threshold overlaps in at least alpha = ceil(t*(len_a+len_b)/2) items, and then (the l-prefix lemma
-   of AdaptJoin) the first len - alpha + l items of each side share at least l items (l = 2 here,
-   which drops the many pairs that share a single rare token);
+   of AdaptJoin) the first len - alpha + l items of each side share at least l items (l = 1 in the
+   compiled search, whose bitmaps below do what a larger l would; l = 2 in the plain-Python one, which
+   drops the many pairs that share a single rare token before it counts them);
 3. scan the instructions in index order in compiled code (numba), each against the earlier ones: an
    inverted index of the prefixes, grouped by item, length and position, gives the candidates. Each
    entry of the index carries a 128-bit bitmap of its record's items, which bounds the overlap of the
@@ -45,7 +46,7 @@ from bioinstruct_tools.text import rouge_tokens
 
 SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instruction only if ROUGE-L <= 0.7
 _MARGIN = 1e-9  # bounds are loosened by this much so float rounding never hides a pair
-_ELL = 2  # candidates must share this many prefix items (the l-prefix lemma), as in the compiled search
+_ELL = 2  # candidates must share this many prefix items (the l-prefix lemma); the compiled search, with bitmaps, takes 1
 _COMPILED_FROM = 1_000  # instructions: past this, the compiled search pays for loading its kernels (bench/neardup_speed.py --python)
 _PYTHON_CHARACTERS = 1_000_000  # and past this much text (one huge instruction), Python's lists of items would not fit
 _PYTHON_VERIFIES = 50_000  # exact LCS runs the Python search may make before it hands over to the compiled one

@@ -349,13 +349,14 @@ def test_the_python_search_finds_what_the_compiled_one_finds(corpus, threshold):
 @pytest.mark.no_search
 @settings(max_examples=100, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(VOCABULARY[:12]), max_size=12).map(" ".join), max_size=80),
-       st.sampled_from([1e-9, 0.5, 0.7, 0.9]), st.sampled_from([0, 5, 1 << 20]), st.sampled_from([1, 7, 2048]))
+       st.sampled_from([1e-9, 0.5, 0.7, 0.9]), st.sampled_from([0, 5, 1 << 20]), st.sampled_from([1, 7, 2048]),
+       st.sampled_from([1, 2]))
 def test_reading_the_index_for_a_chunk_at_once_finds_what_reading_it_per_instruction_finds(corpus, threshold,
-                                                                                           joined, chunk):
+                                                                                           joined, chunk, ell):
     """A large corpus's search reads the index for a chunk of instructions at once (`_search_chunk_joined`, from
     `_JOIN_FROM` instructions and `_JOIN_THRESHOLD`: 0 here); with few candidate slots (`_JOINED`) it reads it for fewer at once, down to
     one instruction at a time (`_search_chunk`, which the slots 0 force). Every way finds the same pairs, in the
-    same order, with the same scores."""
+    same order, with the same scores, whether a candidate must share one prefix item (`_ELL`, the scan's) or two."""
     compiled = neardup._compiled()
     corpus_ = compiled._Corpus(corpus, threshold, neardup._loosened(threshold))
     with pytest.MonkeyPatch.context() as patch:
@@ -363,7 +364,8 @@ def test_reading_the_index_for_a_chunk_at_once_finds_what_reading_it_per_instruc
         patch.setattr(compiled, "_JOIN_THRESHOLD", 0)
         patch.setattr(compiled, "_JOINED", joined)
         patch.setattr(compiled, "_JOINED_CHUNK", chunk)
-        batches = list(corpus_.search())
+        patch.setattr(compiled, "_ELL", ell)  # read when the prefixes are cut and the limits made
+        batches = list(compiled._Corpus(corpus, threshold, neardup._loosened(threshold)).search())
     found = [np.concatenate([batch[column] for batch in batches]).tolist() if batches else [] for column in range(3)]
     index, limits = corpus_.index(), compiled.Limits(compiled._ELL, corpus_.loose, corpus_.threshold)
     out = compiled.PairsOut(*(np.empty(max(len(corpus), 1), dtype=dtype) for dtype in (np.int32, np.int32, float)))

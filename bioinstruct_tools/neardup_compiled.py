@@ -26,12 +26,12 @@ _ROUNDING = 1e-9  # taken off before a ceiling, so float rounding never raises a
 _ELL = 1
 _CHUNK = 256  # instructions per task on a thread
 # From this many instructions, a task's instructions read the index together (`_join`). It saves about 0.6 s a search
-# at 100,000 templated instructions and 3 s at 200,000, and little below; compiling it costs a first run after install
+# at 100,000 templated instructions and 2 s at 200,000, and little below; compiling it costs a first run after install
 # about 7 s, which a smaller corpus would pay for nothing (bench/neardup_speed.py --join).
 _JOIN_FROM = 100_000
 # And only at this threshold or above. Lower, prefixes grow long and lengths far apart can still pair, so a chunk's
 # instructions mostly read different groups, and reading together costs more than it shares (100,000 templated:
-# at 0.5, the report's histogram floor, 14.4 s one at a time, 22.1 s joined; at 0.6, 5.0 s and 3.7 s).
+# at 0.5, the report's histogram floor, 15.5 s one at a time, 20.0 s joined; at 0.6, 4.0 s and 3.0 s).
 _JOIN_THRESHOLD = 0.6
 _JOINED_CHUNK = 2048  # instructions per task on a thread then
 _JOINED = 1 << 20  # candidates a task gathers at most at once (20 MB a thread); more: fewer instructions at once

@@ -5,7 +5,6 @@ small file never imports numba, loads a kernel or, on a first run after install,
 `neardup`'s docstring for the method.
 """
 
-import itertools
 import math
 import os
 import threading
@@ -17,7 +16,7 @@ from numba import types
 from numba.extending import intrinsic
 
 from bioinstruct_tools.compiled import kernel_threads, njit
-from bioinstruct_tools.text import rouge_tokens
+from bioinstruct_tools.text import ROUGE_END, rouge_tokens_of_many
 
 _ROUNDING = 1e-9  # taken off before a ceiling, so float rounding never raises a bound
 # Candidates must share this many prefix items (the l-prefix lemma). One, the plain prefix filter: the entries' bitmaps
@@ -72,23 +71,25 @@ class _Corpus:
                  tokenized: Optional[Callable[[int], None]] = None):
         self.threshold = threshold
         self.loose = loose  # the threshold loosened so that float rounding never hides a pair
-        vocabulary: dict[str, int] = {}  # token -> id, in order of first use
-        lengths: list[int] = []
-        id_chunks = []
+        vocabulary: dict[str, int] = {ROUGE_END: -1}  # token -> id, in order of first use; -1 ends an instruction
+        length_chunks, id_chunks = [], []
         for start in range(0, len(instructions), _TOKENIZED_AT_ONCE):  # ids a chunk at a time: a million token
-            token_lists = [rouge_tokens(text) for text in instructions[start:start + _TOKENIZED_AT_ONCE]]  # lists
-            tokens = list(itertools.chain.from_iterable(token_lists))  # of str would not fit
+            chunk = instructions[start:start + _TOKENIZED_AT_ONCE]  # lists of str would not fit
+            tokens = rouge_tokens_of_many(chunk)
             for token in dict.fromkeys(tokens):  # the chunk's distinct tokens: few, so this loop is short
                 if token not in vocabulary:
-                    vocabulary[token] = len(vocabulary)
-            id_chunks.append(np.fromiter(map(vocabulary.__getitem__, tokens), dtype=np.int32, count=len(tokens)))
-            lengths += map(len, token_lists)
+                    vocabulary[token] = len(vocabulary) - 1
+            ids = np.fromiter(map(vocabulary.__getitem__, tokens), dtype=np.int32, count=len(tokens))
+            del tokens
+            ends = np.flatnonzero(ids < 0)
+            length_chunks.append(np.diff(ends, prepend=-1) - 1)
+            id_chunks.append(ids[ids >= 0])
             if tokenized is not None:
-                tokenized(len(token_lists))
-        self.size = len(lengths)
-        self.vocabulary_size = len(vocabulary)
+                tokenized(len(chunk))
+        self.vocabulary_size = len(vocabulary) - 1
         del vocabulary
-        self.lengths = np.array(lengths, dtype=np.int64)
+        self.lengths = np.concatenate(length_chunks).astype(np.int64) if length_chunks else np.empty(0, np.int64)
+        self.size = len(self.lengths)
         self.starts = np.zeros(self.size + 1, dtype=np.int64)
         np.cumsum(self.lengths, out=self.starts[1:])
         self.tokens = np.concatenate(id_chunks) if id_chunks else np.empty(0, dtype=np.int32)

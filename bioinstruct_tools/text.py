@@ -10,7 +10,7 @@ import functools
 import re
 import sys
 import unicodedata
-from typing import Optional
+from typing import Optional, Sequence
 
 _WORD = re.compile(r"[^\W_]+")
 # ASCII text is NFKC already, holds no format character, and casefold() is lower() on it: its words are
@@ -68,6 +68,25 @@ def rouge_tokens(text: str) -> list[str]:
     sign, into ASCII ones). rouge_score's `tokenize` is the oracle in tests/test_neardup.py.
     """
     return text.lower().encode("ascii", "replace").translate(_ASCII_SEPARATORS).decode("ascii").split()
+
+
+ROUGE_END = "\x00"  # `rouge_tokens_of_many`'s mark after each text's tokens: no token of rouge_score's holds it
+_ASCII_SEPARATORS_BUT_END = b"\x00" + _ASCII_SEPARATORS[1:]
+
+
+def rouge_tokens_of_many(texts: Sequence[str]) -> list[str]:
+    """Every text's `rouge_tokens`, each text's followed by ROUGE_END, in one list.
+
+    Made for all the texts at once, with a handful of C calls instead of a handful per text (the near-duplicate
+    search tokenizes a million instructions): the texts are joined by " ROUGE_END ", which survives the same
+    lowering, encoding and translation as a token of its own, then split once. `lower` and the encoding act
+    character by character, so the joined text's tokens are each text's. A text that holds ROUGE_END itself is
+    tokenized on its own.
+    """
+    joined = f" {ROUGE_END} ".join(texts) + f" {ROUGE_END}"
+    if joined.count(ROUGE_END) != len(texts):
+        return [token for text in texts for token in (*rouge_tokens(text), ROUGE_END)]
+    return joined.lower().encode("ascii", "replace").translate(_ASCII_SEPARATORS_BUT_END).decode("ascii").split()
 
 
 def rouge_token_count(text: str) -> int:

@@ -22,6 +22,7 @@ from bioinstruct_tools.neardup import (
     scan_near_duplicates,
 )
 from bioinstruct_tools.neardup_compiled import _Corpus, _myers_distance, lcs_length
+from bioinstruct_tools.text import ROUGE_END, rouge_tokens_of_many
 
 def pytest_generate_tests(metafunc):
     """Every test runs on both searches (the plain-Python one for small corpora, and the compiled one), but those
@@ -223,6 +224,16 @@ def test_tokens_are_rouge_scores():
                max_size=60))
 def test_tokens_equal_rouge_scores_tokenizer_on_any_text(text):
     assert rouge_tokens(text) == rouge_tokenize.tokenize(text, None)
+
+
+@pytest.mark.no_search
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from("aZ9 _-\n\tİß\u212a\x00"),
+                        max_size=30), max_size=6))
+def test_many_texts_tokenized_at_once_are_each_tokenized_as_rouge_score_does(texts):
+    """The near-duplicate search tokenizes its instructions all at once (a text holding the end mark itself alone)."""
+    expected = [token for text in texts for token in (*rouge_tokenize.tokenize(text, None), ROUGE_END)]
+    assert rouge_tokens_of_many(texts) == expected
 
 
 def self_instructs_loop(corpus, threshold=0.7):

@@ -21,7 +21,7 @@ from bioinstruct_tools.neardup import (
     rouge_tokens,
     scan_near_duplicates,
 )
-from bioinstruct_tools.neardup_compiled import _Corpus, _myers_distance, lcs_length
+from bioinstruct_tools.neardup_compiled import _Corpus, _group_order, _myers_distance, lcs_length
 from bioinstruct_tools.text import ROUGE_END, rouge_tokens_of_many
 
 def pytest_generate_tests(metafunc):
@@ -234,6 +234,18 @@ def test_many_texts_tokenized_at_once_are_each_tokenized_as_rouge_score_does(tex
     """The near-duplicate search tokenizes its instructions all at once (a text holding the end mark itself alone)."""
     expected = [token for text in texts for token in (*rouge_tokenize.tokenize(text, None), ROUGE_END)]
     assert rouge_tokens_of_many(texts) == expected
+
+
+@pytest.mark.no_search
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 4), st.integers(0, 3)), max_size=40),
+       st.sampled_from([1, 2**31 - 1]))
+def test_index_entries_are_grouped_in_lexsorts_order(entries, scale):
+    """The index's groups by one key where it fits in int64, by `np.lexsort` where it does not (scale 2**31 - 1)."""
+    items, lengths, offsets = (np.array([entry[column] * scale for entry in entries], dtype=np.int64).reshape(-1)
+                               for column in range(3))
+    expected = np.lexsort((offsets, lengths, items))
+    assert _group_order(items, lengths, offsets).tolist() == expected.tolist()
 
 
 def self_instructs_loop(corpus, threshold=0.7):

@@ -228,8 +228,8 @@ def test_tokens_equal_rouge_scores_tokenizer_on_any_text(text):
 
 @pytest.mark.no_search
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",)) | st.sampled_from("aZ9 _-\n\tİß\u212a\x00"),
-                        max_size=30), max_size=6))
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",))
+                                 | st.sampled_from("aZ9 _-\n\tİß\u212a\x00"), max_size=30), max_size=6))
 def test_many_texts_tokenized_at_once_are_each_tokenized_as_rouge_score_does(texts):
     """The near-duplicate search tokenizes its instructions all at once (a text holding the end mark itself alone)."""
     expected = [token for text in texts for token in (*rouge_tokenize.tokenize(text, None), ROUGE_END)]

@@ -129,7 +129,9 @@ class _Corpus:
         del position, new_group
         # Item ids in (rank, occurrence) order: each rank's block is as wide as its most repeated occurrence.
         widest = np.zeros(self.vocabulary_size, dtype=np.int64)
-        np.maximum.at(widest, ranked, occurrence)
+        repeated = occurrence > 0  # most tokens are their record's only copy: `ufunc.at`, slow, over the others only
+        np.maximum.at(widest, ranked[repeated], occurrence[repeated])
+        del repeated
         block_start = np.zeros(self.vocabulary_size + 1, dtype=np.int64)
         np.cumsum(widest + 1, out=block_start[1:])
         items = block_start.astype(np.int32)[ranked]

@@ -147,23 +147,39 @@ def _fork_worker(function: Callable[[Any], Any], items: Sequence,
     try:  # the worker: nothing it raises may reach the caller's code, which lives on in this copy of the process
         os.close(read_end)
         _quiet_worker(parent)
-        with os.fdopen(write_end, "wb") as pipe:
-            for start, end in bounds:
-                try:
-                    answer = (True, [function(item) for item in items[start:end]])
-                except Exception as error:
-                    answer = (False, error)
-                try:
-                    message = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-                except Exception as error:  # an exception that does not pickle
-                    message = pickle.dumps((False, RuntimeError(f"in a worker: {answer[1]!r} ({error})")))
-                pipe.write(message)
-                pipe.flush()  # each chunk as it is done: the parent's progress moves with it
-                if not answer[0]:
-                    break
+        # The parent reads only when it asks for the results, and the pipe holds 64 KB: a worker that waited for it
+        # to read would do its work then, not in the background. Each chunk's answer is sent as far as the pipe
+        # takes it without waiting (the parent's progress moves with it); the rest waits here until the work is done.
+        os.set_blocking(write_end, False)
+        unsent = bytearray()
+        for start, end in bounds:
+            try:
+                answer = (True, [function(item) for item in items[start:end]])
+            except Exception as error:
+                answer = (False, error)
+            try:
+                unsent += pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as error:  # an exception that does not pickle
+                unsent += pickle.dumps((False, RuntimeError(f"in a worker: {answer[1]!r} ({error})")))
+            _send_what_fits(write_end, unsent)
+            if not answer[0]:
+                break
+        os.set_blocking(write_end, True)
+        _send_what_fits(write_end, unsent)
+        os.close(write_end)
         code = 0
     finally:
         os._exit(code)  # no exit handlers and no flush of buffers copied from the parent
+
+
+def _send_what_fits(pipe: int, unsent: bytearray) -> None:
+    """Write `unsent` to `pipe` and drop what was written: all of it if the pipe blocks, else what fits now."""
+    while unsent:
+        try:
+            written = os.write(pipe, unsent)
+        except BlockingIOError:
+            return
+        del unsent[:written]
 
 
 def _quiet_worker(parent: int) -> None:

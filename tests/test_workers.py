@@ -66,6 +66,27 @@ def test_the_map_gives_every_result_in_order_from_its_workers_and_leaves_none():
     assert not any(_alive(pid) for pid in pids)
 
 
+def _large_result_noted(item: tuple[str, int]) -> str:
+    """A result of 64 KB, far more than a pipe holds, and a file that says the item is done."""
+    folder, number = item
+    with open(os.path.join(folder, str(number)), "w"):
+        pass
+    return str(number) * 65536
+
+
+def test_the_workers_finish_while_the_parent_is_busy_elsewhere(tmp_path):
+    """The parent reads the results only when it asks for them (`validate` runs other checks meanwhile): the
+    workers must not wait for it with a pipe full of results, or the work done "in the background" would begin
+    only once it is asked for."""
+    items = [(str(tmp_path), number) for number in range(40)]
+    with workers.ForkedMap(_large_result_noted, items, parallel_from=10, chunk=4) as mapping:
+        deadline = time.monotonic() + 20
+        while len(os.listdir(tmp_path)) < len(items) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(os.listdir(tmp_path)) == len(items)  # every item done, none of the results read yet
+        assert mapping.results() == [_large_result_noted(item) for item in items]
+
+
 def test_a_small_batch_is_worked_in_this_process():
     mapping = workers.ForkedMap(_double, list(range(5)), parallel_from=10, chunk=2)
     assert not mapping.forked and mapping.results() == [0, 2, 4, 6, 8]

@@ -94,7 +94,8 @@ def main() -> None:
         kernel_pairs = sum(len(first) for first, *_ in corpus.search())
         if kernel_pairs != tally[-1]:
             sys.exit(f"the counting copy found {tally[-1]:,} pairs, the kernel {kernel_pairs:,}")
-        print(f"{size:>12,} {ell:>2} {corpus.vocabulary_size:>10,} {seconds:>8.1f} " + " ".join(f"{n:>15,}" for n in tally)
+        print(f"{size:>12,} {ell:>2} {corpus.vocabulary_size:>10,} {seconds:>8.1f} "
+              + " ".join(f"{n:>15,}" for n in tally)
               + f" {tally[1] / size:>15,.0f}", flush=True)
 
 

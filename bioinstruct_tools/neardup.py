@@ -46,7 +46,7 @@ from bioinstruct_tools.text import rouge_tokens
 
 SELF_INSTRUCT_THRESHOLD = 0.7  # Wang et al. 2023, Self-Instruct: keep an instruction only if ROUGE-L <= 0.7
 _MARGIN = 1e-9  # bounds are loosened by this much so float rounding never hides a pair
-_ELL = 2  # candidates must share this many prefix items (the l-prefix lemma); the compiled search, with bitmaps, takes 1
+_ELL = 2  # candidates must share this many prefix items (the l-prefix lemma); the compiled search (bitmaps) takes 1
 _COMPILED_FROM = 1_000  # instructions: past this, the compiled search pays for loading its kernels (bench/neardup_speed.py --python)
 _PYTHON_CHARACTERS = 1_000_000  # and past this much text (one huge instruction), Python's lists of items would not fit
 _PYTHON_VERIFIES = 50_000  # exact LCS runs the Python search may make before it hands over to the compiled one

@@ -173,7 +173,7 @@ def _fork_worker(function: Callable[[Any], Any], items: Sequence,
 
 
 def _send_what_fits(pipe: int, unsent: bytearray) -> None:
-    """Write `unsent` to `pipe` and drop what was written: all of it if the pipe blocks, else what fits now."""
+    """Write `unsent` to `pipe` and drop what was written: all of it on a blocking pipe, else what fits now."""
     while unsent:
         try:
             written = os.write(pipe, unsent)

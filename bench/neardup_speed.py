@@ -3,11 +3,14 @@
     python bench/neardup_speed.py                                    # 25,005 Zipf instructions
     python bench/neardup_speed.py --corpus templated --size 100000   # short templated clinical instructions
     python bench/neardup_speed.py --python                           # where the plain-Python search stops paying
+    python bench/neardup_speed.py --ell                              # one shared prefix item beside two
 
 Prints the fast search's time and the process's peak memory, then rouge_score brute force timed on a
 subset of the same corpus (its pair set compared with the fast one's) and extrapolated by pair count.
 With --python: for small corpora, the plain-Python search beside the compiled one (kernels already loaded), at
 Self-Instruct's 0.7 and at the report's histogram floor, and what loading the kernels costs a new process.
+With --ell: the compiled search with a candidate sharing one prefix item (the scan's) and two, on templated and Zipf
+corpora at 0.7 and at the report's 0.5.
 With --join: the compiled search with and without a chunk's instructions reading the index together (`_join`),
 templated corpora of 25,005 to 200,000 instructions at 0.7 and 100,000 at 0.5 and 0.6, and what compiling
 `_join` costs a first run after install.
@@ -42,9 +45,12 @@ def main() -> None:
     parser.add_argument("--corpus", choices=sorted(CORPORA), default="zipf")
     parser.add_argument("--python", action="store_true", help="the plain-Python search beside the compiled one")
     parser.add_argument("--join", action="store_true", help="the compiled search with and without `_join`")
+    parser.add_argument("--ell", action="store_true", help="the compiled search with one shared prefix item and two")
     args = parser.parse_args()
     if args.python:
         return python_beside_compiled(args.corpus, args.seed)
+    if args.ell:
+        return one_shared_item_beside_two(args.seed)
     if args.join:
         return joined_beside_one_at_a_time(args.seed)
 
@@ -138,6 +144,30 @@ def joined_beside_one_at_a_time(seed: int, runs: int = 3) -> None:
                 times.append(time.perf_counter() - start)
             medians.append(statistics.median(times))
         print(f"{size:>10,} {threshold:>9} {medians[0]:>13.2f}s {medians[1]:>7.2f}s")
+
+
+def one_shared_item_beside_two(seed: int, runs: int = 3) -> None:
+    """What `neardup_compiled._ELL` buys: the search's median time with a candidate sharing one prefix item, and two
+    (a prefix an item longer: bench/neardup_work.py --ell counts what each reads)."""
+    neardup._load_a_kernel()
+    compiled = neardup._compiled()
+    print(f"{'corpus':>10} {'size':>8} {'threshold':>9} {'l = 1':>8} {'l = 2':>8}   (median of {runs}, 2 threads)")
+    for name, size, threshold in (("templated", 100_000, 0.7), ("templated", 200_000, 0.7), ("templated", 100_000, 0.5),
+                                  ("zipf", 25_005, 0.7), ("zipf", 100_000, 0.7), ("zipf", 25_005, 0.5),
+                                  ("zipf", 100_000, 0.5)):
+        texts = CORPORA[name](size, seed=seed)
+        medians, pairs = [], set()
+        for ell in (1, 2):
+            compiled._ELL = ell  # read when the prefixes are cut and the limits made
+            corpus = compiled._Corpus(texts, threshold, neardup._loosened(threshold))
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                pairs.add(sum(len(first) for first, *_ in corpus.search()))
+                times.append(time.perf_counter() - start)
+            medians.append(statistics.median(times))
+        assert len(pairs) == 1, "one and two shared items found different pairs"
+        print(f"{name:>10} {size:>8,} {threshold:>9} {medians[0]:>7.2f}s {medians[1]:>7.2f}s")
 
 
 if __name__ == "__main__":

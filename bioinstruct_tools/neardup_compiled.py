@@ -21,7 +21,8 @@ from bioinstruct_tools.text import ROUGE_END, rouge_tokens_of_many
 _ROUNDING = 1e-9  # taken off before a ceiling, so float rounding never raises a bound
 # Candidates must share this many prefix items (the l-prefix lemma). One, the plain prefix filter: the entries' bitmaps
 # already rule out what a second shared item would, and each record's prefix is an item shorter, its most frequent:
-# 30% fewer entries read at 100,000 templated instructions, 4% more LCS runs (bench/neardup_work.py --ell 1,2).
+# 30% fewer entries read at 100,000 templated instructions, 4% more LCS runs (bench/neardup_work.py --ell 1,2), and a
+# search a fifth faster at 0.7 (bench/neardup_speed.py --ell); at 0.5, on Zipf text, up to 5% slower.
 _ELL = 1
 _CHUNK = 256  # instructions per task on a thread
 # From this many instructions, a task's instructions read the index together (`_join`). It saves about 0.6 s a search

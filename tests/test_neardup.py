@@ -1,6 +1,5 @@
 """The fast near-duplicate search must equal rouge_score brute force, pair for pair and score for score."""
 
-import functools
 import random
 from collections import Counter
 
@@ -26,7 +25,7 @@ from bioinstruct_tools.text import ROUGE_END, rouge_tokens_of_many
 
 def pytest_generate_tests(metafunc):
     """Every test runs on both searches (the plain-Python one for small corpora, and the compiled one), but those
-    of the kernels alone (`no_search`), which run once."""
+    marked `no_search`, which run once: of the kernels alone, or running both searches in turn themselves."""
     if "search_path" in metafunc.fixturenames:
         once = metafunc.definition.get_closest_marker("no_search") is not None
         metafunc.parametrize("search_path", ["compiled"] if once else ["python", "compiled"], indirect=True)
@@ -36,8 +35,19 @@ def pytest_generate_tests(metafunc):
 def search_path(request, monkeypatch):
     """Python still hands a corpus over to the compiled search once its pairs are too many to verify
     (`_PYTHON_VERIFIES`)."""
-    monkeypatch.setattr(neardup, "_COMPILED_FROM", 0 if request.param == "compiled" else 10**9)
+    monkeypatch.setattr(neardup, "_COMPILED_FROM", COMPILED_FROM[request.param])
     return request.param
+
+
+COMPILED_FROM = {"python": 10**9, "compiled": 0}  # the corpus size from which the compiled search runs
+
+
+def each_search(monkeypatch):
+    """Both searches in turn, inside one test: for an oracle too dear to compute on each worker (pytest-xdist's
+    `loadgroup` no longer groups tests on pytest 9.2: pytest-dev/pytest-xdist#1386)."""
+    for name, compiled_from in COMPILED_FROM.items():
+        monkeypatch.setattr(neardup, "_COMPILED_FROM", compiled_from)
+        yield name
 
 
 SCORER = rouge_scorer.RougeScorer(["rougeL"], use_stemmer=False)  # Self-Instruct's scorer
@@ -111,19 +121,17 @@ def synthetic_corpus(size, seed):
     return corpus
 
 
-@functools.cache
-def _brute_force_of_2000() -> tuple[list[str], set]:
+@pytest.mark.no_search
+def test_equals_rouge_score_brute_force_on_a_corpus_with_near_duplicates(monkeypatch):
     corpus = synthetic_corpus(2000, seed=1)
-    return corpus, brute_force(corpus)
-
-
-def test_equals_rouge_score_brute_force_on_a_corpus_with_near_duplicates():
-    corpus, expected = _brute_force_of_2000()
+    expected = brute_force(corpus)
     assert len(expected) > 300  # the corpus really holds near-duplicates
-    assert fast(corpus) == expected
+    for search in each_search(monkeypatch):
+        assert fast(corpus) == expected, search
 
 
-def test_long_instructions_with_repeated_tokens_and_other_thresholds():
+@pytest.mark.no_search
+def test_long_instructions_with_repeated_tokens_and_other_thresholds(monkeypatch):
     """Longer than a 64-bit word, with heavy repetition (occurrence numbering), at several thresholds."""
     rng = random.Random(5)
     base = [" ".join(rng.choice(VOCABULARY[:12]) for _ in range(rng.randint(40, 90))) for _ in range(30)]
@@ -134,7 +142,8 @@ def test_long_instructions_with_repeated_tokens_and_other_thresholds():
     for threshold in (0.5, 0.7, 0.9):
         expected = {(i, j, score) for (i, j), score in scores.items() if score > threshold}
         assert expected  # every threshold has pairs to find
-        assert fast(corpus, threshold) == expected
+        for search in each_search(monkeypatch):
+            assert fast(corpus, threshold) == expected, search
 
 
 def test_the_kernel_stops_when_its_output_is_full_and_resumes():
@@ -260,15 +269,17 @@ def self_instructs_loop(corpus, threshold=0.7):
     return partner  # dropped -> its earliest kept near-duplicate
 
 
-def test_greedy_filter_equals_self_instructs_loop():
+@pytest.mark.no_search
+def test_greedy_filter_equals_self_instructs_loop(monkeypatch):
     corpus = synthetic_corpus(600, 3)
     partner = self_instructs_loop(corpus)
     dropped = sorted(partner)
     assert dropped  # the corpus exercises the filter
-    assert greedy_dropped(find_near_duplicates(corpus)) == dropped
-    assert scan_near_duplicates(corpus).dropped == dropped  # computed while the pairs stream
-    greedy = greedy_filter(corpus)  # compared with kept records only
-    assert greedy.dropped == dropped and greedy.kept_partner == partner and greedy.pairs is None
+    for search in each_search(monkeypatch):
+        assert greedy_dropped(find_near_duplicates(corpus)) == dropped, search
+        assert scan_near_duplicates(corpus).dropped == dropped, search  # computed while the pairs stream
+        greedy = greedy_filter(corpus)  # compared with kept records only
+        assert greedy.dropped == dropped and greedy.kept_partner == partner and greedy.pairs is None, search
 
 
 @settings(max_examples=150, deadline=None)
@@ -323,13 +334,15 @@ def test_tiny_thresholds_find_every_pair_that_shares_a_token():
 
 
 def _lcs_dp(a, b):
-    previous = [0] * (len(b) + 1)
+    """The textbook LCS table, a row at a time: row[j] = max(above[j], above[j-1] + match, row[j-1]), the last
+    term a running maximum (numpy, so that the 5,000 x 5,000 table below takes a second, not fifteen)."""
+    b = np.asarray(b)
+    previous = np.zeros(len(b) + 1, dtype=np.int64)
     for x in a:
-        current = [0]
-        for j, y in enumerate(b):
-            current.append(previous[j] + 1 if x == y else max(previous[j + 1], current[j]))
-        previous = current
-    return previous[-1]
+        current = previous.copy()
+        np.maximum(current[1:], previous[:-1] + (b == x), out=current[1:])
+        previous = np.maximum.accumulate(current)
+    return int(previous[-1])
 
 
 @pytest.mark.no_search

@@ -21,7 +21,7 @@ run_suite() {  # venv folder, pytest selection
   local venv="$1"
   shift
   echo "== $("$venv/bin/python" -c 'import datasets; print("datasets", datasets.__version__)') =="
-  "$venv/bin/python" -m pytest -q -p no:cacheprovider -n 2 --dist loadgroup "$@"
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider -n 2 "$@"
 }
 
 setup_venv .venv "datasets>=5,<6"

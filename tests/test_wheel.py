@@ -20,8 +20,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, SAMPLE
 
-# One process builds the wheel once for both tests (`--dist loadgroup` in scripts/test.sh).
-pytestmark = [pytest.mark.wheel, pytest.mark.timeout(900), pytest.mark.xdist_group("wheel")]
+pytestmark = [pytest.mark.wheel, pytest.mark.timeout(900)]
 BENCH_SAMPLE = REPO / "data" / "bench_sample.jsonl"
 
 

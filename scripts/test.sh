@@ -11,10 +11,10 @@ TOOLS=.venv-tools
 [ -x "$TOOLS/bin/uv" ] || { "$PYTHON" -m venv "$TOOLS" && "$TOOLS/bin/pip" install --quiet --disable-pip-version-check uv; }
 UV="$PWD/$TOOLS/bin/uv"
 
-setup_venv() {  # venv folder, datasets requirement
+install_dependencies() {  # venv folder, datasets requirement: what pyproject.toml asks for, without the package
   local venv="$1" requirement="$2"
   [ -x "$venv/bin/python" ] || "$UV" venv --quiet --seed --python "$(command -v "$PYTHON")" "$venv"
-  VIRTUAL_ENV="$PWD/$venv" "$UV" pip install --quiet --compile-bytecode -e '.[test]' "$requirement"
+  VIRTUAL_ENV="$PWD/$venv" "$UV" pip install --quiet --compile-bytecode -r pyproject.toml --extra test "$requirement"
 }
 
 run_suite() {  # venv folder, pytest selection
@@ -24,10 +24,19 @@ run_suite() {  # venv folder, pytest selection
   "$venv/bin/python" -m pytest -q -p no:cacheprovider -n 2 "$@"
 }
 
-setup_venv .venv "datasets>=5,<6"
+# Both environments' dependencies at once (mostly copying and compiling: it keeps both cores busy); then the
+# package itself into each, one after the other, as its editable build writes into this folder.
+install_dependencies .venv "datasets>=5,<6" &
+newest=$!
+install_dependencies .venv-ds3 "datasets==3.6.*" &
+oldest=$!
+wait "$newest"
+wait "$oldest"
+for venv in .venv .venv-ds3; do
+  VIRTUAL_ENV="$PWD/$venv" "$UV" pip install --quiet --no-deps -e .
+done
 # TRL's own data utilities check the chat views (tests/test_views.py). TRL needs torch only to train, so it
 # goes in without its dependencies, beside the few its data utilities import: no torch, a few MB.
 VIRTUAL_ENV="$PWD/.venv" "$UV" pip install --quiet --no-deps trl transformers tokenizers safetensors regex jinja2 markupsafe
 BIOINSTRUCT_REQUIRE_TRL=1 run_suite .venv  # there, the TRL test must run, not skip
-setup_venv .venv-ds3 "datasets==3.6.*"
 run_suite .venv-ds3 -m "uses_datasets and not wheel"

@@ -178,7 +178,7 @@ def test_ctrl_c_while_the_command_loads_is_one_line(tmp_path):
 
 def test_push_with_the_hub_unreachable_plans_or_fails_in_one_line(tmp_path):
     (tmp_path / "clean.jsonl").write_text(jsonl(CLEAN))
-    assert run_cli("build", "--source", "clean.jsonl", "--out", "out", cwd=tmp_path).returncode == 0
+    assert cli("build", "--source", "clean.jsonl", "--out", "out", cwd=tmp_path).returncode == 0
     # Network "down": nothing listens on this loopback port, and HF_HUB_OFFLINE is not set.
     down = {"HF_HUB_OFFLINE": "", "HF_ENDPOINT": "http://127.0.0.1:9", "HF_TOKEN": "hf_NotARealTokenButShaped1"}
     dry = run_cli("push", "out", "--repo-id", "org/name", "--dry-run", cwd=tmp_path, env=down)

@@ -21,8 +21,10 @@ loading script, `card`, `infos`, `configs`) only after that fork, in the functio
 for `--record`.
 """
 
+import contextlib
 import functools
 import shutil
+import unittest.mock
 import uuid
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -242,6 +244,23 @@ def _check_recorded_checksum(checksum: dict) -> None:
         raise BuildError(f"{UPSTREAM_URL}: checksum {checksum} differs from the recorded {expected}")
 
 
+@contextlib.contextmanager
+def no_lock_beside_the_script():
+    """datasets 3.x, making a builder, locks `<the folder two above the script>.lock` while it reads the script's
+    imports: it takes the script for one in its own modules cache. Beside an installed package that leaves a stray
+    file in the install (`lib/python3.11.lock`), and where that folder is read-only (a system-wide install, a
+    read-only image) the build fails. The script imports nothing of its own folder, so there is nothing to guard:
+    on 3.x the lock is skipped. datasets 4 and later take no such lock."""
+    import datasets.streaming
+
+    if not hasattr(datasets.streaming, "lock_importable_file"):
+        yield
+        return
+    with unittest.mock.patch.object(datasets.streaming, "lock_importable_file",
+                                    lambda path: contextlib.nullcontext()):
+        yield
+
+
 def _build_configs(source_path: Path, cache_dir: Path, folder: Path,
                    config_progress: Optional[Callable[[str], None]]) -> "DatasetInfosDict":
     """Every config's parquet and measured info, from one run of the loading script.
@@ -259,8 +278,9 @@ def _build_configs(source_path: Path, cache_dir: Path, folder: Path,
     import bioinstruct
     from bioinstruct_tools.configs import features_of
 
-    builder = bioinstruct.BioInstruct(config_name=CATEGORIZED_CONFIG, data_dir=str(source_path.parent.resolve()),
-                                      cache_dir=str(cache_dir))
+    with no_lock_beside_the_script():
+        builder = bioinstruct.BioInstruct(config_name=CATEGORIZED_CONFIG, data_dir=str(source_path.parent.resolve()),
+                                          cache_dir=str(cache_dir))
     builder.download_and_prepare()
     categorized = builder.as_dataset(split="train")  # an empty split gives an empty Dataset
     table = categorized.data.table

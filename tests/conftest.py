@@ -96,6 +96,14 @@ def cli(*args, cwd) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_lock_beside_the_clone():
+    """Tests make the script's builder themselves: on datasets 3.x each would leave `<the clone's parent>.lock`
+    outside the clone, as a build would beside an install (`export.no_lock_beside_the_script`)."""
+    with export.no_lock_beside_the_script():
+        yield
+
+
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
     """The sample built once per test process. Read it, or copy it before changing anything in it."""

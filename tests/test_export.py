@@ -1,12 +1,15 @@
 """`bioinstruct build`: the data-only Hub layout, loadable on datasets 3.6 and 5.x, deterministic, atomic."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import datasets
 import pyarrow.parquet as pq
 import pytest
-from conftest import SAMPLE, build, build_config, records, write_jsonl
+from conftest import REPO, SAMPLE, build, build_config, records, write_jsonl
 from huggingface_hub import DatasetCard
 
 from bioinstruct_tools import export, paths, published
@@ -188,3 +191,19 @@ def test_a_copy_card_makes_none_of_bioinstructs_claims(built):
     assert card.data.license == "unknown"
     sample = [json.loads(line) for line in SAMPLE.read_text().splitlines()]
     assert json.dumps(sample[0], ensure_ascii=False, indent=2)[:-1] in card.text  # an instance from this copy
+
+
+def test_a_build_leaves_nothing_beside_the_installed_package(tmp_path):
+    """datasets 3.x locks `<the folder two above bioinstruct.py>.lock` when a builder is made from a module outside
+    its own cache: beside an install, a stray file, or a failed build where that folder is read-only."""
+    site = tmp_path / "install" / "site-packages"
+    site.mkdir(parents=True)
+    shutil.copy(REPO / "bioinstruct.py", site)
+    shutil.copytree(REPO / "bioinstruct_tools", site / "bioinstruct_tools", ignore=shutil.ignore_patterns("__pycache__"))
+    environment = {**os.environ, "PYTHONPATH": str(site), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-m", "bioinstruct_tools.cli", "build", "--source", str(SAMPLE), "--out",
+                             str(tmp_path / "out")], cwd=tmp_path, env=environment, capture_output=True, text=True,
+                            timeout=150)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "README.md").is_file()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["install", "out"]  # no install.lock
